@@ -1,0 +1,27 @@
+package dev.tollgate.core;
+
+/**
+ * A configuration value that Tollgate cannot accept. The message always names the key,
+ * the rejected value and what is allowed, for example
+ * {@code tollgate.async.workers: '0' is not allowed; expected an integer from 1 to 256}.
+ */
+public class InvalidConfigException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    private final String key;
+
+    public InvalidConfigException(String key, Object value, String allowed) {
+        super(key + ": '" + value + "' is not allowed; expected " + allowed);
+        this.key = key;
+    }
+
+    public InvalidConfigException(String key, String message) {
+        super(key + ": " + message);
+        this.key = key;
+    }
+
+    /** The configuration key whose value was rejected. */
+    public String key() {
+        return key;
+    }
+}

@@ -1,0 +1,32 @@
+package dev.tollgate.core;
+
+import java.time.Duration;
+
+/**
+ * A snapshot of the engine's counters (the seed's ConsumerStats, and more). Counts are
+ * since start. A "record" is one {@code consume} call (or one element of a batch).
+ *
+ * @param total            records accepted by consume, consumeSync and consumeBatch
+ * @param processed        records whose usage is committed to the store
+ * @param failed           store writes that failed after their retries
+ * @param dropped          records given up at close, each logged with subject and amount
+ * @param deferred         records put aside because the store failed (written later)
+ * @param pendingDeferred  records currently waiting in the deferred aggregate
+ * @param syncFallbacks    records written by the caller because the channel was full
+ * @param batches          transactions committed
+ * @param queueDepth       records in the channel right now
+ * @param queueCapacity    capacity of the channel
+ * @param lastFlushLatency duration of the last committed flush
+ * @param unitsWritten     units (sum of amounts) committed
+ * @param upserts          rows upserted (one per distinct key per flush)
+ * @param checks           check calls
+ * @param denied           checks that were denied
+ * @param failOpen         checks allowed because the store was unavailable and fail mode is open
+ * @param failClosed       checks denied because the store was unavailable and fail mode is closed
+ * @param storeErrors      failed store calls of any kind (reads and writes, before retries)
+ */
+public record Stats(long total, long processed, long failed, long dropped, long deferred, long pendingDeferred,
+                    long syncFallbacks, long batches, int queueDepth, int queueCapacity,
+                    Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
+                    long failOpen, long failClosed, long storeErrors) {
+}

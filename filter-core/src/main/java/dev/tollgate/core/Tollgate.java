@@ -1,0 +1,494 @@
+package dev.tollgate.core;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tollgate.core.batch.Batcher;
+import dev.tollgate.core.batch.Counters;
+import dev.tollgate.core.batch.UsageEvent;
+import dev.tollgate.core.check.Policies;
+import dev.tollgate.core.check.StoreGuard;
+import dev.tollgate.core.check.SubjectPolicy;
+import dev.tollgate.core.check.UsageView;
+import dev.tollgate.core.check.Windows;
+import dev.tollgate.core.check.Windows.Window;
+import dev.tollgate.core.store.DataSources;
+import dev.tollgate.core.store.Dialect;
+import dev.tollgate.core.store.JdbiUsageStore;
+import dev.tollgate.core.store.UsageKey;
+import dev.tollgate.core.store.UsageStore;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The quota engine: checks against a cached view of usage, records consumption through an
+ * asynchronous batcher, and reports stats and health. One instance per application;
+ * thread-safe.
+ *
+ * <pre>{@code
+ * Tollgate tollgate = Tollgate.builder(config).build();          // embedded H2 by default
+ * Decision d = tollgate.check(subject, "requests", 1);            // cached, no store write
+ * if (d.allowed()) { ...; tollgate.consume(subject, "requests", 1); }  // returns at once
+ * tollgate.close();                                               // drains and flushes
+ * }</pre>
+ */
+public final class Tollgate implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Tollgate.class);
+
+    private final TollgateConfig config;
+    private final UsageStore store;
+    private final StoreGuard guard;
+    private final Windows windows;
+    private final UsageView view;
+    private final Policies policies;
+    private final Counters counters = new Counters();
+    private final Batcher batcher;
+    private final ScheduledExecutorService maintenance;
+    private volatile boolean closed;
+
+    private Tollgate(TollgateConfig config, UsageStore store, Clock clock, Ticker ticker, Executor executor) {
+        this.config = config;
+        this.store = store;
+        this.guard = new StoreGuard(config);
+        this.windows = new Windows(clock, config.zone());
+        this.view = new UsageView(store, guard, config.cacheRefreshAfter(), config.cacheMaxSize(), ticker, executor);
+        this.policies = new Policies(config, store, guard, ticker, executor);
+        this.batcher = new Batcher(config, store, guard, view, policies, windows, counters);
+        ScheduledThreadPoolExecutor ses = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "tollgate-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        ses.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.maintenance = ses;
+    }
+
+    /** A builder for an engine with {@code config}. */
+    public static Builder builder(TollgateConfig config) {
+        return new Builder(config);
+    }
+
+    private void start() {
+        batcher.start();
+        maintenance.scheduleWithFixedDelay(this::pruneAppliedBatches, 1, 10, TimeUnit.MINUTES);
+    }
+
+    private void pruneAppliedBatches() {
+        try {
+            int n = store.pruneAppliedBatches(Instant.now().minus(config.batchRetention()));
+            LOG.debug("Pruned {} applied batch ids", n);
+        } catch (RuntimeException e) {
+            LOG.debug("Pruning applied batch ids failed: {}", e.getMessage());
+        }
+    }
+
+    public TollgateConfig config() {
+        return config;
+    }
+
+    /**
+     * Whether {@code amount} more of {@code quota} may be used by {@code subject} now. Reads
+     * the cached view (stored usage plus this node's unflushed usage); only a key seen for
+     * the first time reads the store. Nothing is consumed. When a quota has several limits
+     * (e.g. per minute and per day), the most restrictive decides.
+     *
+     * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
+     */
+    public Decision check(String subject, String quota, long amount) {
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(quota, "quota");
+        if (amount < 0) {
+            throw new IllegalArgumentException("amount must be >= 0, was " + amount);
+        }
+        counters.checks.increment();
+        SubjectPolicy policy = policies.getIfPresent(subject);
+        if (policy == null) {
+            Names.subject(subject);
+            try {
+                policy = policies.get(subject);
+            } catch (RuntimeException e) {
+                return storeUnavailable(quota, e);
+            }
+        }
+        List<Limit> limits = policy.limits(quota);
+        if (limits.isEmpty()) {
+            Names.quota(quota);
+            return Decision.unlimited(quota);
+        }
+        Decision result = null;
+        for (int i = 0; i < limits.size(); i++) {
+            Limit limit = limits.get(i);
+            Window w = windows.current(limit.period());
+            long used;
+            try {
+                used = view.used(new UsageKey(subject, quota, limit.period(), w.start()));
+            } catch (RuntimeException e) {
+                return storeUnavailable(quota, e);
+            }
+            result = Decision.stricter(result,
+                    Decision.evaluate(quota, limit, used, amount, w.startInstant(), w.endInstant()));
+        }
+        if (!result.allowed()) {
+            counters.denied.increment();
+        }
+        return result;
+    }
+
+    private Decision storeUnavailable(String quota, RuntimeException cause) {
+        boolean open = config.failMode() == FailMode.OPEN;
+        (open ? counters.failOpen : counters.failClosed).increment();
+        LOG.debug("Quota check without the store ({}): {}", open ? "fail-open" : "fail-closed", cause.getMessage());
+        return new Decision(open, Decision.Reason.STORE_UNAVAILABLE, quota, null, -1, 0,
+                open ? Long.MAX_VALUE : 0, null, null);
+    }
+
+    /**
+     * Records usage asynchronously and returns at once; this node's checks see it
+     * immediately. When the channel is full, the calling thread writes it instead (counted
+     * as a sync fallback). A zero amount records nothing.
+     *
+     * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public void consume(String subject, String quota, long amount) {
+        UsageEvent e = event(subject, quota, amount);
+        if (e != null) {
+            batcher.submit(e);
+        }
+    }
+
+    /**
+     * Records usage and writes it to the store before returning (for critical paths).
+     *
+     * @return {@code true} if committed, {@code false} if the store failed and the usage is
+     *         kept in memory to be written later (it is not lost, and must not be re-submitted)
+     * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public boolean consumeSync(String subject, String quota, long amount) {
+        UsageEvent e = event(subject, quota, amount);
+        return e == null || batcher.submitSync(e);
+    }
+
+    /**
+     * Records several usages asynchronously, as {@link #consume} does for each.
+     *
+     * @throws IllegalArgumentException if any element is invalid (then none is recorded)
+     */
+    public void consumeBatch(Collection<Consumption> consumptions) {
+        List<UsageEvent> events = new ArrayList<>(consumptions.size());
+        for (Consumption c : consumptions) {
+            Names.quota(c.quota());
+            Names.subject(c.subject());
+        }
+        for (Consumption c : consumptions) {
+            UsageEvent e = event(c.subject(), c.quota(), c.amount());
+            if (e != null) {
+                events.add(e);
+            }
+        }
+        for (UsageEvent e : events) {
+            batcher.submit(e);
+        }
+    }
+
+    private UsageEvent event(String subject, String quota, long amount) {
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(quota, "quota");
+        if (amount < 0) {
+            throw new IllegalArgumentException("amount must be >= 0, was " + amount);
+        }
+        if (amount == 0) {
+            return null;
+        }
+        if (closed) {
+            throw new IllegalStateException("Tollgate is closed and accepts no more usage");
+        }
+        long now = windows.nowMillis();
+        SubjectPolicy policy = policies.getIfPresent(subject);
+        if (policy == null) {
+            Names.subject(subject);
+            Names.quota(quota);
+            counters.total.increment();
+            return UsageEvent.unresolved(subject, quota, amount, now);
+        }
+        List<Limit> limits = policy.limits(quota);
+        UsageKey[] keys;
+        LongAdder[] cells = null;
+        if (limits.isEmpty()) {
+            Names.quota(quota);
+            keys = new UsageKey[] {new UsageKey(subject, quota, Period.TOTAL, 0L)};
+        } else {
+            keys = new UsageKey[limits.size()];
+            cells = new LongAdder[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                Period p = limits.get(i).period();
+                keys[i] = new UsageKey(subject, quota, p, windows.at(p, now).start());
+                cells[i] = view.addUnflushed(keys[i], amount);
+            }
+        }
+        counters.total.increment();
+        return UsageEvent.resolved(subject, quota, amount, now, keys, cells);
+    }
+
+    /**
+     * Writes everything consumed before this call, and everything deferred, and waits for
+     * it (for tests, admin tools and graceful hand-over).
+     *
+     * @return {@code true} if nothing is left waiting for the store
+     */
+    public boolean flush() {
+        try {
+            return batcher.flush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Current usage of every limited quota of a subject, read fresh from the store. */
+    public List<QuotaUsage> usage(String subject) {
+        Names.subject(subject);
+        SubjectPolicy policy = policies.resolve(guard.read(() -> store.subject(subject)));
+        List<QuotaUsage> out = new ArrayList<>();
+        policy.limits().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(e -> {
+            for (Limit limit : e.getValue()) {
+                Window w = windows.current(limit.period());
+                UsageKey key = new UsageKey(subject, e.getKey(), limit.period(), w.start());
+                long stored = guard.read(() -> store.used(key));
+                long used = stored + view.unflushed(key);
+                out.add(new QuotaUsage(e.getKey(), limit.period(), w.startInstant(),
+                        w.end() == Long.MAX_VALUE ? null : w.endInstant(), used, stored, limit.max(),
+                        Math.max(0, limit.max() - used)));
+            }
+        });
+        return out;
+    }
+
+    /** The plan a subject is on (its assignment, or the default plan). */
+    public String planOf(String subject) {
+        Names.subject(subject);
+        return policies.resolve(guard.read(() -> store.subject(subject))).plan();
+    }
+
+    /**
+     * Puts a subject on a configured plan.
+     *
+     * @throws IllegalArgumentException if the plan is not configured
+     */
+    public void assignPlan(String subject, String plan) {
+        Names.subject(subject);
+        Names.plan(plan);
+        if (!config.plans().containsKey(plan)) {
+            throw new IllegalArgumentException("plan '" + plan + "' is not configured; configured plans are "
+                    + config.plans().keySet());
+        }
+        store.assignPlan(subject, plan);
+        policies.invalidate(subject);
+    }
+
+    /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
+    public void setLimit(String subject, String quota, Limit limit) {
+        Names.subject(subject);
+        Names.quota(quota);
+        store.setOverride(subject, quota, Objects.requireNonNull(limit, "limit"));
+        policies.invalidate(subject);
+    }
+
+    /** Removes a subject's overrides of a quota, so the plan's limits apply again. */
+    public int removeLimits(String subject, String quota) {
+        Names.subject(subject);
+        Names.quota(quota);
+        int n = store.removeOverrides(subject, quota);
+        policies.invalidate(subject);
+        return n;
+    }
+
+    /** A snapshot of the counters. */
+    public Stats stats() {
+        return new Stats(counters.total.sum(), counters.processed.sum(), counters.failed.sum(),
+                counters.dropped.sum(), counters.deferred.sum(), batcher.pendingRecords(),
+                counters.syncFallbacks.sum(), counters.batches.sum(), batcher.queueDepth(),
+                batcher.queueCapacity(), Duration.ofNanos(counters.lastFlushNanos), counters.unitsWritten.sum(),
+                counters.upserts.sum(), counters.checks.sum(), counters.denied.sum(), counters.failOpen.sum(),
+                counters.failClosed.sum(), guard.errors());
+    }
+
+    /**
+     * UP; DEGRADED while the store's circuit breaker is not closed, usage is waiting for the
+     * store or the channel is over 90 % full; DOWN when closed, or when the breaker is open
+     * and fail mode is closed (requests on uncached keys are refused).
+     */
+    public Health health() {
+        if (closed) {
+            return new Health(Health.Status.DOWN, "closed");
+        }
+        CircuitBreaker.State state = guard.breaker().getState();
+        long pending = batcher.pendingRecords();
+        if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+            if (config.failMode() == FailMode.CLOSED) {
+                return new Health(Health.Status.DOWN, "store unavailable (circuit breaker open); fail mode is closed,"
+                        + " so checks that need the store are refused");
+            }
+            return new Health(Health.Status.DEGRADED, "store unavailable (circuit breaker open); " + pending
+                    + " records kept in memory to be written later");
+        }
+        if (state == CircuitBreaker.State.HALF_OPEN) {
+            return new Health(Health.Status.DEGRADED, "store recovering (circuit breaker half-open)");
+        }
+        if (pending > 0) {
+            return new Health(Health.Status.DEGRADED, pending + " records waiting to be written to the store");
+        }
+        int capacity = batcher.queueCapacity();
+        int depth = batcher.queueDepth();
+        if (capacity > 0 && depth * 10L > capacity * 9L) {
+            return new Health(Health.Status.DEGRADED, "channel " + (depth * 100L / capacity) + "% full");
+        }
+        return Health.up();
+    }
+
+    /**
+     * Stops accepting usage, drains the channel and writes everything within
+     * {@code tollgate.async.shutdown-timeout}; what could not be written is logged per
+     * counter with its amount and counted as dropped. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            batcher.close(config.shutdownTimeout());
+        } finally {
+            maintenance.shutdownNow();
+            store.close();
+        }
+    }
+
+    /** Builds a {@link Tollgate}; not thread-safe. */
+    public static final class Builder {
+        private final TollgateConfig config;
+        private DataSource dataSource;
+        private Dialect dialect;
+        private UsageStore store;
+        private Clock clock = Clock.systemUTC();
+        private Ticker ticker = Ticker.systemTicker();
+        private Executor executor = ForkJoinPool.commonPool();
+        private Object meterRegistry;
+
+        private Builder(TollgateConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /** Use the application's DataSource instead of building a pool from {@code tollgate.store.url}. */
+        public Builder dataSource(DataSource dataSource) {
+            this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+            return this;
+        }
+
+        /** The database family of {@link #dataSource}; read from its metadata when not set. */
+        public Builder dialect(Dialect dialect) {
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
+            return this;
+        }
+
+        /** A ready store (for tests or other backends); replaces dataSource and URL. */
+        public Builder store(UsageStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** The clock that places usage in windows (tests inject one to cross a window). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The ticker of the caches (tests inject one to force refreshes). */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /** Where background cache refreshes run; the common pool by default. */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * A Micrometer {@code MeterRegistry} to register meters in (typed {@code Object} so
+         * that Micrometer stays optional); the global registry when unset.
+         */
+        public Builder meterRegistry(Object registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
+         * Connects to the store, prepares the schema and starts the batchers.
+         *
+         * @throws TollgateException if the store cannot be set up
+         */
+        public Tollgate build() {
+            UsageStore s = store != null ? store : openStore();
+            Tollgate t = new Tollgate(config, s, clock, ticker, executor);
+            t.start();
+            if (config.metricsEnabled() && micrometerPresent()) {
+                MetricsHook.bind(t, meterRegistry);
+            }
+            LOG.info("Tollgate started: {}", config);
+            return t;
+        }
+
+        private UsageStore openStore() {
+            if (dataSource != null) {
+                Dialect d = dialect != null ? dialect : JdbiUsageStore.detectDialect(dataSource);
+                return JdbiUsageStore.create(dataSource, d, config.schema(), config.queryTimeout(), null);
+            }
+            var pool = DataSources.pooled(config);
+            try {
+                return JdbiUsageStore.create(pool, Dialect.of(config.storeUrl()), config.schema(),
+                        config.queryTimeout(), pool);
+            } catch (RuntimeException e) {
+                pool.close();
+                throw e;
+            }
+        }
+
+        private static boolean micrometerPresent() {
+            try {
+                Class.forName("io.micrometer.core.instrument.MeterRegistry", false, Tollgate.class.getClassLoader());
+                return true;
+            } catch (ClassNotFoundException e) {
+                return false;
+            }
+        }
+    }
+
+    /** Isolates the Micrometer types so this class loads without Micrometer. */
+    private static final class MetricsHook {
+        static void bind(Tollgate t, Object registry) {
+            io.micrometer.core.instrument.MeterRegistry r = registry != null
+                    ? (io.micrometer.core.instrument.MeterRegistry) registry
+                    : io.micrometer.core.instrument.Metrics.globalRegistry;
+            new dev.tollgate.core.metrics.TollgateMetrics(t).bindTo(r);
+        }
+    }
+}

@@ -1,0 +1,545 @@
+package dev.tollgate.core;
+
+import static dev.tollgate.core.config.ConfigKeys.*;
+
+import dev.tollgate.core.config.Settings;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * The engine's configuration: immutable, built with {@link #custom()} or read from
+ * {@code tollgate.*} settings with {@link #from(Settings)}. Every setter validates its value
+ * and names the configuration key in its error; {@link Builder#build()} checks the
+ * combinations. The defaults are the public {@code DEFAULT_*} constants.
+ */
+public final class TollgateConfig {
+    public static final boolean DEFAULT_ASYNC_ENABLED = true;
+    public static final int DEFAULT_WORKERS = 2;
+    public static final int DEFAULT_CHANNEL_CAPACITY = 65_536;
+    public static final int DEFAULT_BATCH_SIZE = 2_000;
+    public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(500);
+    public static final int DEFAULT_RETRY_MAX_ATTEMPTS = 3;
+    public static final Duration DEFAULT_RETRY_WAIT = Duration.ofMillis(100);
+    public static final Duration DEFAULT_BREAKER_WAIT_IN_OPEN = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_CACHE_REFRESH_AFTER = Duration.ofSeconds(1);
+    public static final long DEFAULT_CACHE_MAX_SIZE = 100_000;
+    public static final FailMode DEFAULT_FAIL_MODE = FailMode.OPEN;
+    public static final String DEFAULT_STORE_URL = "jdbc:h2:file:./tollgate-data/tollgate";
+    public static final SchemaMode DEFAULT_SCHEMA = SchemaMode.CREATE;
+    public static final int DEFAULT_POOL_SIZE = 4;
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_BATCH_RETENTION = Duration.ofDays(1);
+    public static final ZoneId DEFAULT_ZONE = ZoneId.of("UTC");
+    public static final String DEFAULT_PLAN_NAME = "free";
+
+    /** What the engine does with the schema at start-up. */
+    public enum SchemaMode {
+        /** Create missing tables (idempotent). */
+        CREATE,
+        /** Fail at start-up with a clear message if a table or column is missing. */
+        VALIDATE,
+        /** Leave the schema alone. */
+        NONE
+    }
+
+    private final boolean asyncEnabled;
+    private final int workers;
+    private final int channelCapacity;
+    private final int batchSize;
+    private final Duration flushInterval;
+    private final int retryMaxAttempts;
+    private final Duration retryWait;
+    private final Duration breakerWaitInOpen;
+    private final Duration shutdownTimeout;
+    private final Duration cacheRefreshAfter;
+    private final long cacheMaxSize;
+    private final FailMode failMode;
+    private final String storeUrl;
+    private final String storeUser;
+    private final String storePassword;
+    private final SchemaMode schema;
+    private final int poolSize;
+    private final Duration connectTimeout;
+    private final Duration queryTimeout;
+    private final Duration batchRetention;
+    private final ZoneId zone;
+    private final String defaultPlan;
+    private final Map<String, Map<String, List<Limit>>> plans;
+    private final boolean metricsEnabled;
+
+    private TollgateConfig(Builder b) {
+        asyncEnabled = b.asyncEnabled;
+        workers = b.workers;
+        channelCapacity = b.channelCapacity;
+        batchSize = b.batchSize;
+        flushInterval = b.flushInterval;
+        retryMaxAttempts = b.retryMaxAttempts;
+        retryWait = b.retryWait;
+        breakerWaitInOpen = b.breakerWaitInOpen;
+        shutdownTimeout = b.shutdownTimeout;
+        cacheRefreshAfter = b.cacheRefreshAfter;
+        cacheMaxSize = b.cacheMaxSize;
+        failMode = b.failMode;
+        storeUrl = b.storeUrl;
+        storeUser = b.storeUser;
+        storePassword = b.storePassword;
+        schema = b.schema;
+        poolSize = b.poolSize;
+        connectTimeout = b.connectTimeout;
+        queryTimeout = b.queryTimeout;
+        batchRetention = b.batchRetention;
+        zone = b.zone;
+        defaultPlan = b.defaultPlan;
+        Map<String, Map<String, List<Limit>>> p = new TreeMap<>();
+        b.plans.forEach((plan, quotas) -> p.put(plan, Map.copyOf(quotas)));
+        plans = Map.copyOf(p);
+        metricsEnabled = b.metricsEnabled;
+    }
+
+    /** The defaults. */
+    public static TollgateConfig ofDefaults() {
+        return custom().build();
+    }
+
+    /** A builder holding the defaults. */
+    public static Builder custom() {
+        return new Builder();
+    }
+
+    /** A builder holding the values of {@code base}. */
+    public static Builder from(TollgateConfig base) {
+        return new Builder(base);
+    }
+
+    /**
+     * Reads the engine's keys from settings (see the README's configuration reference).
+     *
+     * @throws InvalidConfigException naming the first bad key, its value and what is allowed
+     */
+    public static TollgateConfig from(Settings s) {
+        Builder b = custom()
+                .asyncEnabled(s.bool(ASYNC_ENABLED, DEFAULT_ASYNC_ENABLED))
+                .workers(s.intValue(ASYNC_WORKERS, DEFAULT_WORKERS))
+                .channelCapacity(s.intValue(ASYNC_CHANNEL_CAPACITY, DEFAULT_CHANNEL_CAPACITY))
+                .batchSize(s.intValue(ASYNC_BATCH_SIZE, DEFAULT_BATCH_SIZE))
+                .flushInterval(s.duration(ASYNC_FLUSH_INTERVAL, DEFAULT_FLUSH_INTERVAL))
+                .retryMaxAttempts(s.intValue(ASYNC_RETRY_MAX_ATTEMPTS, DEFAULT_RETRY_MAX_ATTEMPTS))
+                .retryWait(s.duration(ASYNC_RETRY_WAIT, DEFAULT_RETRY_WAIT))
+                .breakerWaitInOpen(s.duration(ASYNC_BREAKER_WAIT_IN_OPEN, DEFAULT_BREAKER_WAIT_IN_OPEN))
+                .shutdownTimeout(s.duration(ASYNC_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT))
+                .cacheRefreshAfter(s.duration(CHECK_CACHE_REFRESH_AFTER, DEFAULT_CACHE_REFRESH_AFTER))
+                .cacheMaxSize(s.longValue(CHECK_CACHE_MAX_SIZE, DEFAULT_CACHE_MAX_SIZE))
+                .failMode(s.enumValue(CHECK_FAIL_MODE, DEFAULT_FAIL_MODE, FailMode.class))
+                .storeUrl(s.string(STORE_URL, DEFAULT_STORE_URL))
+                .storeUser(s.string(STORE_USER, ""))
+                .storePassword(s.string(STORE_PASSWORD, ""))
+                .schema(s.enumValue(STORE_SCHEMA, DEFAULT_SCHEMA, SchemaMode.class))
+                .poolSize(s.intValue(STORE_POOL_SIZE, DEFAULT_POOL_SIZE))
+                .connectTimeout(s.duration(STORE_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT))
+                .queryTimeout(s.duration(STORE_QUERY_TIMEOUT, DEFAULT_QUERY_TIMEOUT))
+                .batchRetention(s.duration(STORE_BATCH_RETENTION, DEFAULT_BATCH_RETENTION))
+                .zone(s.string(ZONE, DEFAULT_ZONE.getId()))
+                .defaultPlan(s.string(DEFAULT_PLAN, DEFAULT_PLAN_NAME))
+                .metricsEnabled(s.bool(METRICS_ENABLED, true));
+        s.asMap().forEach((key, value) -> {
+            if (key.startsWith(PLANS_PREFIX)) {
+                String rest = key.substring(PLANS_PREFIX.length());
+                int dot = rest.indexOf('.');
+                if (dot <= 0 || dot == rest.length() - 1) {
+                    throw new InvalidConfigException(key, value,
+                            "a key of the form tollgate.plans.<plan>.<quota>");
+                }
+                b.limit(rest.substring(0, dot), rest.substring(dot + 1), value);
+            }
+        });
+        return b.build();
+    }
+
+    public boolean asyncEnabled() {
+        return asyncEnabled;
+    }
+
+    public int workers() {
+        return workers;
+    }
+
+    public int channelCapacity() {
+        return channelCapacity;
+    }
+
+    /** Largest number of distinct (subject, quota, window) keys written in one flush transaction. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public Duration flushInterval() {
+        return flushInterval;
+    }
+
+    public int retryMaxAttempts() {
+        return retryMaxAttempts;
+    }
+
+    public Duration retryWait() {
+        return retryWait;
+    }
+
+    public Duration breakerWaitInOpen() {
+        return breakerWaitInOpen;
+    }
+
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    public Duration cacheRefreshAfter() {
+        return cacheRefreshAfter;
+    }
+
+    public long cacheMaxSize() {
+        return cacheMaxSize;
+    }
+
+    public FailMode failMode() {
+        return failMode;
+    }
+
+    public String storeUrl() {
+        return storeUrl;
+    }
+
+    public String storeUser() {
+        return storeUser;
+    }
+
+    public String storePassword() {
+        return storePassword;
+    }
+
+    public SchemaMode schema() {
+        return schema;
+    }
+
+    public int poolSize() {
+        return poolSize;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration queryTimeout() {
+        return queryTimeout;
+    }
+
+    public Duration batchRetention() {
+        return batchRetention;
+    }
+
+    public ZoneId zone() {
+        return zone;
+    }
+
+    public String defaultPlan() {
+        return defaultPlan;
+    }
+
+    /** Plans: plan name → quota name → limits (one per period). */
+    public Map<String, Map<String, List<Limit>>> plans() {
+        return plans;
+    }
+
+    public boolean metricsEnabled() {
+        return metricsEnabled;
+    }
+
+    @Override
+    public String toString() {
+        return "TollgateConfig{async=" + asyncEnabled + ", workers=" + workers + ", channelCapacity="
+                + channelCapacity + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval
+                + ", failMode=" + failMode + ", store=" + storeUrl + ", schema=" + schema + ", zone=" + zone
+                + ", defaultPlan=" + defaultPlan + ", plans=" + plans + "}";
+    }
+
+    /** Mutable builder; not thread-safe. */
+    public static final class Builder {
+        private boolean asyncEnabled = DEFAULT_ASYNC_ENABLED;
+        private int workers = DEFAULT_WORKERS;
+        private int channelCapacity = DEFAULT_CHANNEL_CAPACITY;
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private Duration flushInterval = DEFAULT_FLUSH_INTERVAL;
+        private int retryMaxAttempts = DEFAULT_RETRY_MAX_ATTEMPTS;
+        private Duration retryWait = DEFAULT_RETRY_WAIT;
+        private Duration breakerWaitInOpen = DEFAULT_BREAKER_WAIT_IN_OPEN;
+        private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private Duration cacheRefreshAfter = DEFAULT_CACHE_REFRESH_AFTER;
+        private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
+        private FailMode failMode = DEFAULT_FAIL_MODE;
+        private String storeUrl = DEFAULT_STORE_URL;
+        private String storeUser = "";
+        private String storePassword = "";
+        private SchemaMode schema = DEFAULT_SCHEMA;
+        private int poolSize = DEFAULT_POOL_SIZE;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
+        private Duration batchRetention = DEFAULT_BATCH_RETENTION;
+        private ZoneId zone = DEFAULT_ZONE;
+        private String defaultPlan = DEFAULT_PLAN_NAME;
+        private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
+        private boolean metricsEnabled = true;
+
+        private Builder() {
+        }
+
+        private Builder(TollgateConfig c) {
+            asyncEnabled = c.asyncEnabled;
+            workers = c.workers;
+            channelCapacity = c.channelCapacity;
+            batchSize = c.batchSize;
+            flushInterval = c.flushInterval;
+            retryMaxAttempts = c.retryMaxAttempts;
+            retryWait = c.retryWait;
+            breakerWaitInOpen = c.breakerWaitInOpen;
+            shutdownTimeout = c.shutdownTimeout;
+            cacheRefreshAfter = c.cacheRefreshAfter;
+            cacheMaxSize = c.cacheMaxSize;
+            failMode = c.failMode;
+            storeUrl = c.storeUrl;
+            storeUser = c.storeUser;
+            storePassword = c.storePassword;
+            schema = c.schema;
+            poolSize = c.poolSize;
+            connectTimeout = c.connectTimeout;
+            queryTimeout = c.queryTimeout;
+            batchRetention = c.batchRetention;
+            zone = c.zone;
+            defaultPlan = c.defaultPlan;
+            c.plans.forEach((plan, quotas) -> plans.put(plan, new TreeMap<>(quotas)));
+            metricsEnabled = c.metricsEnabled;
+        }
+
+        /** {@code tollgate.async.enabled}: false writes each consumption synchronously. */
+        public Builder asyncEnabled(boolean enabled) {
+            this.asyncEnabled = enabled;
+            return this;
+        }
+
+        /** {@code tollgate.async.workers}: batcher threads, 1 to 64. */
+        public Builder workers(int workers) {
+            this.workers = range(ASYNC_WORKERS, workers, 1, 64);
+            return this;
+        }
+
+        /** {@code tollgate.async.channel-capacity}: records the channel holds, 16 to 16,777,216. */
+        public Builder channelCapacity(int capacity) {
+            this.channelCapacity = range(ASYNC_CHANNEL_CAPACITY, capacity, 16, 16_777_216);
+            return this;
+        }
+
+        /** {@code tollgate.async.batch-size}: distinct keys per flush transaction, 1 to 100,000. */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = range(ASYNC_BATCH_SIZE, batchSize, 1, 100_000);
+            return this;
+        }
+
+        /** {@code tollgate.async.flush-interval}: longest time a record waits in memory, 1ms to 1h. */
+        public Builder flushInterval(Duration interval) {
+            this.flushInterval = range(ASYNC_FLUSH_INTERVAL, interval, Duration.ofMillis(1), Duration.ofHours(1));
+            return this;
+        }
+
+        /** {@code tollgate.async.retry.max-attempts}: attempts per store write, 1 to 100. */
+        public Builder retryMaxAttempts(int attempts) {
+            this.retryMaxAttempts = range(ASYNC_RETRY_MAX_ATTEMPTS, attempts, 1, 100);
+            return this;
+        }
+
+        /** {@code tollgate.async.retry.wait}: pause between attempts, 0 to 1 minute. */
+        public Builder retryWait(Duration wait) {
+            this.retryWait = range(ASYNC_RETRY_WAIT, wait, Duration.ZERO, Duration.ofMinutes(1));
+            return this;
+        }
+
+        /** {@code tollgate.async.circuit-breaker.wait-in-open}: how long the breaker stays open, 10ms to 1h. */
+        public Builder breakerWaitInOpen(Duration wait) {
+            this.breakerWaitInOpen = range(ASYNC_BREAKER_WAIT_IN_OPEN, wait, Duration.ofMillis(10),
+                    Duration.ofHours(1));
+            return this;
+        }
+
+        /** {@code tollgate.async.shutdown-timeout}: deadline for close() to drain and flush, 0 to 10 min. */
+        public Builder shutdownTimeout(Duration timeout) {
+            this.shutdownTimeout = range(ASYNC_SHUTDOWN_TIMEOUT, timeout, Duration.ZERO, Duration.ofMinutes(10));
+            return this;
+        }
+
+        /** {@code tollgate.check.cache.refresh-after}: age after which a cached usage is re-read, 10ms to 1d. */
+        public Builder cacheRefreshAfter(Duration refresh) {
+            this.cacheRefreshAfter = range(CHECK_CACHE_REFRESH_AFTER, refresh, Duration.ofMillis(10),
+                    Duration.ofDays(1));
+            return this;
+        }
+
+        /** {@code tollgate.check.cache.max-size}: cached keys, 100 to 100,000,000. */
+        public Builder cacheMaxSize(long maxSize) {
+            if (maxSize < 100 || maxSize > 100_000_000) {
+                throw new InvalidConfigException(CHECK_CACHE_MAX_SIZE, maxSize, "a number from 100 to 100000000");
+            }
+            this.cacheMaxSize = maxSize;
+            return this;
+        }
+
+        /** {@code tollgate.check.fail-mode}: open or closed. */
+        public Builder failMode(FailMode mode) {
+            this.failMode = Objects.requireNonNull(mode, CHECK_FAIL_MODE);
+            return this;
+        }
+
+        /** {@code tollgate.store.url}: a {@code jdbc:h2:} or {@code jdbc:postgresql:} URL. */
+        public Builder storeUrl(String url) {
+            Objects.requireNonNull(url, STORE_URL);
+            if (!url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
+                throw new InvalidConfigException(STORE_URL, url, "a jdbc:h2: or jdbc:postgresql: URL");
+            }
+            this.storeUrl = url;
+            return this;
+        }
+
+        /** {@code tollgate.store.user}. */
+        public Builder storeUser(String user) {
+            this.storeUser = Objects.requireNonNull(user, STORE_USER);
+            return this;
+        }
+
+        /** {@code tollgate.store.password}. */
+        public Builder storePassword(String password) {
+            this.storePassword = Objects.requireNonNull(password, STORE_PASSWORD);
+            return this;
+        }
+
+        /** {@code tollgate.store.schema}: create, validate or none. */
+        public Builder schema(SchemaMode mode) {
+            this.schema = Objects.requireNonNull(mode, STORE_SCHEMA);
+            return this;
+        }
+
+        /** {@code tollgate.store.pool-size}: connections in the pool Tollgate builds, 1 to 200. */
+        public Builder poolSize(int size) {
+            this.poolSize = range(STORE_POOL_SIZE, size, 1, 200);
+            return this;
+        }
+
+        /** {@code tollgate.store.connect-timeout}: wait for a pooled connection, 250ms to 5 min. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = range(STORE_CONNECT_TIMEOUT, timeout, Duration.ofMillis(250),
+                    Duration.ofMinutes(5));
+            return this;
+        }
+
+        /** {@code tollgate.store.query-timeout}: longest a statement may run, 1s to 1h. */
+        public Builder queryTimeout(Duration timeout) {
+            this.queryTimeout = range(STORE_QUERY_TIMEOUT, timeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            return this;
+        }
+
+        /** {@code tollgate.store.batch-retention}: how long applied batch ids are kept, 1 min to 365 days. */
+        public Builder batchRetention(Duration retention) {
+            this.batchRetention = range(STORE_BATCH_RETENTION, retention, Duration.ofMinutes(1),
+                    Duration.ofDays(365));
+            return this;
+        }
+
+        /** {@code tollgate.zone}: time zone of calendar windows, e.g. UTC or Europe/Paris. */
+        public Builder zone(String zoneId) {
+            try {
+                this.zone = ZoneId.of(Objects.requireNonNull(zoneId, ZONE));
+            } catch (DateTimeException e) {
+                throw new InvalidConfigException(ZONE, zoneId, "a time-zone id such as UTC or Europe/Paris");
+            }
+            return this;
+        }
+
+        public Builder zone(ZoneId zone) {
+            this.zone = Objects.requireNonNull(zone, ZONE);
+            return this;
+        }
+
+        /** {@code tollgate.default-plan}: plan of subjects with no assigned plan. */
+        public Builder defaultPlan(String plan) {
+            try {
+                this.defaultPlan = Names.plan(plan);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(DEFAULT_PLAN, plan, Names.NAME.pattern());
+            }
+            return this;
+        }
+
+        /**
+         * {@code tollgate.plans.<plan>.<quota>}: sets the limits of a quota in a plan,
+         * e.g. {@code limit("free", "requests", "1000/day")} or {@code "10/minute,1000/day"}.
+         */
+        public Builder limit(String plan, String quota, String limits) {
+            String key = PLANS_PREFIX + plan + "." + quota;
+            if (plan == null || !Names.NAME.matcher(plan).matches()) {
+                throw new InvalidConfigException(key, limits, "a plan name matching " + Names.NAME.pattern());
+            }
+            if (quota == null || !Names.NAME.matcher(quota).matches()) {
+                throw new InvalidConfigException(key, limits, "a quota name matching " + Names.NAME.pattern());
+            }
+            List<Limit> parsed;
+            try {
+                parsed = Limit.parseList(Objects.requireNonNull(limits, key));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(key, limits,
+                        "<amount>/<period>[,<amount>/<period>...] with period minute, hour, day, month or total ("
+                                + e.getMessage() + ")");
+            }
+            plans.computeIfAbsent(plan, p -> new TreeMap<>()).put(quota, parsed);
+            return this;
+        }
+
+        /** Sets one limit of a quota in a plan. */
+        public Builder limit(String plan, String quota, Limit limit) {
+            return limit(plan, quota, limit.toString());
+        }
+
+        /** {@code tollgate.metrics.enabled}: register Micrometer meters when Micrometer is present. */
+        public Builder metricsEnabled(boolean enabled) {
+            this.metricsEnabled = enabled;
+            return this;
+        }
+
+        /**
+         * @throws InvalidConfigException if plans are configured but the default plan is not one of them
+         */
+        public TollgateConfig build() {
+            if (!plans.isEmpty() && !plans.containsKey(defaultPlan)) {
+                throw new InvalidConfigException(DEFAULT_PLAN, defaultPlan,
+                        "one of the configured plans " + plans.keySet());
+            }
+            return new TollgateConfig(this);
+        }
+
+        private static int range(String key, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new InvalidConfigException(key, value, "an integer from " + min + " to " + max);
+            }
+            return value;
+        }
+
+        private static Duration range(String key, Duration value, Duration min, Duration max) {
+            Objects.requireNonNull(value, key);
+            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+                throw new InvalidConfigException(key, value, "a duration from " + Settings.format(min) + " to " + Settings.format(max));
+            }
+            return value;
+        }
+    }
+}

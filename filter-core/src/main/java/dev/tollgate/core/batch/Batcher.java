@@ -1,0 +1,494 @@
+package dev.tollgate.core.batch;
+
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.check.Policies;
+import dev.tollgate.core.check.StoreGuard;
+import dev.tollgate.core.check.SubjectPolicy;
+import dev.tollgate.core.check.UsageView;
+import dev.tollgate.core.check.Windows;
+import dev.tollgate.core.store.InDoubtException;
+import dev.tollgate.core.store.StoreException;
+import dev.tollgate.core.store.UsageDelta;
+import dev.tollgate.core.store.UsageKey;
+import dev.tollgate.core.store.UsageStore;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The consume path: a bounded channel in stripes, one batcher thread per stripe that drains
+ * it, sums per counter and writes one transaction per flush (on {@code batch-size} distinct
+ * counters or every {@code flush-interval}), through the {@link StoreGuard}. Thread-safe.
+ *
+ * <p>What cannot be written is never dropped: a definite failure goes back into the deferred
+ * aggregate (one entry per counter, whatever the number of records), a commit with an
+ * unknown outcome is kept whole with its batch id and re-applied idempotently, and both are
+ * retried at every flush. A full channel makes the caller write synchronously.
+ */
+public final class Batcher {
+    private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
+    private static final int DRAIN_CHUNK = 4096;
+
+    private static final class Stripe {
+        final ArrayBlockingQueue<UsageEvent> queue;
+        final AtomicInteger inflight = new AtomicInteger();
+
+        Stripe(int capacity) {
+            queue = new ArrayBlockingQueue<>(capacity);
+        }
+    }
+
+    /** One transaction's worth: sorted entries under one id. */
+    private static final class Batch {
+        final String id = UUID.randomUUID().toString();
+        final List<Aggregate.Entry> entries;
+        volatile boolean inDoubt;
+
+        Batch(List<Aggregate.Entry> entries) {
+            this.entries = entries;
+        }
+
+        List<UsageDelta> deltas() {
+            List<UsageDelta> d = new ArrayList<>(entries.size());
+            for (Aggregate.Entry e : entries) {
+                d.add(new UsageDelta(e.key, e.amount));
+            }
+            return d;
+        }
+    }
+
+    private final TollgateConfig config;
+    private final UsageStore store;
+    private final StoreGuard guard;
+    private final UsageView view;
+    private final Policies policies;
+    private final Windows windows;
+    private final Counters counters;
+    private final Stripe[] stripes;
+    private final List<Thread> workers = new ArrayList<>();
+
+    private final Object pendingLock = new Object();
+    /** Usage whose write failed definitely; guarded by pendingLock. */
+    private final Aggregate deferred = new Aggregate();
+    /** Batches whose commit outcome is unknown, kept with their id; guarded by pendingLock. */
+    private final List<Batch> inDoubt = new ArrayList<>();
+
+    private volatile boolean closed;
+    private volatile boolean stopping;
+
+    public Batcher(TollgateConfig config, UsageStore store, StoreGuard guard, UsageView view, Policies policies,
+                   Windows windows, Counters counters) {
+        this.config = config;
+        this.store = store;
+        this.guard = guard;
+        this.view = view;
+        this.policies = policies;
+        this.windows = windows;
+        this.counters = counters;
+        int n = config.asyncEnabled() ? config.workers() : 1;
+        this.stripes = new Stripe[n];
+        for (int i = 0; i < n; i++) {
+            stripes[i] = new Stripe(Math.max(1, config.channelCapacity() / n));
+        }
+    }
+
+    /** Starts the batcher threads (none when async is disabled). */
+    public synchronized void start() {
+        if (!config.asyncEnabled() || !workers.isEmpty()) {
+            return;
+        }
+        for (int i = 0; i < stripes.length; i++) {
+            Stripe s = stripes[i];
+            Thread t = new Thread(() -> work(s), "tollgate-batcher-" + i);
+            t.setDaemon(true);
+            workers.add(t);
+            t.start();
+        }
+    }
+
+    /**
+     * Queues a record; when the channel is full (or async is off) writes it on the calling
+     * thread instead.
+     *
+     * @throws IllegalStateException after {@link #close}
+     */
+    public void submit(UsageEvent event) {
+        Stripe s = stripe();
+        s.inflight.incrementAndGet();
+        try {
+            ensureOpen();
+            if (!config.asyncEnabled()) {
+                writeNow(event);
+            } else if (!s.queue.offer(event)) {
+                counters.syncFallbacks.increment();
+                writeNow(event);
+            }
+        } finally {
+            s.inflight.decrementAndGet();
+        }
+    }
+
+    /**
+     * Writes a record on the calling thread.
+     *
+     * @return {@code true} if committed now, {@code false} if kept to be written later
+     * @throws IllegalStateException after {@link #close}
+     */
+    public boolean submitSync(UsageEvent event) {
+        Stripe s = stripe();
+        s.inflight.incrementAndGet();
+        try {
+            ensureOpen();
+            return writeNow(event);
+        } finally {
+            s.inflight.decrementAndGet();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("Tollgate is closed and accepts no more usage");
+        }
+    }
+
+    private Stripe stripe() {
+        return stripes.length == 1 ? stripes[0] : stripes[(int) (Thread.currentThread().getId() % stripes.length)];
+    }
+
+    private boolean writeNow(UsageEvent event) {
+        Aggregate a = new Aggregate();
+        a.add(event);
+        return flush(a, false);
+    }
+
+    /**
+     * Writes everything queued before this call and everything deferred; waits for it.
+     *
+     * @return {@code true} if nothing is left waiting for the store afterwards
+     */
+    public boolean flush() throws InterruptedException {
+        if (config.asyncEnabled() && !stopping) {
+            CountDownLatch latch = new CountDownLatch(stripes.length);
+            for (Stripe s : stripes) {
+                s.queue.put(UsageEvent.marker(latch));
+            }
+            latch.await();
+        }
+        flush(new Aggregate(), true);
+        return pendingRecords() == 0;
+    }
+
+    private void work(Stripe s) {
+        Aggregate agg = new Aggregate();
+        List<UsageEvent> buf = new ArrayList<>(DRAIN_CHUNK);
+        List<CountDownLatch> markers = new ArrayList<>();
+        long interval = config.flushInterval().toNanos();
+        long next = System.nanoTime() + interval;
+        try {
+            while (!stopping) {
+                long wait = next - System.nanoTime();
+                UsageEvent e = wait > 0 ? s.queue.poll(wait, TimeUnit.NANOSECONDS) : s.queue.poll();
+                if (e != null) {
+                    take(agg, e, markers);
+                    while (agg.keys() < config.batchSize() && s.queue.drainTo(buf, DRAIN_CHUNK) > 0) {
+                        for (UsageEvent x : buf) {
+                            take(agg, x, markers);
+                        }
+                        buf.clear();
+                    }
+                }
+                if (!markers.isEmpty() || agg.keys() >= config.batchSize() || System.nanoTime() - next >= 0) {
+                    try {
+                        flush(agg, true);
+                    } catch (RuntimeException ex) {
+                        LOG.error("Tollgate batcher flush failed unexpectedly; usage is kept for the next flush", ex);
+                    }
+                    next = System.nanoTime() + interval;
+                    markers.forEach(CountDownLatch::countDown);
+                    markers.clear();
+                }
+            }
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        } finally {
+            synchronized (pendingLock) {
+                deferred.mergeFrom(agg);
+            }
+            markers.forEach(CountDownLatch::countDown);
+        }
+    }
+
+    private static void take(Aggregate agg, UsageEvent e, List<CountDownLatch> markers) {
+        if (e.isMarker()) {
+            markers.add(e.marker);
+        } else {
+            agg.add(e);
+        }
+    }
+
+    /**
+     * Writes {@code agg} (and, if asked, what is deferred) in batches of at most
+     * {@code batch-size} counters. {@code agg} is empty afterwards: what could not be written
+     * went to the deferred aggregate or the in-doubt list.
+     *
+     * @return whether everything in {@code agg} was committed
+     */
+    private boolean flush(Aggregate agg, boolean includePending) {
+        if (includePending && guard.breaker().getState() != CircuitBreaker.State.OPEN) {
+            List<Batch> doubts;
+            synchronized (pendingLock) {
+                agg.mergeFrom(deferred);
+                deferred.clear();
+                doubts = new ArrayList<>(inDoubt);
+                inDoubt.clear();
+            }
+            for (Batch b : doubts) {
+                write(b);
+            }
+        }
+        resolve(agg);
+        boolean all = true;
+        while (!agg.entries.isEmpty()) {
+            List<Aggregate.Entry> sorted = agg.takeSorted();
+            for (int from = 0; from < sorted.size(); from += config.batchSize()) {
+                List<Aggregate.Entry> chunk = sorted.subList(from, Math.min(sorted.size(), from + config.batchSize()));
+                all &= write(new Batch(new ArrayList<>(chunk)));
+            }
+        }
+        if (!agg.unresolved.isEmpty()) {
+            all = false;
+            synchronized (pendingLock) {
+                countDeferred(agg.unresolved.values().stream().mapToLong(s -> s[1] - s[2]).sum());
+                agg.unresolved.values().forEach(s -> s[2] = s[1]);
+                deferred.mergeFrom(agg);
+            }
+            agg.clear();
+        }
+        return all;
+    }
+
+    /** Works out the counters of records queued before their subject's policy was cached. */
+    private void resolve(Aggregate agg) {
+        Iterator<Map.Entry<Aggregate.Unresolved, long[]>> it = agg.unresolved.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Aggregate.Unresolved, long[]> u = it.next();
+            SubjectPolicy policy;
+            try {
+                policy = policies.get(u.getKey().subject());
+            } catch (RuntimeException e) {
+                continue;
+            }
+            List<Limit> limits = policy.limits(u.getKey().quota());
+            long[] sums = u.getValue();
+            if (limits.isEmpty()) {
+                agg.entry(key(u.getKey(), Period.TOTAL)).add(sums[0], sums[1], null, sums[2]);
+            } else {
+                for (int i = 0; i < limits.size(); i++) {
+                    agg.entry(key(u.getKey(), limits.get(i).period()))
+                            .add(sums[0], i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                }
+            }
+            it.remove();
+        }
+    }
+
+    private UsageKey key(Aggregate.Unresolved u, Period period) {
+        return new UsageKey(u.subject(), u.quota(), period, windows.at(period, u.minute()).start());
+    }
+
+    private boolean write(Batch b) {
+        long t0 = System.nanoTime();
+        try {
+            List<UsageDelta> deltas = b.deltas();
+            guard.write(() -> {
+                try {
+                    return store.apply(b.id, deltas);
+                } catch (InDoubtException e) {
+                    b.inDoubt = true;
+                    throw e;
+                }
+            });
+        } catch (RuntimeException e) {
+            counters.failed.increment();
+            if (!(e instanceof StoreException)) {
+                LOG.error("Unexpected failure writing batch {}; its usage is kept and retried", b.id, e);
+            } else {
+                LOG.debug("Writing batch {} failed: {}", b.id, e.getMessage());
+            }
+            synchronized (pendingLock) {
+                long fresh = 0;
+                for (Aggregate.Entry en : b.entries) {
+                    fresh += en.records - en.deferredRecords;
+                    en.deferredRecords = en.records;
+                }
+                countDeferred(fresh);
+                if (b.inDoubt) {
+                    inDoubt.add(b);
+                } else {
+                    deferred.mergeEntries(b.entries);
+                }
+            }
+            return false;
+        }
+        long records = 0;
+        long units = 0;
+        for (Aggregate.Entry en : b.entries) {
+            view.settled(en.key, en.cellAmount, en.cell);
+            if (en.otherCells != null) {
+                en.otherCells.forEach((adder, n) -> view.settled(en.key, n[0], adder));
+            }
+            long uncelled = en.amount - en.cellAmount
+                    - (en.otherCells == null ? 0 : en.otherCells.values().stream().mapToLong(n -> n[0]).sum());
+            if (uncelled > 0) {
+                view.settled(en.key, uncelled, null);
+            }
+            records += en.records;
+            units += en.amount;
+        }
+        counters.processed.add(records);
+        counters.unitsWritten.add(units);
+        counters.upserts.add(b.entries.size());
+        counters.batches.increment();
+        counters.lastFlushNanos = System.nanoTime() - t0;
+        return true;
+    }
+
+    private void countDeferred(long records) {
+        if (records > 0) {
+            counters.deferred.add(records);
+        }
+    }
+
+    /** Records in the channel now. */
+    public int queueDepth() {
+        int n = 0;
+        for (Stripe s : stripes) {
+            n += s.queue.size();
+        }
+        return n;
+    }
+
+    public int queueCapacity() {
+        return config.asyncEnabled() ? stripes.length * stripes[0].queue.remainingCapacity() + queueDepth() : 0;
+    }
+
+    /** Records waiting in the deferred aggregate or in in-doubt batches. */
+    public long pendingRecords() {
+        synchronized (pendingLock) {
+            long n = deferred.records();
+            for (Batch b : inDoubt) {
+                for (Aggregate.Entry e : b.entries) {
+                    n += e.records;
+                }
+            }
+            return n;
+        }
+    }
+
+    /**
+     * Stops accepting usage, drains the channel and writes everything within {@code timeout}.
+     * What could not be written by then is logged per counter with its amount and counted as
+     * dropped.
+     */
+    public void close(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        closed = true;
+        for (Stripe s : stripes) {
+            while (s.inflight.get() > 0 && System.nanoTime() - deadline < 0) {
+                Thread.onSpinWait();
+            }
+        }
+        stopping = true;
+        // Wake the batchers without interrupting them: an interrupt can break a JDBC call
+        // (H2 closes its file on interrupt).
+        for (Stripe s : stripes) {
+            s.queue.offer(UsageEvent.marker(new CountDownLatch(1)));
+        }
+        for (Thread t : workers) {
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            if (t.isAlive()) {
+                LOG.warn("Tollgate batcher {} did not stop in time", t.getName());
+            }
+        }
+        Aggregate rest = new Aggregate();
+        for (Stripe s : stripes) {
+            UsageEvent e;
+            while ((e = s.queue.poll()) != null) {
+                if (e.isMarker()) {
+                    e.marker.countDown();
+                } else {
+                    rest.add(e);
+                }
+            }
+        }
+        while (true) {
+            boolean done = flush(rest, true) && pendingRecords() == 0;
+            if (done || System.nanoTime() - deadline >= 0) {
+                break;
+            }
+            try {
+                Thread.sleep(Math.max(10, config.retryWait().toMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        reportLeftovers();
+    }
+
+    private void reportLeftovers() {
+        synchronized (pendingLock) {
+            long records = 0;
+            for (Aggregate.Entry e : deferred.entries.values()) {
+                logDropped(e.key.subject(), e.key.quota(), e.key.period() + " window from "
+                        + Instant.ofEpochMilli(e.key.windowStart()), e.amount);
+                records += e.records;
+            }
+            for (Map.Entry<Aggregate.Unresolved, long[]> u : deferred.unresolved.entrySet()) {
+                logDropped(u.getKey().subject(), u.getKey().quota(), "minute from "
+                        + Instant.ofEpochMilli(u.getKey().minute()), u.getValue()[0]);
+                records += u.getValue()[1];
+            }
+            for (Batch b : inDoubt) {
+                for (Aggregate.Entry e : b.entries) {
+                    logDropped(e.key.subject(), e.key.quota(), e.key.period() + " window from "
+                            + Instant.ofEpochMilli(e.key.windowStart()) + " (batch " + b.id
+                            + " may have been committed)", e.amount);
+                    records += e.records;
+                }
+            }
+            if (records > 0) {
+                counters.dropped.add(records);
+                LOG.error("Tollgate closed with {} records it could not write; each is logged above", records);
+            }
+            deferred.clear();
+            inDoubt.clear();
+        }
+    }
+
+    private static void logDropped(String subject, String quota, String where, long amount) {
+        LOG.error("Not written at close: subject={} quota={} {} amount={}", subject, quota, where, amount);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+}

@@ -1,0 +1,288 @@
+package dev.tollgate.core.store;
+
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
+import dev.tollgate.core.TollgateConfig.SchemaMode;
+import dev.tollgate.core.TollgateException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.SqlStatements;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link UsageStore} on H2 or PostgreSQL through JDBI. The dialect's differences live in
+ * {@link Dialect}; everything else is shared. Thread-safe.
+ */
+public final class JdbiUsageStore implements UsageStore {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbiUsageStore.class);
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    /** Tables and the columns the engine uses, for {@code schema=validate}. */
+    private static final Map<String, String> TABLES = new LinkedHashMap<>();
+
+    static {
+        TABLES.put("tollgate_usage", "subject, quota, period, window_start, used, updated_at");
+        TABLES.put("tollgate_applied_batch", "batch_id, applied_at");
+        TABLES.put("tollgate_subject", "subject, plan, updated_at");
+        TABLES.put("tollgate_limit_override", "subject, quota, period, max_amount");
+    }
+
+    private final Jdbi jdbi;
+    private final Dialect dialect;
+    private final AutoCloseable owned;
+
+    private JdbiUsageStore(DataSource dataSource, Dialect dialect, Duration queryTimeout, AutoCloseable owned) {
+        this.jdbi = Jdbi.create(dataSource);
+        this.jdbi.getConfig(SqlStatements.class).setQueryTimeout((int) Math.max(1, queryTimeout.toSeconds()));
+        this.dialect = dialect;
+        this.owned = owned;
+    }
+
+    /**
+     * A store on {@code dataSource}, with the dialect read from the connection's metadata,
+     * and the schema handled as {@code schema} says.
+     *
+     * @param owned closed by {@link #close()} (the pool Tollgate built), or {@code null}
+     * @throws TollgateException if the database cannot be reached to set up or validate the schema
+     */
+    public static JdbiUsageStore create(DataSource dataSource, Dialect dialect, SchemaMode schema,
+                                        Duration queryTimeout, AutoCloseable owned) {
+        JdbiUsageStore store = new JdbiUsageStore(dataSource, dialect, queryTimeout, owned);
+        store.prepareSchema(schema);
+        return store;
+    }
+
+    /** Reads the dialect from a DataSource's connection metadata. */
+    public static Dialect detectDialect(DataSource dataSource) {
+        try (Connection c = dataSource.getConnection()) {
+            return Dialect.of(c.getMetaData().getDatabaseProductName());
+        } catch (SQLException e) {
+            throw new TollgateException("Cannot connect to the store to find its database type: " + e.getMessage(), e);
+        }
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    private void prepareSchema(SchemaMode schema) {
+        switch (schema) {
+            case NONE -> {
+            }
+            case CREATE -> {
+                String script = readScript();
+                try {
+                    jdbi.useHandle(h -> {
+                        for (String statement : script.split(";")) {
+                            if (!statement.isBlank()) {
+                                h.execute(statement);
+                            }
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    throw new TollgateException("tollgate.store.schema=create: could not create the Tollgate tables ("
+                            + rootMessage(e) + ")", e);
+                }
+            }
+            case VALIDATE -> TABLES.forEach((table, columns) -> {
+                try {
+                    jdbi.useHandle(h -> h.createQuery("SELECT " + columns + " FROM " + table + " WHERE 1 = 0")
+                            .mapToMap().list());
+                } catch (RuntimeException e) {
+                    throw new TollgateException("tollgate.store.schema=validate: table " + table
+                            + " is missing or lacks one of the columns (" + columns
+                            + "). Run dev/tollgate/core/store/" + dialect.schemaResource()
+                            + " from tollgate-filter-core, or set tollgate.store.schema=create. Cause: "
+                            + rootMessage(e), e);
+                }
+            });
+        }
+    }
+
+    private String readScript() {
+        try (InputStream in = JdbiUsageStore.class.getResourceAsStream(dialect.schemaResource())) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + dialect.schemaResource());
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + dialect.schemaResource(), e);
+        }
+    }
+
+    @Override
+    public boolean apply(String batchId, List<UsageDelta> deltas) {
+        Handle h;
+        try {
+            h = jdbi.open();
+        } catch (RuntimeException e) {
+            throw new StoreException("Store unavailable: " + rootMessage(e), e);
+        }
+        try (h) {
+            h.begin();
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            try {
+                h.createUpdate("INSERT INTO tollgate_applied_batch (batch_id, applied_at) VALUES (:id, :now)")
+                        .bind("id", batchId).bind("now", now).execute();
+            } catch (RuntimeException e) {
+                if (isUniqueViolation(e)) {
+                    h.rollback();
+                    return false;
+                }
+                throw e;
+            }
+            if (!deltas.isEmpty()) {
+                PreparedBatch batch = h.prepareBatch(dialect.addUsage());
+                for (UsageDelta d : deltas) {
+                    UsageKey k = d.key();
+                    batch.bind("subject", k.subject())
+                            .bind("quota", k.quota())
+                            .bind("period", k.period().name())
+                            .bind("windowStart", utc(k.windowStart()))
+                            .bind("delta", d.amount())
+                            .bind("now", now)
+                            .add();
+                }
+                batch.execute();
+            }
+            try {
+                h.commit();
+            } catch (RuntimeException e) {
+                throw new InDoubtException("Commit of batch " + batchId + " has an unknown outcome: "
+                        + rootMessage(e), e);
+            }
+            return true;
+        } catch (StoreException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StoreException("Writing batch " + batchId + " failed: " + rootMessage(e), e);
+        }
+    }
+
+    @Override
+    public long used(UsageKey key) {
+        return call(h -> h.createQuery("SELECT used FROM tollgate_usage WHERE subject = :subject AND quota = :quota"
+                        + " AND period = :period AND window_start = :windowStart")
+                .bind("subject", key.subject())
+                .bind("quota", key.quota())
+                .bind("period", key.period().name())
+                .bind("windowStart", utc(key.windowStart()))
+                .mapTo(Long.class)
+                .findOne()
+                .orElse(0L));
+    }
+
+    @Override
+    public SubjectRecord subject(String subject) {
+        return call(h -> {
+            Optional<String> plan = h.createQuery("SELECT plan FROM tollgate_subject WHERE subject = :subject")
+                    .bind("subject", subject).mapTo(String.class).findOne();
+            Map<String, List<Limit>> overrides = new LinkedHashMap<>();
+            h.createQuery("SELECT quota, period, max_amount FROM tollgate_limit_override WHERE subject = :subject"
+                            + " ORDER BY quota, period")
+                    .bind("subject", subject)
+                    .map((rs, ctx) -> Map.entry(rs.getString(1),
+                            Limit.of(rs.getLong(3), Period.valueOf(rs.getString(2)))))
+                    .forEach(e -> overrides.computeIfAbsent(e.getKey(), q -> new ArrayList<>()).add(e.getValue()));
+            overrides.replaceAll((q, l) -> List.copyOf(l));
+            return new SubjectRecord(plan, overrides);
+        });
+    }
+
+    @Override
+    public void assignPlan(String subject, String plan) {
+        run(h -> h.createUpdate(dialect.upsertPlan())
+                .bind("subject", subject).bind("plan", plan).bind("now", OffsetDateTime.now(ZoneOffset.UTC))
+                .execute());
+    }
+
+    @Override
+    public void setOverride(String subject, String quota, Limit limit) {
+        run(h -> h.createUpdate(dialect.upsertOverride())
+                .bind("subject", subject).bind("quota", quota).bind("period", limit.period().name())
+                .bind("max", limit.max())
+                .execute());
+    }
+
+    @Override
+    public int removeOverrides(String subject, String quota) {
+        return call(h -> h.createUpdate("DELETE FROM tollgate_limit_override WHERE subject = :subject AND quota = :quota")
+                .bind("subject", subject).bind("quota", quota).execute());
+    }
+
+    @Override
+    public int pruneAppliedBatches(Instant before) {
+        return call(h -> h.createUpdate("DELETE FROM tollgate_applied_batch WHERE applied_at < :before")
+                .bind("before", OffsetDateTime.ofInstant(before, ZoneOffset.UTC)).execute());
+    }
+
+    @Override
+    public void ping() {
+        call(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+    }
+
+    @Override
+    public void close() {
+        if (owned != null) {
+            try {
+                owned.close();
+            } catch (Exception e) {
+                LOG.warn("Closing the store's connection pool failed", e);
+            }
+        }
+    }
+
+    private <T> T call(java.util.function.Function<Handle, T> work) {
+        try {
+            return jdbi.withHandle(work::apply);
+        } catch (RuntimeException e) {
+            throw new StoreException("Store call failed: " + rootMessage(e), e);
+        }
+    }
+
+    private void run(java.util.function.Consumer<Handle> work) {
+        call(h -> {
+            work.accept(h);
+            return null;
+        });
+    }
+
+    private static OffsetDateTime utc(long epochMillis) {
+        return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
+    }
+
+    private static boolean isUniqueViolation(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+    }
+}

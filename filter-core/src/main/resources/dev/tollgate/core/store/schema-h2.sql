@@ -1,0 +1,26 @@
+CREATE TABLE IF NOT EXISTS tollgate_usage (
+    subject      VARCHAR(200)             NOT NULL,
+    quota        VARCHAR(64)              NOT NULL,
+    period       VARCHAR(8)               NOT NULL,
+    window_start TIMESTAMP WITH TIME ZONE NOT NULL,
+    used         BIGINT                   NOT NULL,
+    updated_at   TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (subject, quota, period, window_start)
+);
+CREATE TABLE IF NOT EXISTS tollgate_applied_batch (
+    batch_id   VARCHAR(64)              NOT NULL PRIMARY KEY,
+    applied_at TIMESTAMP WITH TIME ZONE NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tollgate_applied_batch_at ON tollgate_applied_batch (applied_at);
+CREATE TABLE IF NOT EXISTS tollgate_subject (
+    subject    VARCHAR(200)             NOT NULL PRIMARY KEY,
+    plan       VARCHAR(64)              NOT NULL,
+    updated_at TIMESTAMP WITH TIME ZONE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tollgate_limit_override (
+    subject    VARCHAR(200) NOT NULL,
+    quota      VARCHAR(64)  NOT NULL,
+    period     VARCHAR(8)   NOT NULL,
+    max_amount BIGINT       NOT NULL,
+    PRIMARY KEY (subject, quota, period)
+);
