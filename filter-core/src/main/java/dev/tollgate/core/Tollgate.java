@@ -156,8 +156,10 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
-     * Records usage asynchronously and returns at once; this node's checks see it
-     * immediately. When the channel is full, the calling thread writes it instead (counted
+     * Records usage asynchronously and returns at once. This node's checks see it
+     * immediately for subjects it has checked (or administered) before; usage of a subject
+     * never seen is placed in its windows by the batcher and seen after the next flush. When
+     * the channel is full, the calling thread writes it instead (counted
      * as a sync fallback). A zero amount records nothing.
      *
      * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
@@ -297,7 +299,7 @@ public final class Tollgate implements AutoCloseable {
                     + config.plans().keySet());
         }
         store.assignPlan(subject, plan);
-        policies.invalidate(subject);
+        policies.reload(subject);
     }
 
     /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
@@ -305,7 +307,7 @@ public final class Tollgate implements AutoCloseable {
         Names.subject(subject);
         Names.quota(quota);
         store.setOverride(subject, quota, Objects.requireNonNull(limit, "limit"));
-        policies.invalidate(subject);
+        policies.reload(subject);
     }
 
     /** Removes a subject's overrides of a quota, so the plan's limits apply again. */
@@ -313,7 +315,7 @@ public final class Tollgate implements AutoCloseable {
         Names.subject(subject);
         Names.quota(quota);
         int n = store.removeOverrides(subject, quota);
-        policies.invalidate(subject);
+        policies.reload(subject);
         return n;
     }
 

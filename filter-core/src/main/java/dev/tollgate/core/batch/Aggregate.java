@@ -42,6 +42,25 @@ final class Aggregate {
             }
         }
 
+        /** Which adders hold how much of this entry's amount in the view. */
+        Map<LongAdder, Long> debits() {
+            Map<LongAdder, Long> d = new IdentityHashMap<>();
+            if (cell != null) {
+                d.put(cell, cellAmount);
+            }
+            if (otherCells != null) {
+                otherCells.forEach((a, n) -> d.merge(a, n[0], Long::sum));
+            }
+            return d;
+        }
+
+        /** After a failed write the whole amount sits in one adder. */
+        void heldBy(LongAdder adder) {
+            cell = adder;
+            cellAmount = amount;
+            otherCells = null;
+        }
+
         void merge(Entry other) {
             amount += other.amount;
             records += other.records;

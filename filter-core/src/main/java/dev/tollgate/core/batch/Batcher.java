@@ -25,6 +25,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -311,6 +312,11 @@ public final class Batcher {
 
     private boolean write(Batch b) {
         long t0 = System.nanoTime();
+        List<UsageView.Cell> cells = new ArrayList<>(b.entries.size());
+        for (Aggregate.Entry en : b.entries) {
+            cells.add(view.beginWrite(en.key, en.amount, en.debits()));
+        }
+        boolean committed = false;
         try {
             List<UsageDelta> deltas = b.deltas();
             guard.write(() -> {
@@ -321,6 +327,7 @@ public final class Batcher {
                     throw e;
                 }
             });
+            committed = true;
         } catch (RuntimeException e) {
             counters.failed.increment();
             if (!(e instanceof StoreException)) {
@@ -328,6 +335,16 @@ public final class Batcher {
             } else {
                 LOG.debug("Writing batch {} failed: {}", b.id, e.getMessage());
             }
+        } finally {
+            for (int i = 0; i < cells.size(); i++) {
+                Aggregate.Entry en = b.entries.get(i);
+                LongAdder holder = view.endWrite(cells.get(i), en.amount, committed);
+                if (!committed) {
+                    en.heldBy(holder);
+                }
+            }
+        }
+        if (!committed) {
             synchronized (pendingLock) {
                 long fresh = 0;
                 for (Aggregate.Entry en : b.entries) {
@@ -346,15 +363,6 @@ public final class Batcher {
         long records = 0;
         long units = 0;
         for (Aggregate.Entry en : b.entries) {
-            view.settled(en.key, en.cellAmount, en.cell);
-            if (en.otherCells != null) {
-                en.otherCells.forEach((adder, n) -> view.settled(en.key, n[0], adder));
-            }
-            long uncelled = en.amount - en.cellAmount
-                    - (en.otherCells == null ? 0 : en.otherCells.values().stream().mapToLong(n -> n[0]).sum());
-            if (uncelled > 0) {
-                view.settled(en.key, uncelled, null);
-            }
             records += en.records;
             units += en.amount;
         }

@@ -83,8 +83,16 @@ public final class Policies {
         return resolve(SubjectRecord.NONE);
     }
 
-    /** Forgets a subject so the next use reloads it (after an admin change). */
-    public void invalidate(String subject) {
-        cache.invalidate(subject);
+    /**
+     * Re-reads a subject's policy now (after an admin change), so this node applies the
+     * change at once and keeps the policy cached for consume.
+     */
+    public void reload(String subject) {
+        try {
+            cache.put(subject, load(subject));
+        } catch (RuntimeException e) {
+            cache.invalidate(subject);
+            throw e;
+        }
     }
 }

@@ -1,135 +1,237 @@
 package dev.tollgate.core.check;
 
-import com.github.benmanes.caffeine.cache.CacheLoader;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.LoadingCache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.store.UsageKey;
 import dev.tollgate.core.store.UsageStore;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * This node's view of usage per counter: the stored value (cached by Caffeine, re-read in
- * the background after {@code refresh-after}) plus what this node committed since that read
- * plus what it consumed and has not committed yet. A node therefore sees its own
- * consumption at once and other nodes' within the refresh interval. Thread-safe.
+ * This node's view of usage per counter: the stored value, plus what this node has written
+ * since reading it, plus what is on its way to the store (in a write right now, in the
+ * channel, or deferred). A node therefore sees its own consumption at once and other nodes'
+ * within {@code refresh-after}. Cells live in a bounded Caffeine cache. Thread-safe.
  *
- * <p>Each consumption carries the {@link LongAdder} it was added to, and the batcher
- * subtracts from that same adder once the amount is committed, so an evicted or replaced
- * cell can never leave a phantom amount behind.
+ * <p>Exactness for this node's own usage: every write of a counter is bracketed by
+ * {@link #beginWrite} and {@link #endWrite}, and a re-read of the store is only taken when
+ * no write of that counter was in flight or started while it read, so a re-read can neither
+ * miss nor double-count what this node wrote. Each consumption carries the {@link LongAdder}
+ * it was added to, and exactly that adder is debited when the write begins.
  */
 public final class UsageView {
 
-    /** One counter's cached state. The stored value is fixed; the adders move. */
-    static final class Cell {
-        final long stored;
-        final boolean loaded;
-        final LongAdder committed = new LongAdder();
-        final LongAdder unflushed;
+    /**
+     * One counter. Guarded by its own monitor, except the lock-free {@code unflushed} adder.
+     * Opaque outside this class: {@link #beginWrite} hands it out for {@link #endWrite}.
+     */
+    public static final class Cell {
+        final LongAdder unflushed = new LongAdder();
+        long stored;
+        boolean loaded;
+        long inFlight;
+        int writes;
+        long version;
+        long loadedAt;
+        boolean refreshing;
 
-        Cell(long stored, boolean loaded, LongAdder unflushed) {
-            this.stored = stored;
-            this.loaded = loaded;
-            this.unflushed = unflushed;
-        }
-
-        long used() {
-            return stored + committed.sum() + unflushed.sum();
+        synchronized long used() {
+            return stored + inFlight + unflushed.sum();
         }
     }
 
     private final UsageStore store;
     private final StoreGuard guard;
-    private final LoadingCache<UsageKey, Cell> cache;
+    private final Cache<UsageKey, Cell> cache;
+    private final Ticker ticker;
+    private final Executor executor;
+    private final long refreshAfterNanos;
 
     public UsageView(UsageStore store, StoreGuard guard, Duration refreshAfter, long maxSize, Ticker ticker,
                      Executor executor) {
         this.store = store;
         this.guard = guard;
+        this.ticker = ticker;
+        this.executor = executor;
+        this.refreshAfterNanos = refreshAfter.toNanos();
+        Duration idle = Duration.ofMinutes(10).compareTo(refreshAfter.multipliedBy(2)) > 0
+                ? Duration.ofMinutes(10) : refreshAfter.multipliedBy(2);
         this.cache = Caffeine.newBuilder()
                 .maximumSize(maxSize)
-                .refreshAfterWrite(refreshAfter)
-                .expireAfterAccess(Duration.ofMinutes(10).compareTo(refreshAfter.multipliedBy(2)) > 0
-                        ? Duration.ofMinutes(10) : refreshAfter.multipliedBy(2))
+                .expireAfterAccess(idle)
                 .ticker(ticker)
                 .executor(executor)
-                .build(new CacheLoader<>() {
-                    @Override
-                    public Cell load(UsageKey key) {
-                        return new Cell(read(key), true, new LongAdder());
-                    }
-
-                    @Override
-                    public Cell reload(UsageKey key, Cell old) {
-                        return new Cell(read(key), true, old.unflushed);
-                    }
-                });
+                .build();
     }
 
-    private long read(UsageKey key) {
-        return guard.read(() -> store.used(key));
+    private Cell cell(UsageKey key) {
+        Cell c = cache.getIfPresent(key);
+        return c != null ? c : cache.get(key, k -> new Cell());
     }
 
     /**
-     * Usage of a counter as this node sees it, loading the stored value on first use.
+     * Usage of a counter as this node sees it, reading the store on first use and starting
+     * a background re-read when the value is older than {@code refresh-after}.
      *
-     * @throws dev.tollgate.core.store.StoreException if it must be loaded and the store fails
+     * @throws dev.tollgate.core.store.StoreException if it must be read and the store fails
      */
     public long used(UsageKey key) {
-        Cell cell = cache.get(key);
-        if (!cell.loaded) {
-            Cell loaded = new Cell(read(key), true, cell.unflushed);
-            cache.asMap().replace(key, cell, loaded);
-            cell = loaded;
+        Cell c = cell(key);
+        long now = ticker.read();
+        boolean refresh;
+        long used;
+        synchronized (c) {
+            if (!c.loaded) {
+                used = -1;
+                refresh = false;
+            } else {
+                used = c.stored + c.inFlight + c.unflushed.sum();
+                refresh = !c.refreshing && now - c.loadedAt >= refreshAfterNanos;
+                if (refresh) {
+                    c.refreshing = true;
+                }
+            }
         }
-        return cell.used();
+        if (used < 0) {
+            load(key, c);
+            return c.used();
+        }
+        if (refresh) {
+            try {
+                executor.execute(() -> reload(key, c));
+            } catch (RejectedExecutionException e) {
+                synchronized (c) {
+                    c.refreshing = false;
+                }
+            }
+        }
+        return used;
     }
 
-    /** Cached usage without touching the store, or -1 when the counter is not cached. */
+    /** First read of a counter; re-reads while a write of it overlaps, at most three times. */
+    private void load(UsageKey key, Cell c) {
+        for (int attempt = 1; ; attempt++) {
+            long version;
+            synchronized (c) {
+                if (c.loaded) {
+                    return;
+                }
+                version = c.version;
+            }
+            long value = guard.read(() -> store.used(key));
+            synchronized (c) {
+                if (c.loaded) {
+                    return;
+                }
+                if ((c.version == version && c.writes == 0) || attempt >= 3) {
+                    // After three overlaps, accept the value: the error is at most one write
+                    // of this counter, until the next re-read.
+                    c.stored = value;
+                    c.loaded = true;
+                    c.loadedAt = ticker.read();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Background re-read; dropped (and tried again later) when a write overlapped it. */
+    private void reload(UsageKey key, Cell c) {
+        long version;
+        synchronized (c) {
+            if (c.writes > 0) {
+                c.refreshing = false;
+                return;
+            }
+            version = c.version;
+        }
+        long value;
+        try {
+            value = guard.read(() -> store.used(key));
+        } catch (RuntimeException e) {
+            synchronized (c) {
+                c.refreshing = false;
+            }
+            return;
+        }
+        synchronized (c) {
+            if (c.version == version && c.writes == 0) {
+                c.stored = value;
+                c.loadedAt = ticker.read();
+            }
+            c.refreshing = false;
+        }
+    }
+
+    /** Cached usage without touching the store, or -1 when the counter is not loaded. */
     public long usedIfCached(UsageKey key) {
-        Cell cell = cache.getIfPresent(key);
-        return cell == null || !cell.loaded ? -1 : cell.used();
+        Cell c = cache.getIfPresent(key);
+        if (c == null) {
+            return -1;
+        }
+        synchronized (c) {
+            return c.loaded ? c.stored + c.inFlight + c.unflushed.sum() : -1;
+        }
     }
 
     /**
-     * Adds a consumption to the counter's unflushed amount and returns the adder it went to;
-     * the caller hands that adder to {@link #settled} once the amount is committed. Never
-     * touches the store.
+     * Adds a consumption to the counter's unflushed amount and returns the adder it went to,
+     * which the batcher debits in {@link #beginWrite}. Never touches the store.
      */
     public LongAdder addUnflushed(UsageKey key, long amount) {
-        Cell cell = cache.getIfPresent(key);
-        if (cell == null) {
-            cell = cache.asMap().computeIfAbsent(key, k -> new Cell(0, false, new LongAdder()));
-        }
-        cell.unflushed.add(amount);
-        return cell.unflushed;
+        Cell c = cell(key);
+        c.unflushed.add(amount);
+        return c.unflushed;
     }
 
     /**
-     * Moves a committed amount from "unflushed" (the adder it was added to) to
-     * "committed since the last read".
+     * A write of {@code amount} to this counter is about to start: the amount moves from the
+     * adders that hold it ({@code debits}: adder → amount; the rest of {@code amount} was not
+     * in the view yet) to "in flight".
      */
-    public void settled(UsageKey key, long amount, LongAdder unflushed) {
-        Cell cell = cache.getIfPresent(key);
-        if (cell != null && cell.loaded) {
-            cell.committed.add(amount);
+    public Cell beginWrite(UsageKey key, long amount, Map<LongAdder, Long> debits) {
+        Cell c = cell(key);
+        synchronized (c) {
+            c.writes++;
+            c.version++;
+            c.inFlight += amount;
+            debits.forEach((adder, n) -> adder.add(-n));
         }
-        if (unflushed != null) {
-            unflushed.add(-amount);
+        return c;
+    }
+
+    /**
+     * The write started by {@link #beginWrite} ended. When committed, the amount becomes part
+     * of the stored value; otherwise it goes back to unflushed, and the adder that now holds
+     * it is returned (to be debited when the write is retried).
+     */
+    public LongAdder endWrite(Cell c, long amount, boolean committed) {
+        synchronized (c) {
+            c.writes--;
+            c.version++;
+            c.inFlight -= amount;
+            if (committed) {
+                c.stored += amount;
+            } else {
+                c.unflushed.add(amount);
+            }
         }
+        return c.unflushed;
     }
 
     /** What this node consumed of a counter and has not committed yet (0 when not cached). */
     public long unflushed(UsageKey key) {
-        Cell cell = cache.getIfPresent(key);
-        return cell == null ? 0 : cell.unflushed.sum();
-    }
-
-    /** Forgets a counter so the next read loads it from the store. */
-    public void invalidate(UsageKey key) {
-        cache.invalidate(key);
+        Cell c = cache.getIfPresent(key);
+        if (c == null) {
+            return 0;
+        }
+        synchronized (c) {
+            return c.inFlight + c.unflushed.sum();
+        }
     }
 
     public long size() {

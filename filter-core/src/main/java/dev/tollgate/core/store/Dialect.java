@@ -4,9 +4,10 @@ import java.util.Locale;
 
 /**
  * The SQL that differs between H2 and PostgreSQL, in one place. Both add a delta to a
- * usage row atomically: H2 with standard {@code MERGE … USING (VALUES …)}, PostgreSQL with
+ * usage row: H2 with standard {@code MERGE … USING (VALUES …)}, PostgreSQL with
  * {@code INSERT … ON CONFLICT … DO UPDATE}, which (unlike its MERGE) is race-free when two
- * transactions insert the same new key.
+ * transactions insert the same new key. H2's MERGE can lose that race with a unique
+ * violation; {@link JdbiUsageStore#apply} then retries the whole transaction.
  */
 public enum Dialect {
     H2("schema-h2.sql",

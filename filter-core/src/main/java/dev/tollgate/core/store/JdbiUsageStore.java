@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
 public final class JdbiUsageStore implements UsageStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiUsageStore.class);
     private static final String UNIQUE_VIOLATION = "23505";
+    private static final int MAX_INSERT_RACE_ATTEMPTS = 5;
 
     /** Tables and the columns the engine uses, for {@code schema=validate}. */
     private static final Map<String, String> TABLES = new LinkedHashMap<>();
@@ -129,6 +130,30 @@ public final class JdbiUsageStore implements UsageStore {
 
     @Override
     public boolean apply(String batchId, List<UsageDelta> deltas) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return applyOnce(batchId, deltas);
+            } catch (InsertRaceException e) {
+                // Two transactions inserted the same new counter at once; ours was rolled
+                // back whole, and the row now exists, so the next attempt updates it.
+                if (attempt >= MAX_INSERT_RACE_ATTEMPTS) {
+                    throw new StoreException("Writing batch " + batchId + " lost " + attempt
+                            + " insert races in a row: " + rootMessage(e.getCause()), e.getCause());
+                }
+            }
+        }
+    }
+
+    /** A unique violation on a usage row: a concurrent insert of the same new key. */
+    private static final class InsertRaceException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        InsertRaceException(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    private boolean applyOnce(String batchId, List<UsageDelta> deltas) {
         Handle h;
         try {
             h = jdbi.open();
@@ -160,7 +185,15 @@ public final class JdbiUsageStore implements UsageStore {
                             .bind("now", now)
                             .add();
                 }
-                batch.execute();
+                try {
+                    batch.execute();
+                } catch (RuntimeException e) {
+                    if (isUniqueViolation(e)) {
+                        h.rollback();
+                        throw new InsertRaceException(e);
+                    }
+                    throw e;
+                }
             }
             try {
                 h.commit();
@@ -169,7 +202,7 @@ public final class JdbiUsageStore implements UsageStore {
                         + rootMessage(e), e);
             }
             return true;
-        } catch (StoreException e) {
+        } catch (StoreException | InsertRaceException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new StoreException("Writing batch " + batchId + " failed: " + rootMessage(e), e);

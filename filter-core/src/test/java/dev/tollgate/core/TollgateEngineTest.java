@@ -1,0 +1,259 @@
+package dev.tollgate.core;
+
+import static dev.tollgate.core.EngineTestSupport.config;
+import static dev.tollgate.core.EngineTestSupport.engine;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tollgate.core.testing.TestDatabase;
+import dev.tollgate.core.testing.TestDatabases;
+import dev.tollgate.core.testing.TestDatabases.Backend;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The engine end to end on a real database: totals are exact, checks see usage. */
+@ParameterizedClass
+@EnumSource(Backend.class)
+class TollgateEngineTest {
+
+    @Parameter
+    Backend backend;
+
+    TestDatabase db;
+
+    @BeforeEach
+    void open() {
+        db = TestDatabases.open(backend);
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    @Test
+    void eightProducersTimesOneHundredThousandConsumesAreStoredExactly() throws Exception {
+        int threads = 8;
+        int perThread = 100_000;
+        int coldSubjects = 500;
+        Tollgate t = engine(db, config().channelCapacity(1 << 16).build());
+        try {
+            // Half the subjects are warmed by a check (resolved at consume time), half are not
+            // (resolved by the batcher): both paths must be exact.
+            for (int s = 0; s < coldSubjects; s += 2) {
+                t.check("cold-" + s, "requests", 1);
+            }
+            t.check("hot", "requests", 1);
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                int id = i;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    for (int n = 0; n < perThread; n++) {
+                        if ((n & 1) == 0) {
+                            t.consume("hot", "requests", 1);
+                        } else {
+                            t.consume("cold-" + ((id * perThread + n) / 2 % coldSubjects), "requests", 1);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : futures) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+            pool.shutdown();
+            assertThat(t.flush()).isTrue();
+
+            long total = (long) threads * perThread;
+            assertThat(db.storedTotal("hot", "requests", "DAY")).isEqualTo(total / 2);
+            assertThat(db.storedTotal("requests", "DAY")).isEqualTo(total);
+            Stats s = t.stats();
+            assertThat(s.total()).isEqualTo(total);
+            assertThat(s.processed()).isEqualTo(total);
+            assertThat(s.unitsWritten()).isEqualTo(total);
+            assertThat(s.dropped()).isZero();
+            assertThat(s.pendingDeferred()).isZero();
+            // Aggregation: far fewer rows written than records.
+            assertThat(s.upserts()).isLessThan(total / 10);
+            // This node's view equals the store once flushed.
+            assertThat(t.check("hot", "requests", 0).used()).isEqualTo(total / 2);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void checkSeesOwnConsumptionAtOnceAndDeniesAtTheLimit() {
+        Tollgate t = engine(db, config().limit("free", "requests", "3/day").build());
+        try {
+            Decision first = t.check("alice", "requests", 1);
+            assertThat(first.allowed()).isTrue();
+            assertThat(first.limit()).isEqualTo(3);
+            assertThat(first.remaining()).isEqualTo(2);
+            assertThat(first.policy()).isEqualTo("requests-day");
+            for (int i = 0; i < 3; i++) {
+                t.consume("alice", "requests", 1);
+            }
+            Decision denied = t.check("alice", "requests", 1);
+            assertThat(denied.allowed()).isFalse();
+            assertThat(denied.reason()).isEqualTo(Decision.Reason.LIMIT_EXCEEDED);
+            assertThat(denied.used()).isEqualTo(3);
+            assertThat(denied.remaining()).isZero();
+            assertThat(t.stats().denied()).isEqualTo(1);
+            // Other subjects are unaffected.
+            assertThat(t.check("bob", "requests", 1).allowed()).isTrue();
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void anotherNodesUsageIsSeenAfterRefresh() throws Exception {
+        TollgateConfig cfg = config().limit("free", "requests", "5/day")
+                .cacheRefreshAfter(java.time.Duration.ofMillis(20)).build();
+        Tollgate a = engine(db, cfg);
+        Tollgate b = engine(db, cfg);
+        try {
+            assertThat(b.check("carol", "requests", 1).remaining()).isEqualTo(4);
+            for (int i = 0; i < 5; i++) {
+                a.consume("carol", "requests", 1);
+            }
+            assertThat(a.flush()).isTrue();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(b.check("carol", "requests", 1).allowed()).isFalse());
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
+    void severalLimitsOnOneQuotaAreAllCountedAndTheStricterDecides() {
+        Tollgate t = engine(db, config().build());
+        try {
+            t.assignPlan("dave", "pro");
+            for (int i = 0; i < 10; i++) {
+                t.consume("dave", "requests", 1);
+            }
+            Decision d = t.check("dave", "requests", 1);
+            assertThat(d.allowed()).isFalse();
+            assertThat(d.policy()).isEqualTo("requests-minute");
+            assertThat(t.flush()).isTrue();
+            assertThat(db.storedTotal("dave", "requests", "MINUTE")).isEqualTo(10);
+            assertThat(db.storedTotal("dave", "requests", "DAY")).isEqualTo(10);
+            // Each record is counted once in the stats, whatever its number of windows.
+            assertThat(t.stats().processed()).isEqualTo(10);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void overridesAndPlansApplyAtOnce() {
+        Tollgate t = engine(db, config().build());
+        try {
+            assertThat(t.check("erin", "requests", 1).limit()).isEqualTo(1_000_000_000L);
+            t.setLimit("erin", "requests", Limit.parse("2/hour"));
+            Decision d = t.check("erin", "requests", 1);
+            assertThat(d.limit()).isEqualTo(2);
+            assertThat(d.period()).isEqualTo(Period.HOUR);
+            assertThat(t.removeLimits("erin", "requests")).isEqualTo(1);
+            assertThat(t.check("erin", "requests", 1).limit()).isEqualTo(1_000_000_000L);
+            assertThatThrownBy(() -> t.assignPlan("erin", "gold"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gold");
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void usageOfAQuotaWithoutALimitIsRecordedForTheLifetime() {
+        Tollgate t = engine(db, config().build());
+        try {
+            assertThat(t.check("frank", "uploads", 5).reason()).isEqualTo(Decision.Reason.UNLIMITED);
+            t.consume("frank", "uploads", 5);
+            t.consume("never-checked", "uploads", 7);
+            assertThat(t.flush()).isTrue();
+            assertThat(db.storedTotal("frank", "uploads", "TOTAL")).isEqualTo(5);
+            assertThat(db.storedTotal("never-checked", "uploads", "TOTAL")).isEqualTo(7);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void consumeSyncWritesBeforeReturning() {
+        Tollgate t = engine(db, config().build());
+        try {
+            assertThat(t.consumeSync("gina", "requests", 4)).isTrue();
+            assertThat(db.storedTotal("gina", "requests", "DAY")).isEqualTo(4);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void consumeBatchRecordsEveryElement() {
+        Tollgate t = engine(db, config().build());
+        try {
+            t.consumeBatch(List.of(new Consumption("h1", "requests", 2), new Consumption("h2", "requests", 3),
+                    new Consumption("h1", "tokens", 100)));
+            assertThat(t.flush()).isTrue();
+            assertThat(db.storedTotal("h1", "requests", "DAY")).isEqualTo(2);
+            assertThat(db.storedTotal("h2", "requests", "DAY")).isEqualTo(3);
+            assertThat(db.storedTotal("h1", "tokens", "MONTH")).isEqualTo(100);
+            assertThatThrownBy(() -> t.consumeBatch(List.of(new Consumption("ok", "requests", 1),
+                    new Consumption("ok", "Bad Quota", 1)))).isInstanceOf(IllegalArgumentException.class);
+            assertThat(t.flush()).isTrue();
+            assertThat(db.storedTotal("ok", "requests", "DAY")).isZero();
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void closeDrainsEverythingQueued() {
+        Tollgate t = engine(db, config().flushInterval(java.time.Duration.ofHours(1)).build());
+        t.check("ivan", "requests", 1);
+        for (int i = 0; i < 20_000; i++) {
+            t.consume("ivan", "requests", 1);
+            t.consume("jane-" + (i % 100), "requests", 1);
+        }
+        t.close();
+        assertThat(db.storedTotal("ivan", "requests", "DAY")).isEqualTo(20_000);
+        assertThat(db.storedTotal("requests", "DAY")).isEqualTo(40_000);
+        assertThat(t.stats().dropped()).isZero();
+        assertThat(t.health().status()).isEqualTo(Health.Status.DOWN);
+        assertThatThrownBy(() -> t.consume("ivan", "requests", 1)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void badArgumentsAreRefusedWithClearErrors() {
+        Tollgate t = engine(db, config().build());
+        try {
+            assertThatThrownBy(() -> t.consume("a", "requests", -1)).hasMessageContaining("amount must be >= 0");
+            assertThatThrownBy(() -> t.check("a", "Requests!", 1)).hasMessageContaining("quota name");
+            assertThatThrownBy(() -> t.check("", "requests", 1)).hasMessageContaining("subject");
+            assertThatThrownBy(() -> t.consume("x".repeat(201), "requests", 1)).hasMessageContaining("subject");
+            assertThatThrownBy(() -> t.check("a\nb", "requests", 1)).hasMessageContaining("control");
+            assertThat(t.stats().total()).isZero();
+        } finally {
+            t.close();
+        }
+    }
+}

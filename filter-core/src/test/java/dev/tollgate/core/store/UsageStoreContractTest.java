@@ -1,0 +1,188 @@
+package dev.tollgate.core.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
+import dev.tollgate.core.TollgateConfig.SchemaMode;
+import dev.tollgate.core.TollgateException;
+import dev.tollgate.core.testing.TestDatabase;
+import dev.tollgate.core.testing.TestDatabases;
+import dev.tollgate.core.testing.TestDatabases.Backend;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The {@link UsageStore} contract, run against H2 and PostgreSQL. */
+@ParameterizedClass
+@EnumSource(Backend.class)
+class UsageStoreContractTest {
+
+    @Parameter
+    Backend backend;
+
+    TestDatabase db;
+    JdbiUsageStore store;
+
+    @BeforeEach
+    void open() {
+        db = TestDatabases.open(backend);
+        store = JdbiUsageStore.create(db.dataSource(), dialect(), SchemaMode.CREATE, Duration.ofSeconds(10), null);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+        db.close();
+    }
+
+    private Dialect dialect() {
+        return backend == Backend.H2 ? Dialect.H2 : Dialect.POSTGRESQL;
+    }
+
+    private static UsageKey key(String subject, String quota) {
+        return new UsageKey(subject, quota, Period.DAY, Instant.parse("2026-11-26T00:00:00Z").toEpochMilli());
+    }
+
+    @Test
+    void missingCounterReadsZero() {
+        assertThat(store.used(key("alice", "requests"))).isZero();
+    }
+
+    @Test
+    void applyAddsDeltasAndInsertsMissingRows() {
+        assertThat(store.apply("b1", List.of(new UsageDelta(key("alice", "requests"), 3),
+                new UsageDelta(key("bob", "requests"), 5)))).isTrue();
+        assertThat(store.apply("b2", List.of(new UsageDelta(key("alice", "requests"), 4)))).isTrue();
+
+        assertThat(store.used(key("alice", "requests"))).isEqualTo(7);
+        assertThat(store.used(key("bob", "requests"))).isEqualTo(5);
+    }
+
+    @Test
+    void replayOfABatchIdIsANoOp() {
+        List<UsageDelta> deltas = List.of(new UsageDelta(key("alice", "requests"), 10));
+        assertThat(store.apply("same-id", deltas)).isTrue();
+        assertThat(store.apply("same-id", deltas)).isFalse();
+        assertThat(store.apply("same-id", List.of(new UsageDelta(key("alice", "requests"), 99)))).isFalse();
+
+        assertThat(store.used(key("alice", "requests"))).isEqualTo(10);
+    }
+
+    @Test
+    void windowsAndPeriodsAreSeparateCounters() {
+        UsageKey day = key("alice", "requests");
+        UsageKey nextDay = new UsageKey("alice", "requests", Period.DAY, day.windowStart() + 86_400_000L);
+        UsageKey minute = new UsageKey("alice", "requests", Period.MINUTE, day.windowStart());
+        store.apply("b", List.of(new UsageDelta(day, 1), new UsageDelta(minute, 2), new UsageDelta(nextDay, 3)));
+
+        assertThat(store.used(day)).isEqualTo(1);
+        assertThat(store.used(minute)).isEqualTo(2);
+        assertThat(store.used(nextDay)).isEqualTo(3);
+    }
+
+    @Test
+    void largeAmountsStayExact() {
+        long big = Long.MAX_VALUE / 4;
+        store.apply("b1", List.of(new UsageDelta(key("alice", "bytes"), big)));
+        store.apply("b2", List.of(new UsageDelta(key("alice", "bytes"), big)));
+        assertThat(store.used(key("alice", "bytes"))).isEqualTo(2 * big);
+    }
+
+    @Test
+    void subjectHoldsPlanAndOverrides() {
+        assertThat(store.subject("alice")).isEqualTo(SubjectRecord.NONE);
+
+        store.assignPlan("alice", "pro");
+        store.assignPlan("alice", "enterprise");
+        store.setOverride("alice", "requests", Limit.of(10, Period.MINUTE));
+        store.setOverride("alice", "requests", Limit.of(500, Period.DAY));
+        store.setOverride("alice", "requests", Limit.of(600, Period.DAY));
+
+        SubjectRecord r = store.subject("alice");
+        assertThat(r.plan()).isEqualTo(Optional.of("enterprise"));
+        assertThat(r.overrides()).isEqualTo(Map.of("requests",
+                List.of(Limit.of(600, Period.DAY), Limit.of(10, Period.MINUTE))));
+
+        assertThat(store.removeOverrides("alice", "requests")).isEqualTo(2);
+        assertThat(store.subject("alice").overrides()).isEmpty();
+    }
+
+    @Test
+    void pruneRemovesOldBatchIdsOnly() {
+        store.apply("old", List.of());
+        assertThat(store.pruneAppliedBatches(Instant.now().minusSeconds(3600))).isZero();
+        assertThat(store.pruneAppliedBatches(Instant.now().plusSeconds(60))).isEqualTo(1);
+        // Once pruned, the id is accepted again.
+        assertThat(store.apply("old", List.of())).isTrue();
+    }
+
+    @Test
+    void createIsIdempotentAndValidatePassesOnACreatedSchema() {
+        JdbiUsageStore.create(db.dataSource(), dialect(), SchemaMode.CREATE, Duration.ofSeconds(10), null);
+        JdbiUsageStore.create(db.dataSource(), dialect(), SchemaMode.VALIDATE, Duration.ofSeconds(10), null);
+    }
+
+    @Test
+    void validateOnAnEmptyDatabaseFailsWithAClearMessage() {
+        try (TestDatabase empty = TestDatabases.open(backend)) {
+            assertThatThrownBy(() -> JdbiUsageStore.create(empty.dataSource(), dialect(), SchemaMode.VALIDATE,
+                    Duration.ofSeconds(10), null))
+                    .isInstanceOf(TollgateException.class)
+                    .hasMessageContaining("tollgate.store.schema=validate")
+                    .hasMessageContaining("tollgate_usage")
+                    .hasMessageContaining("tollgate.store.schema=create");
+        }
+    }
+
+    @Test
+    void concurrentWritersOnTheSameKeysNeverDeadlockAndStayExact() throws Exception {
+        List<UsageKey> keys = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            keys.add(key("s" + (char) ('a' + i % 26) + i, "requests"));
+        }
+        List<UsageDelta> sorted = keys.stream().sorted().map(k -> new UsageDelta(k, 1)).toList();
+        int writers = 6;
+        int rounds = 30;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                Callable<Integer> task = () -> {
+                    int applied = 0;
+                    for (int r = 0; r < rounds; r++) {
+                        if (store.apply(UUID.randomUUID().toString(), sorted)) {
+                            applied++;
+                        }
+                    }
+                    return applied;
+                };
+                results.add(pool.submit(task));
+            }
+            for (Future<Integer> f : results) {
+                assertThat(f.get(120, TimeUnit.SECONDS)).isEqualTo(rounds);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (UsageKey k : keys) {
+            assertThat(store.used(k)).isEqualTo((long) writers * rounds);
+        }
+    }
+}
