@@ -32,6 +32,8 @@ public final class StoreGuard {
                 .minimumNumberOfCalls(4)
                 .failureRateThreshold(50)
                 .waitDurationInOpenState(config.breakerWaitInOpen())
+                // Leave OPEN on time, not on the next call: flushes skip the store while it is OPEN.
+                .automaticTransitionFromOpenToHalfOpenEnabled(true)
                 .permittedNumberOfCallsInHalfOpenState(2)
                 .recordException(e -> e instanceof StoreException)
                 .build());

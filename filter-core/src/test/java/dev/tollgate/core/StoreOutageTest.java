@@ -1,0 +1,152 @@
+package dev.tollgate.core;
+
+import static dev.tollgate.core.EngineTestSupport.config;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.core.testing.FlakyDataSource;
+import dev.tollgate.core.testing.TestDatabase;
+import dev.tollgate.core.testing.TestDatabases;
+import dev.tollgate.core.testing.TestDatabases.Backend;
+import java.time.Duration;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The store goes away and comes back: usage is deferred, then written exactly once. */
+@ParameterizedClass
+@EnumSource(Backend.class)
+class StoreOutageTest {
+
+    @Parameter
+    Backend backend;
+
+    TestDatabase db;
+    FlakyDataSource flaky;
+
+    @BeforeEach
+    void open() {
+        db = TestDatabases.open(backend);
+        flaky = new FlakyDataSource(db.dataSource());
+    }
+
+    @AfterEach
+    void close() {
+        db.close();
+    }
+
+    private Tollgate engine(TollgateConfig config) {
+        return Tollgate.builder(config).dataSource(flaky).build();
+    }
+
+    @Test
+    void usageDuringAnOutageIsDeferredThenWrittenExactly() {
+        Tollgate t = engine(config().build());
+        try {
+            t.check("alice", "requests", 1);
+            flaky.down(true);
+            for (int i = 0; i < 5_000; i++) {
+                t.consume("alice", "requests", 1);
+                t.consume("bob-" + (i % 50), "requests", 2);
+            }
+            assertThat(t.flush()).isFalse();
+            Stats during = t.stats();
+            assertThat(during.failed()).isPositive();
+            assertThat(during.deferred()).isEqualTo(10_000);
+            assertThat(during.pendingDeferred()).isEqualTo(10_000);
+            assertThat(during.dropped()).isZero();
+            assertThat(t.health().status()).isEqualTo(Health.Status.DEGRADED);
+            // This node still counts what it could not write.
+            assertThat(t.check("alice", "requests", 0).used()).isEqualTo(5_000);
+
+            flaky.down(false);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(t::flush);
+            assertThat(db.storedTotal("alice", "requests", "DAY")).isEqualTo(5_000);
+            assertThat(db.storedTotal("requests", "DAY")).isEqualTo(5_000 + 10_000);
+            Stats after = t.stats();
+            assertThat(after.processed()).isEqualTo(10_000);
+            assertThat(after.pendingDeferred()).isZero();
+            // Deferred records were counted once, however many flushes failed.
+            assertThat(after.deferred()).isEqualTo(10_000);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> t.health().status() == Health.Status.UP);
+            assertThat(t.check("alice", "requests", 0).used()).isEqualTo(5_000);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void aCommitWhoseAnswerWasLostIsNotAppliedTwice() {
+        Tollgate t = engine(config().retryMaxAttempts(3).build());
+        try {
+            t.check("carol", "requests", 1);
+            flaky.loseCommitAnswers(2);
+            for (int i = 0; i < 100; i++) {
+                t.consume("carol", "requests", 1);
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(t::flush);
+            assertThat(db.storedTotal("carol", "requests", "DAY")).isEqualTo(100);
+            assertThat(t.stats().processed()).isEqualTo(100);
+            assertThat(t.check("carol", "requests", 0).used()).isEqualTo(100);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void closeDuringAnOutageReportsWhatItCouldNotWrite() {
+        Tollgate t = engine(config().shutdownTimeout(Duration.ofMillis(300)).build());
+        t.check("dave", "requests", 1);
+        flaky.down(true);
+        for (int i = 0; i < 10; i++) {
+            t.consume("dave", "requests", 3);
+        }
+        t.close();
+        assertThat(t.stats().dropped()).isEqualTo(10);
+        flaky.down(false);
+        assertThat(db.storedTotal("dave", "requests", "DAY")).isZero();
+    }
+
+    @Test
+    void failOpenAllowsAndCountsWhenNothingIsCached() {
+        Tollgate t = engine(config().failMode(FailMode.OPEN).build());
+        try {
+            flaky.down(true);
+            Decision d = t.check("erin", "requests", 1);
+            assertThat(d.allowed()).isTrue();
+            assertThat(d.reason()).isEqualTo(Decision.Reason.STORE_UNAVAILABLE);
+            assertThat(t.stats().failOpen()).isEqualTo(1);
+            assertThat(t.stats().failClosed()).isZero();
+        } finally {
+            flaky.down(false);
+            t.close();
+        }
+    }
+
+    @Test
+    void failClosedDeniesWhenNothingIsCachedButCachedKeysStillServe() {
+        Tollgate t = engine(config().failMode(FailMode.CLOSED).build());
+        try {
+            assertThat(t.check("cached", "requests", 1).allowed()).isTrue();
+            flaky.down(true);
+            Decision d = t.check("frank", "requests", 1);
+            assertThat(d.allowed()).isFalse();
+            assertThat(d.reason()).isEqualTo(Decision.Reason.STORE_UNAVAILABLE);
+            assertThat(t.stats().failClosed()).isEqualTo(1);
+            // A key already cached is still checked from the cache.
+            assertThat(t.check("cached", "requests", 1).allowed()).isTrue();
+            // Enough failures open the breaker; with fail-closed the engine reports DOWN.
+            for (int i = 0; i < 10; i++) {
+                t.check("other-" + i, "requests", 1);
+            }
+            assertThat(t.health().status()).isEqualTo(Health.Status.DOWN);
+            assertThat(t.health().reason()).contains("circuit breaker open");
+        } finally {
+            flaky.down(false);
+            t.close();
+        }
+    }
+}
