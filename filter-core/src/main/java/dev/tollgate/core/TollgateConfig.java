@@ -124,6 +124,25 @@ public final class TollgateConfig {
      * @throws InvalidConfigException naming the first bad key, its value and what is allowed
      */
     public static TollgateConfig from(Settings s) {
+        try {
+            return read(s);
+        } catch (InvalidConfigException e) {
+            throw asWritten(s, e);
+        }
+    }
+
+    /**
+     * The same error, quoting the value as the user wrote it rather than as it was parsed
+     * ({@code 0s} rather than {@code 0ms}).
+     */
+    static InvalidConfigException asWritten(Settings s, InvalidConfigException e) {
+        if (e.allowed() != null && s.has(e.key())) {
+            return new InvalidConfigException(e.key(), s.string(e.key(), ""), e.allowed());
+        }
+        return e;
+    }
+
+    private static TollgateConfig read(Settings s) {
         Builder b = custom()
                 .asyncEnabled(s.bool(ASYNC_ENABLED, DEFAULT_ASYNC_ENABLED))
                 .workers(s.intValue(ASYNC_WORKERS, DEFAULT_WORKERS))
@@ -537,7 +556,7 @@ public final class TollgateConfig {
         private static Duration range(String key, Duration value, Duration min, Duration max) {
             Objects.requireNonNull(value, key);
             if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new InvalidConfigException(key, value, "a duration from " + Settings.format(min) + " to " + Settings.format(max));
+                throw new InvalidConfigException(key, Settings.format(value), "a duration from " + Settings.format(min) + " to " + Settings.format(max));
             }
             return value;
         }

@@ -46,7 +46,7 @@ public record QuotaCost(String quota, long fixed, String costHeader) {
             return fixed(quota, 1);
         }
         String second = parts[1].trim();
-        if (parts.length == 2 && second.chars().allMatch(Character::isDigit) && !second.isEmpty()) {
+        if (parts.length == 2 && second.matches("[+-]?\\d+")) {
             return fixed(quota, parseAmount(second, text));
         }
         if (parts.length == 2) {
