@@ -455,7 +455,9 @@ public final class Tollgate implements AutoCloseable {
             if (config.metricsEnabled() && micrometerPresent()) {
                 MetricsHook.bind(t, meterRegistry);
             }
-            LOG.info("Tollgate started: {}", config);
+            String where = store != null ? store.getClass().getSimpleName()
+                    : dataSource != null ? "the application's DataSource" : config.storeUrl();
+            LOG.info("Tollgate started, writing to {}: {}", where, config);
             return t;
         }
 

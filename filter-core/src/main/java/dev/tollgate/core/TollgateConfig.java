@@ -283,7 +283,7 @@ public final class TollgateConfig {
     public String toString() {
         return "TollgateConfig{async=" + asyncEnabled + ", workers=" + workers + ", channelCapacity="
                 + channelCapacity + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval
-                + ", failMode=" + failMode + ", store=" + storeUrl + ", schema=" + schema + ", zone=" + zone
+                + ", failMode=" + failMode + ", schema=" + schema + ", zone=" + zone
                 + ", defaultPlan=" + defaultPlan + ", plans=" + plans + "}";
     }
 

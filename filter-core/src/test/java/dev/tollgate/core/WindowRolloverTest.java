@@ -21,11 +21,11 @@ class WindowRolloverTest {
             Tollgate t = Tollgate.builder(config().limit("free", "requests", "3/day").limit("free", "bytes", "10/total")
                     .build()).dataSource(db.dataSource()).clock(clock).build();
             try {
+                assertThat(t.check("alice", "requests", 1).allowed()).isTrue();
                 for (int i = 0; i < 3; i++) {
                     t.consume("alice", "requests", 1);
                 }
                 t.consume("alice", "bytes", 10);
-                t.check("alice", "requests", 1);
                 Decision denied = t.check("alice", "requests", 1);
                 assertThat(denied.allowed()).isFalse();
                 assertThat(denied.resetAt()).isEqualTo(Instant.parse("2026-11-27T00:00:00Z"));

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Assumptions;
  * PostgreSQL. Shared with the adapters' tests through the test-jar.
  *
  * <p>PostgreSQL is found through {@code TOLLGATE_TEST_PG_URL} (default
- * {@value #DEFAULT_PG_URL}), {@code TOLLGATE_TEST_PG_USER} (default {@code postgres}) and
- * {@code TOLLGATE_TEST_PG_PASSWORD} (default empty). When no server answers, PostgreSQL tests
+ * {@value #DEFAULT_PG_URL}), {@code TOLLGATE_TEST_PG_USER} (default {@code tollgate}) and
+ * {@code TOLLGATE_TEST_PG_PASSWORD} (default {@code tollgate}), the role and database that {@code .ci/run} creates. When no server answers, PostgreSQL tests
  * are skipped with a message on stderr, unless the system property
  * {@code tollgate.test.postgres.required=true} or the environment variable
  * {@code TOLLGATE_TEST_POSTGRES_REQUIRED=true} is set (CI sets it): then they fail.
@@ -49,11 +49,11 @@ public final class TestDatabases {
     }
 
     public static String pgUser() {
-        return env("TOLLGATE_TEST_PG_USER", "postgres");
+        return env("TOLLGATE_TEST_PG_USER", "tollgate");
     }
 
     public static String pgPassword() {
-        return env("TOLLGATE_TEST_PG_PASSWORD", "");
+        return env("TOLLGATE_TEST_PG_PASSWORD", "tollgate");
     }
 
     /** Whether PostgreSQL tests must run (and fail when no server answers). */
