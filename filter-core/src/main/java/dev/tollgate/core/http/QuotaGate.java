@@ -150,7 +150,8 @@ public final class QuotaGate {
                         List.of(Map.entry(RateLimitFields.RETRY_AFTER, Long.toString(retry))), who, rule);
             } else {
                 rejectedQuota.increment();
-                List<Map.Entry<String, String>> h = new ArrayList<>(headers);
+                // Nothing is charged for a denied request: show what is left now, not after it.
+                List<Map.Entry<String, String>> h = new ArrayList<>(rateLimitHeaders(uncharged(decisions), now));
                 long retry = denied.secondsUntilReset(now);
                 if (retry > 0) {
                     h.add(0, Map.entry(RateLimitFields.RETRY_AFTER, Long.toString(retry)));
@@ -193,6 +194,15 @@ public final class QuotaGate {
             h.add(Map.entry(RateLimitFields.RATE_LIMIT, RateLimitFields.rateLimit(decisions, now)));
         }
         return h;
+    }
+
+    private static List<Decision> uncharged(List<Decision> decisions) {
+        List<Decision> out = new ArrayList<>(decisions.size());
+        for (Decision d : decisions) {
+            out.add(!d.limited() ? d : new Decision(d.allowed(), d.reason(), d.quota(), d.period(), d.limit(), d.used(),
+                    Math.max(0, d.limit() - d.used()), d.windowStart(), d.resetAt()));
+        }
+        return out;
     }
 
     private Admission reject(Problem p, String path, List<Map.Entry<String, String>> headers, String who,
