@@ -1,0 +1,524 @@
+package dev.tollgate.servlet;
+
+import dev.tollgate.core.InvalidConfigException;
+import dev.tollgate.core.Tollgate;
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.config.ConfigKeys;
+import dev.tollgate.core.config.Settings;
+import dev.tollgate.core.http.AdminApi;
+import dev.tollgate.core.http.Admission;
+import dev.tollgate.core.http.EdgeConfig;
+import dev.tollgate.core.http.QuotaGate;
+import dev.tollgate.core.http.QuotaRule;
+import dev.tollgate.core.http.SubjectResult;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Enforces Tollgate quotas in a plain Servlet 6 web app, declared in {@code web.xml}:
+ *
+ * <pre>{@code
+ * <filter>
+ *   <filter-name>tollgate</filter-name>
+ *   <filter-class>dev.tollgate.servlet.TollgateFilter</filter-class>
+ *   <async-supported>true</async-supported>
+ *   <init-param>
+ *     <param-name>tollgate.config.file</param-name>
+ *     <param-value>classpath:tollgate.properties</param-value>
+ *   </init-param>
+ * </filter>
+ * <filter-mapping>
+ *   <filter-name>tollgate</filter-name>
+ *   <url-pattern>/*</url-pattern>
+ * </filter-mapping>
+ * }</pre>
+ *
+ * <p>For each request that a rule matches, the filter resolves who pays (the subject),
+ * checks every quota of the rule against the cached view, and either lets the request
+ * through with {@code RateLimit-Policy} and {@code RateLimit} fields, or answers at once
+ * ({@code 429} with {@code Retry-After} and a problem body; {@code 401} without a subject;
+ * {@code 400} for a malformed API key; {@code 503} when fail mode is closed and the store is
+ * down). After the response is complete, the request is charged once: in {@code finally},
+ * or, for an asynchronous request, in an {@link AsyncListener} ({@code onComplete},
+ * {@code onTimeout}, {@code onError}). ERROR, ASYNC, FORWARD and INCLUDE dispatches are
+ * never metered again. All decisions, header values and problem bodies come from
+ * {@link QuotaGate}; this class only translates servlet objects.
+ *
+ * <h2>Configuration and its precedence</h2>
+ * Each key below can be set, from lowest to highest precedence:
+ * <ol>
+ * <li>by its default;</li>
+ * <li>in a properties file (UTF-8) named by {@code tollgate.config.file}: a file path, or
+ *     {@code classpath:<resource>} (looked up in the web app's class loader);</li>
+ * <li>as a filter {@code <init-param>} whose name is the key;</li>
+ * <li>as an environment variable with the relaxed name ({@code tollgate.async.enabled} →
+ *     {@code TOLLGATE_ASYNC_ENABLED}, {@code tollgate.plans.free.requests} →
+ *     {@code TOLLGATE_PLANS_FREE_REQUESTS}), so operators override {@code web.xml} without
+ *     rebuilding the app.</li>
+ * </ol>
+ * Unknown {@code tollgate.*} keys are logged as warnings. An invalid value fails
+ * {@link #init} with a {@link ServletException} whose message names the key, the value and
+ * what is allowed, so the web app does not start.
+ *
+ * <table>
+ * <caption>Edge init-params</caption>
+ * <tr><th>init-param</th><th>default</th><th>meaning</th></tr>
+ * <tr><td>{@value #ENABLED}</td><td>{@code true}</td><td>{@code false} makes the filter a
+ *     pass-through (no engine is built)</td></tr>
+ * <tr><td>{@value #MODE}</td><td>{@code enforce}</td><td>{@code shadow}: never deny, but
+ *     charge, count ({@code shadowDenied}) and log what would have been denied</td></tr>
+ * <tr><td>{@value #SUBJECT_SOURCE}</td><td>{@code header}</td><td>who pays: {@code header}
+ *     (an API key, stored as its SHA-256 fingerprint), {@code principal}
+ *     ({@link HttpServletRequest#getUserPrincipal()}'s name) or {@code resolver}</td></tr>
+ * <tr><td>{@value #SUBJECT_HEADER}</td><td>{@value EdgeConfig#DEFAULT_SUBJECT_HEADER}</td>
+ *     <td>header holding the API key</td></tr>
+ * <tr><td>{@value #SUBJECT_REQUIRED}</td><td>{@code true}</td><td>answer {@code 401} when
+ *     a metered request has no subject; {@code false} lets it through uncharged</td></tr>
+ * <tr><td>{@value #SUBJECT_RESOLVER}</td><td>none</td><td>class name of a
+ *     {@link SubjectResolver} (public no-arg constructor), for {@code resolver}</td></tr>
+ * <tr><td>{@value #HEADERS_ENABLED}</td><td>{@code true}</td><td>send the
+ *     {@code RateLimit-Policy} and {@code RateLimit} fields</td></tr>
+ * <tr><td>{@value #COUNT_STATUSES}</td><td>{@code 1xx,2xx,3xx,4xx,!429}</td><td>response
+ *     statuses that are charged: codes, classes, ranges, {@code !} to exclude</td></tr>
+ * <tr><td>{@value #COST_MAX}</td><td>{@value EdgeConfig#DEFAULT_COST_MAX}</td><td>largest
+ *     cost a response header may report; above it the estimate is charged</td></tr>
+ * <tr><td>{@value #ADMIN_TOKEN}</td><td>none</td><td>bearer token of
+ *     {@link TollgateAdminServlet} (16 characters or more); unset disables the admin
+ *     routes</td></tr>
+ * <tr><td>{@value #ADMIN_PATH}</td><td>{@value EdgeConfig#DEFAULT_ADMIN_PATH}</td><td>not
+ *     used here: the admin servlet's {@code <url-pattern>} places it (the gateway reads this
+ *     key)</td></tr>
+ * <tr><td>{@value #CONFIG_FILE}</td><td>none</td><td>properties file to read first (see
+ *     above); may itself be an init-param or {@code TOLLGATE_CONFIG_FILE}</td></tr>
+ * <tr><td>{@code tollgate.rules.<name>.path}</td><td>required per rule</td><td>Ant-style
+ *     path within the app: {@code /api/hello}, {@code /api/*}, {@code /api/**}</td></tr>
+ * <tr><td>{@code tollgate.rules.<name>.methods}</td><td>all</td><td>e.g.
+ *     {@code GET,POST}</td></tr>
+ * <tr><td>{@code tollgate.rules.<name>.quotas}</td><td>required per rule</td><td>costs:
+ *     {@code requests} (1), {@code requests:5} (fixed), {@code tokens:X-Usage-Tokens} (read
+ *     from that response header, estimate 1), {@code tokens:X-Usage-Tokens:100} (estimate
+ *     100); comma-separated; the request is denied if any quota is exhausted</td></tr>
+ * <tr><td>{@code tollgate.rules.<name>.order}</td><td>{@code 0}</td><td>rules are tried by
+ *     order, then name; the first match applies</td></tr>
+ * </table>
+ *
+ * <table>
+ * <caption>Engine init-params (ignored when the engine comes from a ServletContext attribute)</caption>
+ * <tr><th>init-param</th><th>default</th></tr>
+ * <tr><td>{@code tollgate.plans.<plan>.<quota>}</td><td>none: e.g. {@code 1000/day} or
+ *     {@code 10/minute,1000/day}; periods minute, hour, day, month, total</td></tr>
+ * <tr><td>{@code tollgate.default-plan}</td><td>{@value TollgateConfig#DEFAULT_PLAN_NAME}</td></tr>
+ * <tr><td>{@code tollgate.store.url}</td><td>{@value TollgateConfig#DEFAULT_STORE_URL}</td></tr>
+ * <tr><td>{@code tollgate.store.user}, {@code tollgate.store.password}</td><td>empty</td></tr>
+ * <tr><td>{@code tollgate.store.schema}</td><td>{@code create} (or {@code validate},
+ *     {@code none})</td></tr>
+ * <tr><td>{@code tollgate.store.pool-size}</td><td>{@value TollgateConfig#DEFAULT_POOL_SIZE}</td></tr>
+ * <tr><td>{@code tollgate.store.connect-timeout}</td><td>{@code 2s}</td></tr>
+ * <tr><td>{@code tollgate.store.query-timeout}</td><td>{@code 10s}</td></tr>
+ * <tr><td>{@code tollgate.store.batch-retention}</td><td>{@code 1d}</td></tr>
+ * <tr><td>{@code tollgate.async.enabled}</td><td>{@code true}; {@code false} writes each
+ *     charge synchronously</td></tr>
+ * <tr><td>{@code tollgate.async.workers}</td><td>{@value TollgateConfig#DEFAULT_WORKERS}</td></tr>
+ * <tr><td>{@code tollgate.async.channel-capacity}</td><td>{@value TollgateConfig#DEFAULT_CHANNEL_CAPACITY}</td></tr>
+ * <tr><td>{@code tollgate.async.batch-size}</td><td>{@value TollgateConfig#DEFAULT_BATCH_SIZE}</td></tr>
+ * <tr><td>{@code tollgate.async.flush-interval}</td><td>{@code 500ms}</td></tr>
+ * <tr><td>{@code tollgate.async.retry.max-attempts}</td><td>{@value TollgateConfig#DEFAULT_RETRY_MAX_ATTEMPTS}</td></tr>
+ * <tr><td>{@code tollgate.async.retry.wait}</td><td>{@code 100ms}</td></tr>
+ * <tr><td>{@code tollgate.async.circuit-breaker.wait-in-open}</td><td>{@code 5s}</td></tr>
+ * <tr><td>{@code tollgate.async.shutdown-timeout}</td><td>{@code 10s}</td></tr>
+ * <tr><td>{@code tollgate.check.cache.refresh-after}</td><td>{@code 1s}</td></tr>
+ * <tr><td>{@code tollgate.check.cache.max-size}</td><td>{@value TollgateConfig#DEFAULT_CACHE_MAX_SIZE}</td></tr>
+ * <tr><td>{@code tollgate.check.fail-mode}</td><td>{@code open} (or {@code closed})</td></tr>
+ * <tr><td>{@code tollgate.zone}</td><td>{@code UTC}</td></tr>
+ * <tr><td>{@code tollgate.metrics.enabled}</td><td>{@code true} (when Micrometer is present)</td></tr>
+ * </table>
+ *
+ * <h2>The engine</h2>
+ * At {@link #init} the filter takes, in this order: a {@link Tollgate} the application put
+ * in the ServletContext attribute {@value #ENGINE_ATTRIBUTE} (used as is, never closed by
+ * the filter); else a {@link DataSource} in the attribute {@value #DATA_SOURCE_ATTRIBUTE},
+ * on which it builds an engine; else an engine with its own pool for
+ * {@code tollgate.store.url}. An engine it built is closed (drained and flushed) in
+ * {@link #destroy}. The filter publishes itself in the attribute {@value #FILTER_ATTRIBUTE},
+ * where {@link TollgateAdminServlet} finds it; declare one {@code TollgateFilter} per web app.
+ *
+ * <p>Thread-safe: one instance serves all requests after {@link #init}.
+ */
+public class TollgateFilter implements Filter {
+    private static final Logger LOG = LoggerFactory.getLogger(TollgateFilter.class);
+
+    /** Init-param {@value}: default {@code true}. */
+    public static final String ENABLED = ConfigKeys.ENABLED;
+    /** Init-param {@value}: {@code enforce} (default) or {@code shadow}. */
+    public static final String MODE = ConfigKeys.MODE;
+    /** Init-param {@value}: {@code header} (default), {@code principal} or {@code resolver}. */
+    public static final String SUBJECT_SOURCE = ConfigKeys.SUBJECT_SOURCE;
+    /** Init-param {@value}: default {@value EdgeConfig#DEFAULT_SUBJECT_HEADER}. */
+    public static final String SUBJECT_HEADER = ConfigKeys.SUBJECT_HEADER;
+    /** Init-param {@value}: default {@code true}. */
+    public static final String SUBJECT_REQUIRED = ConfigKeys.SUBJECT_REQUIRED;
+    /** Init-param {@value}: a {@link SubjectResolver} class name; no default. */
+    public static final String SUBJECT_RESOLVER = ConfigKeys.SUBJECT_RESOLVER;
+    /** Init-param {@value}: default {@code true}. */
+    public static final String HEADERS_ENABLED = ConfigKeys.HEADERS_ENABLED;
+    /** Init-param {@value}: default {@code 1xx,2xx,3xx,4xx,!429}. */
+    public static final String COUNT_STATUSES = ConfigKeys.COUNT_STATUSES;
+    /** Init-param {@value}: default {@value EdgeConfig#DEFAULT_COST_MAX}. */
+    public static final String COST_MAX = ConfigKeys.COST_MAX;
+    /** Init-param {@value}: no default (admin routes disabled). */
+    public static final String ADMIN_TOKEN = ConfigKeys.ADMIN_TOKEN;
+    /** Init-param {@value}: not used by the servlet adapter. */
+    public static final String ADMIN_PATH = ConfigKeys.ADMIN_PATH;
+    /** Init-param {@value}: properties file, a path or {@code classpath:<resource>}; no default. */
+    public static final String CONFIG_FILE = ConfigKeys.CONFIG_FILE;
+
+    /** ServletContext attribute holding an application-provided {@link Tollgate}. */
+    public static final String ENGINE_ATTRIBUTE = "dev.tollgate.core.Tollgate";
+    /** ServletContext attribute holding a {@link DataSource} to build the engine on. */
+    public static final String DATA_SOURCE_ATTRIBUTE = "dev.tollgate.servlet.DataSource";
+    /** ServletContext attribute where the filter publishes itself. */
+    public static final String FILTER_ATTRIBUTE = "dev.tollgate.servlet.TollgateFilter";
+
+    /** Marks a request this filter has already handled (a second instance, a re-dispatch). */
+    private static final String HANDLED = TollgateFilter.class.getName() + ".handled";
+
+    private volatile EdgeConfig edge;
+    private volatile QuotaGate gate;
+    private volatile AdminApi admin;
+    private volatile SubjectResolver resolver;
+    private ServletContext context;
+    private Tollgate owned;
+
+    /**
+     * Reads the configuration, obtains the engine and publishes the filter.
+     *
+     * @throws ServletException naming the key, value and what is allowed when the
+     *                          configuration is invalid, or when the store cannot be set up
+     */
+    @Override
+    public void init(FilterConfig filterConfig) throws ServletException {
+        String name = filterConfig.getFilterName();
+        context = filterConfig.getServletContext();
+        Map<String, String> params = new LinkedHashMap<>();
+        for (String p : Collections.list(filterConfig.getInitParameterNames())) {
+            params.put(p, filterConfig.getInitParameter(p));
+        }
+        TollgateConfig engineConfig;
+        try {
+            Settings settings = ConfigSources.load(params, System.getenv(), classLoader());
+            edge = EdgeConfig.from(settings);
+            engineConfig = TollgateConfig.from(settings);
+            resolver = resolver(edge);
+        } catch (InvalidConfigException e) {
+            LOG.error("Tollgate filter '{}' not started: {}", name, e.getMessage());
+            throw new ServletException("Tollgate filter '" + name + "': " + e.getMessage(), e);
+        }
+        Object previous = context.getAttribute(FILTER_ATTRIBUTE);
+        if (previous != null && previous != this) {
+            LOG.warn("Another TollgateFilter is already declared in this web app; '{}' replaces it for the admin"
+                    + " servlet. Declare one TollgateFilter per web app.", name);
+        }
+        if (!edge.enabled()) {
+            context.setAttribute(FILTER_ATTRIBUTE, this);
+            LOG.info("Tollgate filter '{}' is disabled ({}=false): requests pass through unmetered", name, ENABLED);
+            return;
+        }
+        Tollgate engine;
+        String from;
+        try {
+            Object provided = context.getAttribute(ENGINE_ATTRIBUTE);
+            Object ds = context.getAttribute(DATA_SOURCE_ATTRIBUTE);
+            if (provided != null) {
+                if (!(provided instanceof Tollgate t)) {
+                    throw new ServletException("ServletContext attribute " + ENGINE_ATTRIBUTE + " holds a "
+                            + provided.getClass().getName() + "; expected " + Tollgate.class.getName());
+                }
+                engine = t;
+                from = "the engine in ServletContext attribute " + ENGINE_ATTRIBUTE;
+            } else if (ds != null) {
+                if (!(ds instanceof DataSource dataSource)) {
+                    throw new ServletException("ServletContext attribute " + DATA_SOURCE_ATTRIBUTE + " holds a "
+                            + ds.getClass().getName() + "; expected " + DataSource.class.getName());
+                }
+                engine = owned = Tollgate.builder(engineConfig).dataSource(dataSource).build();
+                from = "the DataSource in ServletContext attribute " + DATA_SOURCE_ATTRIBUTE;
+            } else {
+                engine = owned = Tollgate.builder(engineConfig).build();
+                from = engineConfig.storeUrl();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("Tollgate filter '{}' not started: {}", name, e.getMessage());
+            throw new ServletException("Tollgate filter '" + name + "': cannot start the engine: " + e.getMessage(), e);
+        }
+        QuotaGate g = new QuotaGate(engine, edge);
+        admin = new AdminApi(g);
+        gate = g;
+        context.setAttribute(FILTER_ATTRIBUTE, this);
+        LOG.info("Tollgate filter '{}' ready: {} mode, subject from {}, rules [{}], counted statuses {}, headers {},"
+                        + " admin routes {}, store: {}", name, edge.mode().name().toLowerCase(), describeSubject(edge),
+                edge.rules().stream().map(QuotaRule::name).collect(Collectors.joining(", ")),
+                edge.countedStatuses(), edge.headersEnabled() ? "on" : "off",
+                admin.enabled() ? "enabled" : "disabled (no " + ADMIN_TOKEN + ")", from);
+    }
+
+    private ClassLoader classLoader() {
+        ClassLoader l = Thread.currentThread().getContextClassLoader();
+        return l != null ? l : TollgateFilter.class.getClassLoader();
+    }
+
+    private SubjectResolver resolver(EdgeConfig e) {
+        String cls = e.subjectResolver();
+        if (e.subjectSource() != EdgeConfig.SubjectSource.RESOLVER) {
+            if (cls != null) {
+                LOG.warn("{} is set but {} is {}; the resolver is not used", SUBJECT_RESOLVER, SUBJECT_SOURCE,
+                        e.subjectSource().name().toLowerCase());
+            }
+            return null;
+        }
+        String allowed = "the name of a class implementing " + SubjectResolver.class.getName()
+                + " with a public no-argument constructor";
+        if (cls == null) {
+            throw new InvalidConfigException(SUBJECT_RESOLVER, "", allowed + " (required when "
+                    + SUBJECT_SOURCE + "=resolver)");
+        }
+        try {
+            Class<?> c = Class.forName(cls, true, classLoader());
+            if (!SubjectResolver.class.isAssignableFrom(c)) {
+                throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (it does not implement it)");
+            }
+            return (SubjectResolver) c.getConstructor().newInstance();
+        } catch (ClassNotFoundException e1) {
+            throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (class not found)");
+        } catch (NoSuchMethodException | IllegalAccessException | InstantiationException e2) {
+            throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (cannot instantiate: " + e2 + ")");
+        } catch (InvocationTargetException e3) {
+            throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (its constructor threw "
+                    + e3.getCause() + ")");
+        }
+    }
+
+    private static String describeSubject(EdgeConfig e) {
+        return switch (e.subjectSource()) {
+            case HEADER -> "header " + e.subjectHeader();
+            case PRINCIPAL -> "the user principal";
+            case RESOLVER -> e.subjectResolver();
+        };
+    }
+
+    @Override
+    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain)
+            throws IOException, ServletException {
+        QuotaGate g = gate;
+        if (g == null || !(req instanceof HttpServletRequest request) || !(res instanceof HttpServletResponse response)
+                || request.getDispatcherType() != DispatcherType.REQUEST || request.getAttribute(HANDLED) != null) {
+            chain.doFilter(req, res);
+            return;
+        }
+        request.setAttribute(HANDLED, Boolean.TRUE);
+        String method = request.getMethod();
+        String path = pathWithinApp(request);
+        // Resolve the subject only for metered paths: static files and the like pay nothing.
+        SubjectResult who = edge.match(method, path) == null ? SubjectResult.absent() : subjectOf(request);
+        Admission admission = g.admit(method, path, who);
+        for (Map.Entry<String, String> h : admission.headers()) {
+            response.addHeader(h.getKey(), h.getValue());
+        }
+        switch (admission.kind()) {
+            case PASS -> chain.doFilter(request, response);
+            case REJECT -> reject(admission, response);
+            case ADMIT -> proceed(g, admission, request, response, chain);
+        }
+    }
+
+    private void proceed(QuotaGate g, Admission admission, HttpServletRequest request, HttpServletResponse response,
+                         FilterChain chain) throws IOException, ServletException {
+        Settlement settlement = new Settlement(g, admission, response);
+        // The wrapper registers the listener the moment the app starts async processing, so a
+        // dispatch() or complete() from another thread before the chain returns is still seen.
+        HttpServletRequest chained = request.isAsyncSupported() ? new AsyncAware(request, settlement) : request;
+        boolean threw = true;
+        try {
+            chain.doFilter(chained, response);
+            threw = false;
+        } finally {
+            if (!settlement.async && request.isAsyncStarted()) {
+                // Async started on the unwrapped request: still within this dispatch, so
+                // onComplete cannot have fired yet.
+                settlement.watch(request.getAsyncContext());
+            }
+            if (!settlement.async) {
+                settlement.settle(threw && !response.isCommitted() ? 500 : response.getStatus());
+            }
+        }
+    }
+
+    private static void reject(Admission admission, HttpServletResponse response) throws IOException {
+        response.setStatus(admission.status());
+        byte[] body = admission.body().getBytes(StandardCharsets.UTF_8);
+        response.setContentType(admission.contentType());
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+
+    /** The request path within the web app, decoded and normalized by the container. */
+    static String pathWithinApp(HttpServletRequest request) {
+        String servletPath = request.getServletPath();
+        String info = request.getPathInfo();
+        String p = info == null ? servletPath : servletPath + info;
+        return p == null || p.isEmpty() ? "/" : p;
+    }
+
+    /** Who pays for a request, resolved as configured (used by the admin servlet's {@code /me} too). */
+    SubjectResult subjectOf(HttpServletRequest request) {
+        QuotaGate g = gate;
+        EdgeConfig e = edge;
+        return switch (e.subjectSource()) {
+            case HEADER -> g.subjectFromHeader(Collections.list(request.getHeaders(e.subjectHeader())));
+            case PRINCIPAL -> {
+                Principal p = request.getUserPrincipal();
+                yield g.subjectFromName(p == null ? null : p.getName());
+            }
+            case RESOLVER -> g.subjectFromName(resolver.resolve(request));
+        };
+    }
+
+    /** The engine in use, or {@code null} when disabled or not initialized. */
+    public Tollgate tollgate() {
+        QuotaGate g = gate;
+        return g == null ? null : g.tollgate();
+    }
+
+    /** The shared edge logic in use, or {@code null} when disabled or not initialized. */
+    public QuotaGate gate() {
+        return gate;
+    }
+
+    /** The admin API over this filter's engine, or {@code null} when disabled or not initialized. */
+    AdminApi adminApi() {
+        return admin;
+    }
+
+    /** Whether {@code tollgate.enabled} is true (after {@link #init}). */
+    boolean enabled() {
+        EdgeConfig e = edge;
+        return e != null && e.enabled();
+    }
+
+    /** Unpublishes the filter and closes (drains and flushes) the engine it built. */
+    @Override
+    public void destroy() {
+        gate = null;
+        admin = null;
+        if (context != null && context.getAttribute(FILTER_ATTRIBUTE) == this) {
+            context.removeAttribute(FILTER_ATTRIBUTE);
+        }
+        Tollgate t = owned;
+        owned = null;
+        if (t != null) {
+            t.close();
+        }
+    }
+
+    /** Charges one admitted request once, from whichever completion path comes first. */
+    static final class Settlement implements AsyncListener {
+        private final QuotaGate gate;
+        private final Admission admission;
+        private final HttpServletResponse response;
+        volatile boolean async;
+
+        Settlement(QuotaGate gate, Admission admission, HttpServletResponse response) {
+            this.gate = gate;
+            this.admission = admission;
+            this.response = response;
+        }
+
+        void watch(AsyncContext context) {
+            async = true;
+            context.addListener(this);
+        }
+
+        void settle(int status) {
+            gate.settle(admission, status, name -> {
+                Collection<String> values = response.getHeaders(name);
+                return values == null ? List.of() : new ArrayList<>(values);
+            });
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            settle(response.getStatus());
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            settle(failedStatus());
+        }
+
+        @Override
+        public void onError(AsyncEvent event) {
+            settle(failedStatus());
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            // A new async cycle drops listeners that do not register again.
+            event.getAsyncContext().addListener(this);
+        }
+
+        /** The status of a timed-out or failed request: what the app set, else the container's 500. */
+        private int failedStatus() {
+            int status = response.getStatus();
+            return response.isCommitted() || status >= 400 ? status : 500;
+        }
+    }
+
+    /** Hooks {@link #startAsync} so that the settlement listens from the start of async processing. */
+    private static final class AsyncAware extends HttpServletRequestWrapper {
+        private final Settlement settlement;
+
+        AsyncAware(HttpServletRequest request, Settlement settlement) {
+            super(request);
+            this.settlement = settlement;
+        }
+
+        @Override
+        public AsyncContext startAsync() {
+            AsyncContext c = super.startAsync();
+            settlement.watch(c);
+            return c;
+        }
+
+        @Override
+        public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
+            AsyncContext c = super.startAsync(request, response);
+            settlement.watch(c);
+            return c;
+        }
+    }
+}

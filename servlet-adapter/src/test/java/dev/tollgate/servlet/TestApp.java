@@ -1,0 +1,143 @@
+package dev.tollgate.servlet;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.util.concurrent.CompletableFuture;
+
+/** The servlets and filters of the test web app ({@code test-webapp/WEB-INF/web.xml}). */
+public final class TestApp {
+    /** The response header the test rules read token costs from. */
+    public static final String COST_HEADER = "X-Usage-Tokens";
+
+    private TestApp() {
+    }
+
+    /**
+     * {@code /api/*}: answers 200 "ok", or {@code ?status=N} (sent with sendError for 4xx/5xx,
+     * so the error page runs), sets one {@value #COST_HEADER} per {@code ?tokens=} value, and
+     * throws for {@code ?throw=true}.
+     */
+    public static class Api extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            write(req, resp);
+        }
+
+        static void write(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            String[] tokens = req.getParameterValues("tokens");
+            if (tokens != null) {
+                for (String t : tokens) {
+                    resp.addHeader(COST_HEADER, t);
+                }
+            }
+            if ("true".equals(req.getParameter("throw"))) {
+                throw new IllegalStateException("the application failed");
+            }
+            String status = req.getParameter("status");
+            int code = status == null ? 200 : Integer.parseInt(status);
+            if (code >= 400) {
+                resp.sendError(code);
+                return;
+            }
+            resp.setStatus(code);
+            resp.setContentType("text/plain");
+            resp.getOutputStream().write("ok".getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * {@code /async/*}: starts async processing and, on another thread, by {@code ?mode=}:
+     * {@code complete} writes the response like {@link Api} and completes; {@code dispatch}
+     * dispatches to {@code /api/hello} with the same query; {@code timeout} does nothing
+     * (times out after 200 ms); {@code wrapped} uses startAsync(request, response).
+     */
+    public static class Async extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) {
+            String mode = req.getParameter("mode");
+            AsyncContext ctx = "wrapped".equals(mode) ? req.startAsync(req, resp) : req.startAsync();
+            ctx.setTimeout("timeout".equals(mode) ? 200 : 10_000);
+            switch (mode) {
+                case "complete", "wrapped" -> CompletableFuture.runAsync(() -> {
+                    try {
+                        Api.write((HttpServletRequest) ctx.getRequest(), (HttpServletResponse) ctx.getResponse());
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    } finally {
+                        ctx.complete();
+                    }
+                });
+                case "dispatch" -> CompletableFuture.runAsync(() -> ctx.dispatch("/api/hello"));
+                case "timeout" -> {
+                }
+                default -> throw new IllegalArgumentException("mode " + mode);
+            }
+        }
+    }
+
+    /** {@code /forward}: forwards to {@code /api/hello}. */
+    public static class Forward extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws ServletException, IOException {
+            req.getRequestDispatcher("/api/hello").forward(req, resp);
+        }
+    }
+
+    /** {@code /error}: the error page. */
+    public static class ErrorPage extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            resp.setContentType("text/plain");
+            resp.getOutputStream().write("error page".getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Stands in for authentication: {@code X-Test-User} becomes the user principal. */
+    public static class FakeAuth implements Filter {
+        @Override
+        public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+                throws IOException, ServletException {
+            HttpServletRequest http = (HttpServletRequest) request;
+            String user = http.getHeader("X-Test-User");
+            if (user == null) {
+                chain.doFilter(request, response);
+                return;
+            }
+            Principal principal = () -> user;
+            chain.doFilter(new HttpServletRequestWrapper(http) {
+                @Override
+                public Principal getUserPrincipal() {
+                    return principal;
+                }
+            }, response);
+        }
+    }
+
+    /** A resolver that charges the tenant named in {@code X-Tenant}. */
+    public static class TenantResolver implements SubjectResolver {
+        @Override
+        public String resolve(HttpServletRequest request) {
+            String tenant = request.getHeader("X-Tenant");
+            return tenant == null ? null : "tenant:" + tenant;
+        }
+    }
+}
