@@ -442,6 +442,8 @@ public class TollgateFilter implements Filter {
         owned = null;
         if (t != null) {
             t.close();
+            LOG.info("Tollgate filter stopped; the engine it built is closed (pending usage written, or logged"
+                    + " as dropped)");
         }
     }
 
