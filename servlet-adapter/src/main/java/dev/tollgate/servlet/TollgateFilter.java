@@ -466,10 +466,16 @@ public class TollgateFilter implements Filter {
         }
 
         void settle(int status) {
-            gate.settle(admission, status, name -> {
-                Collection<String> values = response.getHeaders(name);
-                return values == null ? List.of() : new ArrayList<>(values);
-            });
+            try {
+                gate.settle(admission, status, name -> {
+                    Collection<String> values = response.getHeaders(name);
+                    return values == null ? List.of() : new ArrayList<>(values);
+                });
+            } catch (RuntimeException e) {
+                // The response is done: accounting trouble must not turn it into an error, nor
+                // escape from an AsyncListener; it is logged for follow-up instead.
+                LOG.error("Charging a completed request failed: subject={} status={}", admission.subject(), status, e);
+            }
         }
 
         @Override
