@@ -30,7 +30,12 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_CACHE_REFRESH_AFTER = Duration.ofSeconds(1);
     public static final long DEFAULT_CACHE_MAX_SIZE = 100_000;
     public static final FailMode DEFAULT_FAIL_MODE = FailMode.OPEN;
-    public static final String DEFAULT_STORE_URL = "jdbc:h2:file:./tollgate-data/tollgate";
+    /**
+     * An H2 file database under {@code ./tollgate-data}. {@code DB_CLOSE_ON_EXIT=FALSE}: H2's
+     * own shutdown hook must not close the database before Tollgate's close writes the last
+     * usage; the pool closes it.
+     */
+    public static final String DEFAULT_STORE_URL = "jdbc:h2:file:./tollgate-data/tollgate;DB_CLOSE_ON_EXIT=FALSE";
     public static final SchemaMode DEFAULT_SCHEMA = SchemaMode.CREATE;
     public static final int DEFAULT_POOL_SIZE = 4;
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * by relaxed names: {@code TOLLGATE_ASYNC_BATCH_SIZE} → {@code tollgate.async.batch-size},
  * {@code TOLLGATE_PLANS_FREE_REQUESTS} → {@code tollgate.plans.free.requests},
  * {@code TOLLGATE_RULES_CHAT_QUOTAS} → {@code tollgate.rules.chat.quotas}.
- * {@link #overriddenBy(Settings)} layers sources.
+ * {@link #overriddenBy(Settings)} layers sources. {@code TOLLGATE_TEST_*} and
+ * {@code TOLLGATE_BENCH_*} belong to the test suite and the benchmarks and are not read.
  */
 public final class Settings {
     private static final Logger LOG = LoggerFactory.getLogger(Settings.class);
@@ -67,7 +68,8 @@ public final class Settings {
     public static Settings fromEnvironment(Map<String, String> env) {
         Map<String, String> v = new LinkedHashMap<>();
         env.forEach((name, value) -> {
-            if (!name.startsWith("TOLLGATE_") || value == null) {
+            if (!name.startsWith("TOLLGATE_") || value == null || name.startsWith("TOLLGATE_TEST_")
+                    || name.startsWith("TOLLGATE_BENCH_")) {
                 return;
             }
             String key = ENV_NAMES.get(name);
