@@ -3,6 +3,8 @@ package dev.tollgate.core;
 import static dev.tollgate.core.config.ConfigKeys.*;
 
 import dev.tollgate.core.config.Settings;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -27,9 +29,13 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_RETRY_WAIT = Duration.ofMillis(100);
     public static final Duration DEFAULT_BREAKER_WAIT_IN_OPEN = Duration.ofSeconds(5);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+    /** How often the journal is forced to disk when it has new records. */
+    public static final Duration DEFAULT_JOURNAL_FSYNC_INTERVAL = Duration.ofMillis(50);
     public static final Duration DEFAULT_CACHE_REFRESH_AFTER = Duration.ofSeconds(1);
     public static final long DEFAULT_CACHE_MAX_SIZE = 100_000;
     public static final FailMode DEFAULT_FAIL_MODE = FailMode.OPEN;
+    /** Strict mode is off unless a threshold is configured. */
+    public static final StrictThreshold DEFAULT_STRICT_THRESHOLD = StrictThreshold.OFF;
     /**
      * An H2 file database under {@code ./tollgate-data}. {@code DB_CLOSE_ON_EXIT=FALSE}: H2's
      * own shutdown hook must not close the database before Tollgate's close writes the last
@@ -43,6 +49,68 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_BATCH_RETENTION = Duration.ofDays(1);
     public static final ZoneId DEFAULT_ZONE = ZoneId.of("UTC");
     public static final String DEFAULT_PLAN_NAME = "free";
+
+    /**
+     * {@code tollgate.check.strict.threshold}: when what is left of a limit is at or below
+     * this, checks of that counter reserve in the store (a conditional atomic update) instead
+     * of reading the cache. Either a number of units or a percentage of the limit; immutable.
+     *
+     * @param units   absolute threshold in the quota's units, used when {@code percent} is 0
+     * @param percent threshold as a percentage of the limit, 0 to 100
+     */
+    public record StrictThreshold(long units, int percent) {
+        /** Strict mode off. */
+        public static final StrictThreshold OFF = new StrictThreshold(0, 0);
+        static final String ALLOWED = "0 (off), a number of units such as 100, or a percentage of the limit"
+                + " from 1% to 100% such as 10%";
+
+        public StrictThreshold {
+            if (units < 0 || percent < 0 || percent > 100 || (units > 0 && percent > 0)) {
+                throw new IllegalArgumentException("units must be >= 0, percent 0 to 100, not both set");
+            }
+        }
+
+        /**
+         * Parses {@code 0}, {@code off}, {@code <units>} or {@code <percent>%}.
+         *
+         * @throws IllegalArgumentException for anything else
+         */
+        public static StrictThreshold parse(String text) {
+            String s = text.trim().replace("_", "");
+            if (s.equalsIgnoreCase("off") || s.equals("0") || s.equals("0%")) {
+                return OFF;
+            }
+            boolean pct = s.endsWith("%");
+            String digits = pct ? s.substring(0, s.length() - 1).trim() : s;
+            if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw new IllegalArgumentException("not a whole number or percentage");
+            }
+            long n = Long.parseLong(digits);
+            if (pct && n > 100) {
+                throw new IllegalArgumentException("a percentage above 100%");
+            }
+            return pct ? new StrictThreshold(0, (int) n) : new StrictThreshold(n, 0);
+        }
+
+        public boolean enabled() {
+            return units > 0 || percent > 0;
+        }
+
+        /** The threshold in units for a limit of {@code max}: a percentage is rounded up. */
+        public long unitsFor(long max) {
+            if (percent == 0) {
+                return units;
+            }
+            long whole = max / 100 * percent;
+            long part = (max % 100 * percent + 99) / 100;
+            return whole + part;
+        }
+
+        @Override
+        public String toString() {
+            return percent > 0 ? percent + "%" : Long.toString(units);
+        }
+    }
 
     /** What the engine does with the schema at start-up. */
     public enum SchemaMode {
@@ -63,9 +131,12 @@ public final class TollgateConfig {
     private final Duration retryWait;
     private final Duration breakerWaitInOpen;
     private final Duration shutdownTimeout;
+    private final Path journalPath;
+    private final Duration journalFsyncInterval;
     private final Duration cacheRefreshAfter;
     private final long cacheMaxSize;
     private final FailMode failMode;
+    private final StrictThreshold strictThreshold;
     private final String storeUrl;
     private final String storeUser;
     private final String storePassword;
@@ -89,9 +160,12 @@ public final class TollgateConfig {
         retryWait = b.retryWait;
         breakerWaitInOpen = b.breakerWaitInOpen;
         shutdownTimeout = b.shutdownTimeout;
+        journalPath = b.journalPath;
+        journalFsyncInterval = b.journalFsyncInterval;
         cacheRefreshAfter = b.cacheRefreshAfter;
         cacheMaxSize = b.cacheMaxSize;
         failMode = b.failMode;
+        strictThreshold = b.strictThreshold;
         storeUrl = b.storeUrl;
         storeUser = b.storeUser;
         storePassword = b.storePassword;
@@ -158,9 +232,13 @@ public final class TollgateConfig {
                 .retryWait(s.duration(ASYNC_RETRY_WAIT, DEFAULT_RETRY_WAIT))
                 .breakerWaitInOpen(s.duration(ASYNC_BREAKER_WAIT_IN_OPEN, DEFAULT_BREAKER_WAIT_IN_OPEN))
                 .shutdownTimeout(s.duration(ASYNC_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT))
+                .journalPath(s.string(ASYNC_JOURNAL_PATH, null))
+                .journalFsyncInterval(s.duration(ASYNC_JOURNAL_FSYNC_INTERVAL, DEFAULT_JOURNAL_FSYNC_INTERVAL))
                 .cacheRefreshAfter(s.duration(CHECK_CACHE_REFRESH_AFTER, DEFAULT_CACHE_REFRESH_AFTER))
                 .cacheMaxSize(s.longValue(CHECK_CACHE_MAX_SIZE, DEFAULT_CACHE_MAX_SIZE))
                 .failMode(s.enumValue(CHECK_FAIL_MODE, DEFAULT_FAIL_MODE, FailMode.class))
+                .strictThreshold(s.parse(CHECK_STRICT_THRESHOLD, DEFAULT_STRICT_THRESHOLD, StrictThreshold::parse,
+                        StrictThreshold.ALLOWED))
                 .storeUrl(s.string(STORE_URL, DEFAULT_STORE_URL))
                 .storeUser(s.string(STORE_USER, ""))
                 .storePassword(s.string(STORE_PASSWORD, ""))
@@ -223,6 +301,16 @@ public final class TollgateConfig {
         return shutdownTimeout;
     }
 
+    /** Directory of the local journal, or {@code null} when there is none. */
+    public Path journalPath() {
+        return journalPath;
+    }
+
+    /** How often the journal is forced to disk; zero: every consume waits for its fsync. */
+    public Duration journalFsyncInterval() {
+        return journalFsyncInterval;
+    }
+
     public Duration cacheRefreshAfter() {
         return cacheRefreshAfter;
     }
@@ -233,6 +321,11 @@ public final class TollgateConfig {
 
     public FailMode failMode() {
         return failMode;
+    }
+
+    /** Below which remaining quota checks reserve in the store; {@link StrictThreshold#OFF} by default. */
+    public StrictThreshold strictThreshold() {
+        return strictThreshold;
     }
 
     public String storeUrl() {
@@ -288,6 +381,8 @@ public final class TollgateConfig {
     public String toString() {
         return "TollgateConfig{async=" + asyncEnabled + ", workers=" + workers + ", channelCapacity="
                 + channelCapacity + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval
+                + ", journal=" + (journalPath == null ? "off" : journalPath + " (fsync every "
+                + Settings.format(journalFsyncInterval) + ")") + ", strictThreshold=" + strictThreshold
                 + ", failMode=" + failMode + ", schema=" + schema + ", zone=" + zone
                 + ", defaultPlan=" + defaultPlan + ", plans=" + plans + "}";
     }
@@ -303,9 +398,12 @@ public final class TollgateConfig {
         private Duration retryWait = DEFAULT_RETRY_WAIT;
         private Duration breakerWaitInOpen = DEFAULT_BREAKER_WAIT_IN_OPEN;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private Path journalPath;
+        private Duration journalFsyncInterval = DEFAULT_JOURNAL_FSYNC_INTERVAL;
         private Duration cacheRefreshAfter = DEFAULT_CACHE_REFRESH_AFTER;
         private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
         private FailMode failMode = DEFAULT_FAIL_MODE;
+        private StrictThreshold strictThreshold = DEFAULT_STRICT_THRESHOLD;
         private String storeUrl = DEFAULT_STORE_URL;
         private String storeUser = "";
         private String storePassword = "";
@@ -332,9 +430,12 @@ public final class TollgateConfig {
             retryWait = c.retryWait;
             breakerWaitInOpen = c.breakerWaitInOpen;
             shutdownTimeout = c.shutdownTimeout;
+            journalPath = c.journalPath;
+            journalFsyncInterval = c.journalFsyncInterval;
             cacheRefreshAfter = c.cacheRefreshAfter;
             cacheMaxSize = c.cacheMaxSize;
             failMode = c.failMode;
+            strictThreshold = c.strictThreshold;
             storeUrl = c.storeUrl;
             storeUser = c.storeUser;
             storePassword = c.storePassword;
@@ -404,6 +505,41 @@ public final class TollgateConfig {
             return this;
         }
 
+        /**
+         * {@code tollgate.async.journal.path}: directory of the local journal, where consumption
+         * is appended before it is queued and from which what was not written is replayed at
+         * the next start; {@code null} or blank turns the journal off. The directory is created
+         * when missing; one engine at a time may use it.
+         */
+        public Builder journalPath(String path) {
+            if (path == null || path.isBlank()) {
+                this.journalPath = null;
+                return this;
+            }
+            try {
+                this.journalPath = Path.of(path.trim());
+            } catch (InvalidPathException e) {
+                throw new InvalidConfigException(ASYNC_JOURNAL_PATH, path, "a directory path (" + e.getReason() + ")");
+            }
+            return this;
+        }
+
+        /** {@code tollgate.async.journal.path} as a path; {@code null} turns the journal off. */
+        public Builder journalPath(Path path) {
+            this.journalPath = path;
+            return this;
+        }
+
+        /**
+         * {@code tollgate.async.journal.fsync-interval}: how often new journal records are forced
+         * to disk, 0 to 10s. 0 makes every consume wait until its record is on disk (group commit).
+         */
+        public Builder journalFsyncInterval(Duration interval) {
+            this.journalFsyncInterval = range(ASYNC_JOURNAL_FSYNC_INTERVAL, interval, Duration.ZERO,
+                    Duration.ofSeconds(10));
+            return this;
+        }
+
         /** {@code tollgate.check.cache.refresh-after}: age after which a cached usage is re-read, 10ms to 1d. */
         public Builder cacheRefreshAfter(Duration refresh) {
             this.cacheRefreshAfter = range(CHECK_CACHE_REFRESH_AFTER, refresh, Duration.ofMillis(10),
@@ -423,6 +559,26 @@ public final class TollgateConfig {
         /** {@code tollgate.check.fail-mode}: open or closed. */
         public Builder failMode(FailMode mode) {
             this.failMode = Objects.requireNonNull(mode, CHECK_FAIL_MODE);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.check.strict.threshold}: {@code 0} (off), units ({@code 100}) or a
+         * percentage of the limit ({@code 10%}). When what is left of a limit is at or below
+         * it, {@link Tollgate#reserve} reserves in the store atomically; {@code 100%} makes
+         * every reservation strict.
+         */
+        public Builder strictThreshold(String threshold) {
+            try {
+                this.strictThreshold = StrictThreshold.parse(Objects.requireNonNull(threshold, CHECK_STRICT_THRESHOLD));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(CHECK_STRICT_THRESHOLD, threshold, StrictThreshold.ALLOWED);
+            }
+            return this;
+        }
+
+        public Builder strictThreshold(StrictThreshold threshold) {
+            this.strictThreshold = Objects.requireNonNull(threshold, CHECK_STRICT_THRESHOLD);
             return this;
         }
 
