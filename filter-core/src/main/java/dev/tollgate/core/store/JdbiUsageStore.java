@@ -14,10 +14,13 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -207,6 +210,20 @@ public final class JdbiUsageStore implements UsageStore {
         } catch (RuntimeException e) {
             throw new StoreException("Writing batch " + batchId + " failed: " + rootMessage(e), e);
         }
+    }
+
+    @Override
+    public Set<String> appliedBatches(Collection<String> batchIds) {
+        Set<String> found = new HashSet<>();
+        List<String> ids = new ArrayList<>(batchIds);
+        for (int from = 0; from < ids.size(); from += 500) {
+            List<String> part = ids.subList(from, Math.min(ids.size(), from + 500));
+            found.addAll(call(h -> h.createQuery("SELECT batch_id FROM tollgate_applied_batch WHERE batch_id IN (<ids>)")
+                    .bindList("ids", part)
+                    .mapTo(String.class)
+                    .list()));
+        }
+        return found;
     }
 
     @Override

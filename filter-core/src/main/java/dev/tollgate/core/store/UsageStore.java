@@ -2,7 +2,9 @@ package dev.tollgate.core.store;
 
 import dev.tollgate.core.Limit;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Where usage, plan assignments and limit overrides live. One contract, one implementation
@@ -23,6 +25,17 @@ public interface UsageStore extends AutoCloseable {
      * @throws InDoubtException if the commit's outcome is unknown
      */
     boolean apply(String batchId, List<UsageDelta> deltas);
+
+    /**
+     * Which of {@code batchIds} this store has applied (and not yet pruned). The journal
+     * uses it at start-up to tell which of its batches were committed before a crash.
+     * Implementations must override it; the default throws.
+     *
+     * @throws UnsupportedOperationException if the store cannot tell
+     */
+    default Set<String> appliedBatches(Collection<String> batchIds) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot look up applied batch ids");
+    }
 
     /** Stored usage of one counter, 0 when there is no row. */
     long used(UsageKey key);

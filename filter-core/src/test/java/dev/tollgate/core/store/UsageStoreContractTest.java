@@ -86,6 +86,18 @@ class UsageStoreContractTest {
     }
 
     @Test
+    void appliedBatchesTellsWhichIdsWereApplied() {
+        store.apply("applied-1", List.of(new UsageDelta(key("alice", "requests"), 1)));
+        store.apply("applied-2", List.of());
+        List<String> asked = new ArrayList<>(List.of("applied-1", "never", "applied-2"));
+        for (int i = 0; i < 1_200; i++) {
+            asked.add("other-" + i);
+        }
+        assertThat(store.appliedBatches(asked)).containsExactlyInAnyOrder("applied-1", "applied-2");
+        assertThat(store.appliedBatches(List.of())).isEmpty();
+    }
+
+    @Test
     void windowsAndPeriodsAreSeparateCounters() {
         UsageKey day = key("alice", "requests");
         UsageKey nextDay = new UsageKey("alice", "requests", Period.DAY, day.windowStart() + 86_400_000L);

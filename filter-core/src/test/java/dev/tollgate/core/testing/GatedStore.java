@@ -51,6 +51,11 @@ public final class GatedStore implements UsageStore {
     }
 
     @Override
+    public java.util.Set<String> appliedBatches(java.util.Collection<String> batchIds) {
+        return delegate.appliedBatches(batchIds);
+    }
+
+    @Override
     public long used(UsageKey key) {
         return delegate.used(key);
     }
