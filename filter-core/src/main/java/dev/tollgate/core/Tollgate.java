@@ -10,6 +10,7 @@ import dev.tollgate.core.check.SubjectPolicy;
 import dev.tollgate.core.check.UsageView;
 import dev.tollgate.core.check.Windows;
 import dev.tollgate.core.check.Windows.Window;
+import dev.tollgate.core.journal.Journal;
 import dev.tollgate.core.store.DataSources;
 import dev.tollgate.core.store.Dialect;
 import dev.tollgate.core.store.JdbiUsageStore;
@@ -56,17 +57,20 @@ public final class Tollgate implements AutoCloseable {
     private final Policies policies;
     private final Counters counters = new Counters();
     private final Batcher batcher;
+    private final Journal journal;
     private final ScheduledExecutorService maintenance;
     private volatile boolean closed;
 
-    private Tollgate(TollgateConfig config, UsageStore store, Clock clock, Ticker ticker, Executor executor) {
+    private Tollgate(TollgateConfig config, UsageStore store, Journal journal, Clock clock, Ticker ticker,
+                     Executor executor) {
         this.config = config;
         this.store = store;
+        this.journal = journal;
         this.guard = new StoreGuard(config);
         this.windows = new Windows(clock, config.zone());
         this.view = new UsageView(store, guard, config.cacheRefreshAfter(), config.cacheMaxSize(), ticker, executor);
         this.policies = new Policies(config, store, guard, ticker, executor);
-        this.batcher = new Batcher(config, store, guard, view, policies, windows, counters);
+        this.batcher = new Batcher(config, store, guard, view, policies, windows, counters, journal);
         ScheduledThreadPoolExecutor ses = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "tollgate-maintenance");
             t.setDaemon(true);
@@ -84,6 +88,30 @@ public final class Tollgate implements AutoCloseable {
     private void start() {
         batcher.start();
         maintenance.scheduleWithFixedDelay(this::pruneAppliedBatches, 1, 10, TimeUnit.MINUTES);
+        if (journal != null && !journal.recovery().isEmpty() && !replayJournal()) {
+            long every = Math.max(1000, config.breakerWaitInOpen().toMillis());
+            maintenance.scheduleWithFixedDelay(this::replayJournal, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Writes what an earlier run left in the journal; on failure it is tried again later
+     * (and by {@link #flush()}), and nothing of it is lost meanwhile.
+     *
+     * @return whether nothing is left to replay
+     */
+    private boolean replayJournal() {
+        if (journal == null || journal.recovery().isEmpty()) {
+            return true;
+        }
+        try {
+            batcher.replay(journal.recovery());
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("Replaying the journal {} is not finished ({}); {} segments are kept and tried again",
+                    journal.directory(), e.getMessage(), journal.recovery().segments());
+            return false;
+        }
     }
 
     private void pruneAppliedBatches() {
@@ -253,8 +281,9 @@ public final class Tollgate implements AutoCloseable {
      * @return {@code true} if nothing is left waiting for the store
      */
     public boolean flush() {
+        boolean replayed = replayJournal();
         try {
-            return batcher.flush();
+            return batcher.flush() && replayed;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -354,6 +383,10 @@ public final class Tollgate implements AutoCloseable {
         if (pending > 0) {
             return new Health(Health.Status.DEGRADED, pending + " records waiting to be written to the store");
         }
+        if (journal != null && !journal.recovery().isEmpty()) {
+            return new Health(Health.Status.DEGRADED, "the journal holds usage of an earlier run not yet written ("
+                    + journal.recovery().segments() + " segments)");
+        }
         int capacity = batcher.queueCapacity();
         int depth = batcher.queueDepth();
         if (capacity > 0 && depth * 10L > capacity * 9L) {
@@ -379,6 +412,9 @@ public final class Tollgate implements AutoCloseable {
             batcher.close(config.shutdownTimeout());
         } finally {
             maintenance.shutdownNow();
+            if (journal != null) {
+                journal.close();
+            }
             store.close();
         }
     }
@@ -450,7 +486,22 @@ public final class Tollgate implements AutoCloseable {
          */
         public Tollgate build() {
             UsageStore s = store != null ? store : openStore();
-            Tollgate t = new Tollgate(config, s, clock, ticker, executor);
+            Journal j = null;
+            Tollgate t;
+            try {
+                if (config.journalPath() != null) {
+                    j = Journal.open(config.journalPath(), config.journalFsyncInterval());
+                }
+                t = new Tollgate(config, s, j, clock, ticker, executor);
+            } catch (RuntimeException e) {
+                if (j != null) {
+                    j.close();
+                }
+                if (store == null) {
+                    s.close();
+                }
+                throw e;
+            }
             t.start();
             if (config.metricsEnabled() && micrometerPresent()) {
                 MetricsHook.bind(t, meterRegistry);

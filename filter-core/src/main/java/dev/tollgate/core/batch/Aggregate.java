@@ -1,5 +1,6 @@
 package dev.tollgate.core.batch;
 
+import dev.tollgate.core.journal.Bucket;
 import dev.tollgate.core.store.UsageKey;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -93,20 +94,77 @@ final class Aggregate {
     record Unresolved(String subject, String quota, long minute) {
     }
 
+    /** One subject's quota: its counters are always written in one transaction. */
+    record SubjectQuota(String subject, String quota) {
+    }
+
     final Map<UsageKey, Entry> entries = new HashMap<>();
     final Map<Unresolved, long[]> unresolved = new HashMap<>();
+    /** Journal origin of the records in {@code entries}, per subject and quota (empty without a journal). */
+    final Map<SubjectQuota, Coverage> cover = new HashMap<>();
+    /** Journal origin of the records in {@code unresolved}. */
+    final Map<Unresolved, Coverage> unresolvedCover = new HashMap<>();
 
     void add(UsageEvent e) {
         if (e.keys == null) {
-            long[] sums = unresolved.computeIfAbsent(
-                    new Unresolved(e.subject, e.quota, e.at - Math.floorMod(e.at, 60_000L)), u -> new long[3]);
+            Unresolved u = new Unresolved(e.subject, e.quota, Bucket.minuteOf(e.at));
+            long[] sums = unresolved.computeIfAbsent(u, x -> new long[3]);
             sums[0] += e.amount;
             sums[1]++;
+            if (e.segment >= 0) {
+                unresolvedCover.computeIfAbsent(u, x -> new Coverage()).add(e.segment, u.minute(), e.amount, 1);
+            }
             return;
         }
         for (int i = 0; i < e.keys.length; i++) {
             entry(e.keys[i]).add(e.amount, i == 0 ? 1 : 0, e.cells == null ? null : e.cells[i]);
         }
+        if (e.segment >= 0) {
+            cover.computeIfAbsent(new SubjectQuota(e.subject, e.quota), x -> new Coverage())
+                    .add(e.segment, Bucket.minuteOf(e.at), e.amount, 1);
+        }
+    }
+
+    /** The records of an unresolved group now have counters: their journal origin moves with them. */
+    void resolved(Unresolved u) {
+        Coverage c = unresolvedCover.remove(u);
+        if (c != null) {
+            cover.computeIfAbsent(new SubjectQuota(u.subject(), u.quota()), x -> new Coverage()).merge(c);
+        }
+    }
+
+    /** Removes and returns the journal origin of the subjects' quotas among {@code chunk}. */
+    Map<SubjectQuota, Coverage> takeCover(List<Entry> chunk) {
+        if (cover.isEmpty()) {
+            return Map.of();
+        }
+        Map<SubjectQuota, Coverage> out = new HashMap<>();
+        for (Entry e : chunk) {
+            SubjectQuota sq = new SubjectQuota(e.key.subject(), e.key.quota());
+            if (!out.containsKey(sq)) {
+                Coverage c = cover.remove(sq);
+                if (c != null) {
+                    out.put(sq, c);
+                }
+            }
+        }
+        return out;
+    }
+
+    void mergeCover(Map<SubjectQuota, Coverage> other) {
+        other.forEach((sq, c) -> cover.computeIfAbsent(sq, x -> new Coverage()).merge(c));
+    }
+
+    /** Records held here that are in the journal. */
+    long journaledRecords() {
+        long n = 0;
+        for (Coverage c : cover.values()) {
+            n += c.records();
+        }
+        for (Coverage c : unresolvedCover.values()) {
+            n += c.records();
+        }
+        return n;
     }
 
     Entry entry(UsageKey key) {
@@ -126,6 +184,8 @@ final class Aggregate {
             sums[1] += s[1];
             sums[2] += s[2];
         });
+        mergeCover(other.cover);
+        other.unresolvedCover.forEach((u, c) -> unresolvedCover.computeIfAbsent(u, x -> new Coverage()).merge(c));
     }
 
     void mergeEntries(List<Entry> list) {
@@ -164,5 +224,7 @@ final class Aggregate {
     void clear() {
         entries.clear();
         unresolved.clear();
+        cover.clear();
+        unresolvedCover.clear();
     }
 }

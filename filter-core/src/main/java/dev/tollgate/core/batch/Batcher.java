@@ -8,6 +8,11 @@ import dev.tollgate.core.check.StoreGuard;
 import dev.tollgate.core.check.SubjectPolicy;
 import dev.tollgate.core.check.UsageView;
 import dev.tollgate.core.check.Windows;
+import dev.tollgate.core.journal.Bucket;
+import dev.tollgate.core.journal.Cover;
+import dev.tollgate.core.journal.Journal;
+import dev.tollgate.core.journal.JournalException;
+import dev.tollgate.core.journal.Recovery;
 import dev.tollgate.core.store.InDoubtException;
 import dev.tollgate.core.store.StoreException;
 import dev.tollgate.core.store.UsageDelta;
@@ -20,6 +25,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
@@ -38,10 +45,19 @@ import org.slf4j.LoggerFactory;
  * aggregate (one entry per counter, whatever the number of records), a commit with an
  * unknown outcome is kept whole with its batch id and re-applied idempotently, and both are
  * retried at every flush. A full channel makes the caller write synchronously.
+ *
+ * <p>With a {@link Journal}, each record is appended to it before it is queued, each batch
+ * announces which journal records it covers (an intent, forced to disk) before it is sent,
+ * and tells the journal once it is committed, so that the journal can delete what is written
+ * and replay exactly the rest after a crash. One subject's quota is never split between two
+ * transactions, so a record is committed whole.
  */
 public final class Batcher {
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
     private static final int DRAIN_CHUNK = 4096;
+    /** Buckets per replay transaction: fixed, so that replay ids mean the same at every start. */
+    private static final int REPLAY_CHUNK = 500;
+    private static final long JOURNAL_ERROR_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private static final class Stripe {
         final ArrayBlockingQueue<UsageEvent> queue;
@@ -52,14 +68,23 @@ public final class Batcher {
         }
     }
 
-    /** One transaction's worth: sorted entries under one id. */
+    /** One transaction's worth: sorted entries under one id, and the journal records they hold. */
     private static final class Batch {
         final String id = UUID.randomUUID().toString();
         final List<Aggregate.Entry> entries;
+        final Map<Aggregate.SubjectQuota, Coverage> cover;
         volatile boolean inDoubt;
+        boolean announced;
 
-        Batch(List<Aggregate.Entry> entries) {
+        Batch(List<Aggregate.Entry> entries, Map<Aggregate.SubjectQuota, Coverage> cover) {
             this.entries = entries;
+            this.cover = cover;
+        }
+
+        List<Cover> covers() {
+            List<Cover> out = new ArrayList<>();
+            cover.forEach((sq, c) -> c.addCovers(sq.subject(), sq.quota(), out));
+            return out;
         }
 
         List<UsageDelta> deltas() {
@@ -78,6 +103,7 @@ public final class Batcher {
     private final Policies policies;
     private final Windows windows;
     private final Counters counters;
+    private final Journal journal;
     private final Stripe[] stripes;
     private final List<Thread> workers = new ArrayList<>();
 
@@ -88,10 +114,13 @@ public final class Batcher {
     private final List<Batch> inDoubt = new ArrayList<>();
 
     private volatile boolean closed;
+    private final LongAdder journalErrors = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong lastJournalErrorLog = new java.util.concurrent.atomic.AtomicLong(
+            System.nanoTime() - JOURNAL_ERROR_LOG_NANOS);
     private volatile boolean stopping;
 
     public Batcher(TollgateConfig config, UsageStore store, StoreGuard guard, UsageView view, Policies policies,
-                   Windows windows, Counters counters) {
+                   Windows windows, Counters counters, Journal journal) {
         this.config = config;
         this.store = store;
         this.guard = guard;
@@ -99,6 +128,7 @@ public final class Batcher {
         this.policies = policies;
         this.windows = windows;
         this.counters = counters;
+        this.journal = journal;
         int n = config.asyncEnabled() ? config.workers() : 1;
         this.stripes = new Stripe[n];
         for (int i = 0; i < n; i++) {
@@ -131,6 +161,7 @@ public final class Batcher {
         s.inflight.incrementAndGet();
         try {
             ensureOpen();
+            journal(event);
             if (!config.asyncEnabled()) {
                 writeNow(event);
             } else if (!s.queue.offer(event)) {
@@ -153,6 +184,7 @@ public final class Batcher {
         s.inflight.incrementAndGet();
         try {
             ensureOpen();
+            journal(event);
             return writeNow(event);
         } finally {
             s.inflight.decrementAndGet();
@@ -163,6 +195,36 @@ public final class Batcher {
         if (closed) {
             throw new IllegalStateException("Tollgate is closed and accepts no more usage");
         }
+    }
+
+    /**
+     * Appends the record to the journal, if there is one. When the journal cannot be written
+     * the record still goes on (it is only not crash-safe), and the failure is counted and
+     * logged.
+     */
+    private void journal(UsageEvent event) {
+        if (journal == null) {
+            return;
+        }
+        try {
+            event.segment = journal.append(event.subject, event.quota, event.amount, event.at);
+        } catch (JournalException e) {
+            journalError("Cannot journal usage (it is still recorded, but not crash-safe)", e);
+        }
+    }
+
+    private void journalError(String what, JournalException e) {
+        journalErrors.increment();
+        long last = lastJournalErrorLog.get();
+        long now = System.nanoTime();
+        if (now - last >= JOURNAL_ERROR_LOG_NANOS && lastJournalErrorLog.compareAndSet(last, now)) {
+            LOG.error("{}: {} ({} journal errors so far)", what, e.getMessage(), journalErrors.sum());
+        }
+    }
+
+    /** Journal writes that failed since start. */
+    public long journalErrors() {
+        return journalErrors.sum();
     }
 
     private Stripe stripe() {
@@ -190,6 +252,81 @@ public final class Batcher {
         }
         flush(new Aggregate(), true);
         return pendingRecords() == 0;
+    }
+
+    /**
+     * Writes what an earlier run left in the journal and the store does not have yet (see
+     * {@link Recovery}), and removes each segment once it is written. Safe to call again
+     * after a failure, also after another crash: each replay transaction has an id that is
+     * the same at every attempt.
+     *
+     * @throws dev.tollgate.core.store.StoreException if the store fails (what was written stays written)
+     */
+    public void replay(Recovery recovery) {
+        synchronized (recovery) {
+            if (recovery.isEmpty()) {
+                return;
+            }
+            Set<String> ids = recovery.batchIds();
+            Set<String> applied = ids.isEmpty() ? Set.of() : guard.read(() -> store.appliedBatches(ids));
+            for (Recovery.Pending p : recovery.pending(applied)) {
+                List<Map.Entry<Bucket, Long>> buckets = new ArrayList<>(p.units().entrySet());
+                long units = 0;
+                int written = 0;
+                int chunks = 0;
+                for (int from = 0; from < buckets.size(); from += REPLAY_CHUNK) {
+                    TreeMap<UsageKey, Long> deltas = new TreeMap<>();
+                    for (Map.Entry<Bucket, Long> e : buckets.subList(from, Math.min(buckets.size(), from + REPLAY_CHUNK))) {
+                        Bucket b = e.getKey();
+                        List<Limit> limits = policies.get(b.subject()).limits(b.quota());
+                        if (limits.isEmpty()) {
+                            deltas.merge(new UsageKey(b.subject(), b.quota(), Period.TOTAL, 0L), e.getValue(), Long::sum);
+                        }
+                        for (Limit l : limits) {
+                            deltas.merge(new UsageKey(b.subject(), b.quota(), l.period(),
+                                    windows.at(l.period(), b.minute()).start()), e.getValue(), Long::sum);
+                        }
+                        units += e.getValue();
+                    }
+                    if (writeReplay(p.batchId(from / REPLAY_CHUNK), deltas)) {
+                        written++;
+                    }
+                    chunks++;
+                }
+                recovery.discard(p.segment());
+                LOG.info("Journal segment {} replayed: of its {} records, {} units in {} (subject, quota, minute)"
+                        + " buckets were not in the store; {} of {} replay transactions written now{}", p.segment(),
+                        p.records(), units, buckets.size(), written, chunks,
+                        written < chunks ? " (the others had been written by an earlier replay)" : "");
+            }
+        }
+    }
+
+    private boolean writeReplay(String id, TreeMap<UsageKey, Long> deltas) {
+        List<UsageDelta> list = new ArrayList<>(deltas.size());
+        List<UsageView.Cell> cells = new ArrayList<>(deltas.size());
+        deltas.forEach((k, n) -> {
+            list.add(new UsageDelta(k, n));
+            cells.add(view.beginWrite(k, n, Map.of()));
+        });
+        boolean applied = false;
+        try {
+            applied = guard.write(() -> store.apply(id, list));
+        } finally {
+            for (int i = 0; i < list.size(); i++) {
+                if (applied) {
+                    view.endWrite(cells.get(i), list.get(i).amount(), true);
+                } else {
+                    view.cancelWrite(cells.get(i), list.get(i).amount());
+                }
+            }
+        }
+        if (applied) {
+            counters.unitsWritten.add(deltas.values().stream().mapToLong(Long::longValue).sum());
+            counters.upserts.add(list.size());
+            counters.batches.increment();
+        }
+        return applied;
     }
 
     private void work(Stripe s) {
@@ -264,9 +401,16 @@ public final class Batcher {
         boolean all = true;
         while (!agg.entries.isEmpty()) {
             List<Aggregate.Entry> sorted = agg.takeSorted();
-            for (int from = 0; from < sorted.size(); from += config.batchSize()) {
-                List<Aggregate.Entry> chunk = sorted.subList(from, Math.min(sorted.size(), from + config.batchSize()));
-                all &= write(new Batch(new ArrayList<>(chunk)));
+            int from = 0;
+            while (from < sorted.size()) {
+                int to = Math.min(sorted.size(), from + config.batchSize());
+                // A subject's quota is never split: each record's counters commit together.
+                while (to < sorted.size() && sameQuota(sorted.get(to - 1).key, sorted.get(to).key)) {
+                    to++;
+                }
+                List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
+                all &= write(new Batch(chunk, agg.takeCover(chunk)));
+                from = to;
             }
         }
         if (!agg.unresolved.isEmpty()) {
@@ -279,6 +423,10 @@ public final class Batcher {
             agg.clear();
         }
         return all;
+    }
+
+    private static boolean sameQuota(UsageKey a, UsageKey b) {
+        return a.subject().equals(b.subject()) && a.quota().equals(b.quota());
     }
 
     /** Works out the counters of records queued before their subject's policy was cached. */
@@ -302,6 +450,7 @@ public final class Batcher {
                             .add(sums[0], i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
                 }
             }
+            agg.resolved(u.getKey());
             it.remove();
         }
     }
@@ -315,6 +464,15 @@ public final class Batcher {
         List<UsageView.Cell> cells = new ArrayList<>(b.entries.size());
         for (Aggregate.Entry en : b.entries) {
             cells.add(view.beginWrite(en.key, en.amount, en.debits()));
+        }
+        if (journal != null && !b.announced && !b.cover.isEmpty()) {
+            try {
+                journal.intent(b.id, b.covers());
+            } catch (JournalException e) {
+                journalError("Cannot journal the intent of batch " + b.id + " (after a crash, its records could"
+                        + " be replayed although it was committed)", e);
+            }
+            b.announced = true;
         }
         boolean committed = false;
         try {
@@ -356,9 +514,15 @@ public final class Batcher {
                     inDoubt.add(b);
                 } else {
                     deferred.mergeEntries(b.entries);
+                    deferred.mergeCover(b.cover);
                 }
             }
             return false;
+        }
+        if (journal != null) {
+            for (Coverage c : b.cover.values()) {
+                c.forEachSegment(journal::committed);
+            }
         }
         long records = 0;
         long units = 0;
@@ -464,6 +628,12 @@ public final class Batcher {
 
     private void reportLeftovers() {
         synchronized (pendingLock) {
+            long journaled = deferred.journaledRecords();
+            for (Batch b : inDoubt) {
+                for (Coverage c : b.cover.values()) {
+                    journaled += c.records();
+                }
+            }
             long records = 0;
             for (Aggregate.Entry e : deferred.entries.values()) {
                 logDropped(e.key.subject(), e.key.quota(), e.key.period() + " window from "
@@ -483,17 +653,27 @@ public final class Batcher {
                     records += e.records;
                 }
             }
-            if (records > 0) {
-                counters.dropped.add(records);
-                LOG.error("Tollgate closed with {} records it could not write; each is logged above", records);
+            long lost = records - journaled;
+            if (journaled > 0) {
+                LOG.warn("Tollgate closed with {} records it could not write kept in the journal {}; they are"
+                        + " written at the next start", journaled, journal.directory());
+            }
+            if (lost > 0) {
+                counters.dropped.add(lost);
+                LOG.error("Tollgate closed with {} records it could not write; each counter is logged above", lost);
             }
             deferred.clear();
             inDoubt.clear();
         }
     }
 
-    private static void logDropped(String subject, String quota, String where, long amount) {
-        LOG.error("Not written at close: subject={} quota={} {} amount={}", subject, quota, where, amount);
+    private void logDropped(String subject, String quota, String where, long amount) {
+        if (journal != null) {
+            LOG.warn("Not written at close (kept in the journal unless counted as dropped): subject={} quota={} {}"
+                    + " amount={}", subject, quota, where, amount);
+        } else {
+            LOG.error("Not written at close: subject={} quota={} {} amount={}", subject, quota, where, amount);
+        }
     }
 
     public boolean isClosed() {

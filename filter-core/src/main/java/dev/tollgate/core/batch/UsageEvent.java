@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
  * One record on its way to the store. Resolved when the subject's policy was cached at
  * consume time (then it names its counters and the view adders it was added to);
  * otherwise the batcher resolves it from {@code subject}, {@code quota} and {@code at}.
- * Immutable once queued.
+ * Immutable once queued; the batcher sets {@link #segment} before.
  */
 public final class UsageEvent {
     final String subject;
@@ -18,6 +18,8 @@ public final class UsageEvent {
     final UsageKey[] keys;
     final LongAdder[] cells;
     final CountDownLatch marker;
+    /** The journal segment holding this record, or -1 when it is not in a journal. */
+    long segment = -1;
 
     private UsageEvent(String subject, String quota, long amount, long at, UsageKey[] keys, LongAdder[] cells,
                        CountDownLatch marker) {

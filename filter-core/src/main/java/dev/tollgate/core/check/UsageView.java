@@ -223,6 +223,19 @@ public final class UsageView {
         return c.unflushed;
     }
 
+    /**
+     * The write started by {@link #beginWrite} changed nothing in the store (its batch id had
+     * been applied before, and the store already holds the amount): it only stops being in
+     * flight.
+     */
+    public void cancelWrite(Cell c, long amount) {
+        synchronized (c) {
+            c.writes--;
+            c.version++;
+            c.inFlight -= amount;
+        }
+    }
+
     /** What this node consumed of a counter and has not committed yet (0 when not cached). */
     public long unflushed(UsageKey key) {
         Cell c = cache.getIfPresent(key);
