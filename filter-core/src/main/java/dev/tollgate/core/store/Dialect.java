@@ -38,6 +38,11 @@ public enum Dialect {
             WHEN MATCHED THEN UPDATE SET max_amount = d.max_amount
             WHEN NOT MATCHED THEN INSERT (subject, quota, period, max_amount)
                 VALUES (d.subject, d.quota, d.period, d.max_amount)
+            """,
+            // A concurrent insert of the same key fails with a unique violation; the caller retries.
+            """
+            INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
+            VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
             """),
     POSTGRESQL("schema-postgresql.sql",
             """
@@ -54,18 +59,26 @@ public enum Dialect {
             INSERT INTO tollgate_limit_override (subject, quota, period, max_amount)
             VALUES (:subject, :quota, :period, :max)
             ON CONFLICT (subject, quota, period) DO UPDATE SET max_amount = EXCLUDED.max_amount
+            """,
+            """
+            INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
+            VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
+            ON CONFLICT (subject, quota, period, window_start) DO NOTHING
             """);
 
     private final String schemaResource;
     private final String addUsage;
     private final String upsertPlan;
     private final String upsertOverride;
+    private final String insertUsageIfMissing;
 
-    Dialect(String schemaResource, String addUsage, String upsertPlan, String upsertOverride) {
+    Dialect(String schemaResource, String addUsage, String upsertPlan, String upsertOverride,
+            String insertUsageIfMissing) {
         this.schemaResource = schemaResource;
         this.addUsage = addUsage;
         this.upsertPlan = upsertPlan;
         this.upsertOverride = upsertOverride;
+        this.insertUsageIfMissing = insertUsageIfMissing;
     }
 
     /** Classpath resource (next to this class) holding the schema script. */
@@ -76,6 +89,14 @@ public enum Dialect {
     /** Adds {@code :delta} to a usage row, inserting it when missing. */
     String addUsage() {
         return addUsage;
+    }
+
+    /**
+     * Inserts a usage row of {@code :delta} when the key has none: 0 rows when another
+     * transaction inserted it first (PostgreSQL), or a unique violation (H2).
+     */
+    String insertUsageIfMissing() {
+        return insertUsageIfMissing;
     }
 
     String upsertPlan() {

@@ -212,6 +212,105 @@ public final class JdbiUsageStore implements UsageStore {
         }
     }
 
+    private static final String ADD_WITHIN = "UPDATE tollgate_usage SET used = used + :delta, updated_at = :now"
+            + " WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart"
+            + " AND used <= :bound";
+    private static final String SELECT_USED = "SELECT used FROM tollgate_usage WHERE subject = :subject"
+            + " AND quota = :quota AND period = :period AND window_start = :windowStart";
+
+    @Override
+    public BoundedResult addWithin(List<BoundedDelta> deltas) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return addWithinOnce(deltas);
+            } catch (InsertRaceException e) {
+                if (attempt >= MAX_INSERT_RACE_ATTEMPTS) {
+                    throw new StoreException("A bounded add lost " + attempt + " insert races in a row: "
+                            + rootMessage(e.getCause()), e.getCause());
+                }
+            }
+        }
+    }
+
+    private BoundedResult addWithinOnce(List<BoundedDelta> deltas) {
+        Handle h;
+        try {
+            h = jdbi.open();
+        } catch (RuntimeException e) {
+            throw new StoreException("Store unavailable: " + rootMessage(e), e);
+        }
+        try (h) {
+            h.begin();
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            boolean applied = true;
+            for (BoundedDelta d : deltas) {
+                if (!addOneWithin(h, d, now)) {
+                    applied = false;
+                    break;
+                }
+            }
+            List<Long> used = new ArrayList<>(deltas.size());
+            for (BoundedDelta d : deltas) {
+                used.add(bindKey(h.createQuery(SELECT_USED), d.key()).mapTo(Long.class).findOne().orElse(0L));
+            }
+            if (!applied) {
+                h.rollback();
+                return new BoundedResult(false, used);
+            }
+            try {
+                h.commit();
+            } catch (RuntimeException e) {
+                throw new InDoubtException("Commit of a bounded add has an unknown outcome: " + rootMessage(e), e);
+            }
+            return new BoundedResult(true, used);
+        } catch (StoreException | InsertRaceException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StoreException("Bounded add failed: " + rootMessage(e), e);
+        }
+    }
+
+    /** Adds one delta if the counter stays within its max; creates the row when missing. */
+    private boolean addOneWithin(Handle h, BoundedDelta d, OffsetDateTime now) {
+        long bound = d.max() - d.amount();
+        if (bound < 0) {
+            return false;
+        }
+        for (int tries = 0; tries < 2; tries++) {
+            int updated = bindKey(h.createUpdate(ADD_WITHIN), d.key())
+                    .bind("delta", d.amount()).bind("now", now).bind("bound", bound).execute();
+            if (updated == 1) {
+                return true;
+            }
+            if (bindKey(h.createQuery(SELECT_USED), d.key()).mapTo(Long.class).findOne().isPresent()) {
+                return false;
+            }
+            int inserted;
+            try {
+                inserted = bindKey(h.createUpdate(dialect.insertUsageIfMissing()), d.key())
+                        .bind("delta", d.amount()).bind("now", now).execute();
+            } catch (RuntimeException e) {
+                if (isUniqueViolation(e)) {
+                    h.rollback();
+                    throw new InsertRaceException(e);
+                }
+                throw e;
+            }
+            if (inserted == 1) {
+                return true;
+            }
+            // Another transaction inserted the row first: update it.
+        }
+        return false;
+    }
+
+    private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindKey(S statement, UsageKey k) {
+        return statement.bind("subject", k.subject())
+                .bind("quota", k.quota())
+                .bind("period", k.period().name())
+                .bind("windowStart", utc(k.windowStart()));
+    }
+
     @Override
     public Set<String> appliedBatches(Collection<String> batchIds) {
         Set<String> found = new HashSet<>();

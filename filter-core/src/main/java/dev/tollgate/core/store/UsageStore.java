@@ -37,6 +37,22 @@ public interface UsageStore extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getName() + " cannot look up applied batch ids");
     }
 
+    /**
+     * Adds each amount to its counter only if every counter stays at or below its
+     * {@code max}, atomically: in one transaction, in the given order (callers pass keys
+     * sorted), with a conditional update that the database evaluates against the latest
+     * committed value, so concurrent callers on any number of nodes can never push a counter
+     * past its max. A missing counter is created. Used by strict mode on the request path:
+     * it is not retried, and its commit is not recorded as a batch.
+     * Implementations must override it; the default throws.
+     *
+     * @throws InDoubtException if the commit's outcome is unknown
+     * @throws UnsupportedOperationException if the store cannot do it
+     */
+    default BoundedResult addWithin(List<BoundedDelta> deltas) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot add within a bound (strict mode)");
+    }
+
     /** Stored usage of one counter, 0 when there is no row. */
     long used(UsageKey key);
 

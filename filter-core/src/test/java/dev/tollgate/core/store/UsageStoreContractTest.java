@@ -98,6 +98,72 @@ class UsageStoreContractTest {
     }
 
     @Test
+    void addWithinAddsUpToTheMaxAndNoFurther() {
+        UsageKey k = key("alice", "requests");
+        assertThat(store.addWithin(List.of(new BoundedDelta(k, 2, 5)))).isEqualTo(new BoundedResult(true, List.of(2L)));
+        assertThat(store.addWithin(List.of(new BoundedDelta(k, 3, 5)))).isEqualTo(new BoundedResult(true, List.of(5L)));
+        assertThat(store.addWithin(List.of(new BoundedDelta(k, 1, 5)))).isEqualTo(new BoundedResult(false, List.of(5L)));
+        assertThat(store.used(k)).isEqualTo(5);
+        // Usage written unconditionally counts against the bound too.
+        store.apply("b", List.of(new UsageDelta(k, 10)));
+        assertThat(store.addWithin(List.of(new BoundedDelta(k, 0, 5)))).isEqualTo(new BoundedResult(false, List.of(15L)));
+    }
+
+    @Test
+    void addWithinRefusesAnAmountAboveTheMaxOnAMissingCounter() {
+        UsageKey k = key("bob", "requests");
+        assertThat(store.addWithin(List.of(new BoundedDelta(k, 6, 5)))).isEqualTo(new BoundedResult(false, List.of(0L)));
+        assertThat(store.addWithin(List.of(new BoundedDelta(k, 5, 5)))).isEqualTo(new BoundedResult(true, List.of(5L)));
+    }
+
+    @Test
+    void addWithinIsAllOrNothingAcrossCounters() {
+        UsageKey day = key("carol", "requests");
+        UsageKey minute = new UsageKey("carol", "requests", Period.MINUTE, day.windowStart());
+        List<UsageKey> sorted = java.util.stream.Stream.of(day, minute).sorted().toList();
+        long dayMax = 100;
+        long minuteMax = 3;
+        java.util.function.Function<Long, List<BoundedDelta>> both = n -> sorted.stream()
+                .map(k -> new BoundedDelta(k, n, k.period() == Period.DAY ? dayMax : minuteMax)).toList();
+
+        assertThat(store.addWithin(both.apply(2L)).applied()).isTrue();
+        BoundedResult refused = store.addWithin(both.apply(2L));
+        assertThat(refused.applied()).isFalse();
+        assertThat(refused.used()).containsExactly(2L, 2L);
+        assertThat(store.used(day)).isEqualTo(2);
+        assertThat(store.used(minute)).isEqualTo(2);
+    }
+
+    @Test
+    void concurrentBoundedAddsNeverPassTheMax() throws Exception {
+        UsageKey k = key("hot", "requests");
+        int writers = 6;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                results.add(pool.submit(() -> {
+                    int applied = 0;
+                    for (int i = 0; i < 40; i++) {
+                        if (store.addWithin(List.of(new BoundedDelta(k, 1, 100))).applied()) {
+                            applied++;
+                        }
+                    }
+                    return applied;
+                }));
+            }
+            int applied = 0;
+            for (Future<Integer> f : results) {
+                applied += f.get(120, TimeUnit.SECONDS);
+            }
+            assertThat(applied).isEqualTo(100);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.used(k)).isEqualTo(100);
+    }
+
+    @Test
     void windowsAndPeriodsAreSeparateCounters() {
         UsageKey day = key("alice", "requests");
         UsageKey nextDay = new UsageKey("alice", "requests", Period.DAY, day.windowStart() + 86_400_000L);
