@@ -11,8 +11,11 @@ import dev.tollgate.core.check.UsageView;
 import dev.tollgate.core.check.Windows;
 import dev.tollgate.core.check.Windows.Window;
 import dev.tollgate.core.journal.Journal;
+import dev.tollgate.core.store.BoundedDelta;
+import dev.tollgate.core.store.BoundedResult;
 import dev.tollgate.core.store.DataSources;
 import dev.tollgate.core.store.Dialect;
+import dev.tollgate.core.store.InDoubtException;
 import dev.tollgate.core.store.JdbiUsageStore;
 import dev.tollgate.core.store.UsageKey;
 import dev.tollgate.core.store.UsageStore;
@@ -173,6 +176,155 @@ public final class Tollgate implements AutoCloseable {
             counters.denied.increment();
         }
         return result;
+    }
+
+    /**
+     * Decides a request like {@link #check}, and in strict mode
+     * ({@code tollgate.check.strict.threshold}) also reserves its amount in the store when what
+     * is left of one of the quota's limits, as this node sees it, is at or below the threshold:
+     * then a conditional atomic update in the database ({@link UsageStore#addWithin}) adds the
+     * amount to every window of the quota only if each stays within its limit, counting this
+     * node's own unwritten usage, so that no number of nodes can push the stored usage past
+     * the limit through reservations. Outside strict mode, and when the cache already denies,
+     * nothing touches the store. Charge the request afterwards with
+     * {@link Reservation#settle}, or give the reservation back with {@link Reservation#release}.
+     *
+     * <p>If the store fails during a reservation, the fail mode decides, as for an uncached
+     * check; a reservation whose commit outcome is unknown is treated as not made (it may then
+     * be counted once more, which is logged).
+     *
+     * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
+     */
+    public Reservation reserve(String subject, String quota, long amount) {
+        TollgateConfig.StrictThreshold threshold = config.strictThreshold();
+        if (!threshold.enabled()) {
+            return Reservation.unreserved(this, subject, quota, check(subject, quota, amount));
+        }
+        // Mirrors check(), keeping what strict mode needs per limit; check() stays allocation-free.
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(quota, "quota");
+        if (amount < 0) {
+            throw new IllegalArgumentException("amount must be >= 0, was " + amount);
+        }
+        counters.checks.increment();
+        SubjectPolicy policy = policies.getIfPresent(subject);
+        if (policy == null) {
+            Names.subject(subject);
+            try {
+                policy = policies.get(subject);
+            } catch (RuntimeException e) {
+                return Reservation.unreserved(this, subject, quota, storeUnavailable(quota, e));
+            }
+        }
+        List<Limit> limits = policy.limits(quota);
+        if (limits.isEmpty()) {
+            Names.quota(quota);
+            return Reservation.unreserved(this, subject, quota, Decision.unlimited(quota));
+        }
+        long now = windows.nowMillis();
+        int n = limits.size();
+        UsageKey[] keys = new UsageKey[n];
+        Window[] ws = new Window[n];
+        Decision cached = null;
+        boolean strict = false;
+        for (int i = 0; i < n; i++) {
+            Limit limit = limits.get(i);
+            ws[i] = windows.at(limit.period(), now);
+            keys[i] = new UsageKey(subject, quota, limit.period(), ws[i].start());
+            long used;
+            try {
+                used = view.used(keys[i]);
+            } catch (RuntimeException e) {
+                return Reservation.unreserved(this, subject, quota, storeUnavailable(quota, e));
+            }
+            cached = Decision.stricter(cached,
+                    Decision.evaluate(quota, limit, used, amount, ws[i].startInstant(), ws[i].endInstant()));
+            strict |= limit.max() - used <= threshold.unitsFor(limit.max());
+        }
+        if (!cached.allowed()) {
+            counters.denied.increment();
+            return Reservation.unreserved(this, subject, quota, cached);
+        }
+        if (!strict) {
+            return Reservation.unreserved(this, subject, quota, cached);
+        }
+        return reserveInStore(subject, quota, amount, now, limits, keys, ws);
+    }
+
+    private Reservation reserveInStore(String subject, String quota, long amount, long now, List<Limit> limits,
+                                       UsageKey[] keys, Window[] ws) {
+        int n = keys.length;
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> keys[a].compareTo(keys[b]));
+        List<BoundedDelta> deltas = new ArrayList<>(n);
+        UsageView.Cell[] cells = new UsageView.Cell[n];
+        long[] versions = new long[n];
+        for (int j = 0; j < n; j++) {
+            int i = order[j];
+            // This node's own usage that the store does not hold yet counts against the limit too.
+            long own = view.unflushed(keys[i]);
+            long limit = limits.get(i).max();
+            long max = own < 0 && limit > Long.MAX_VALUE + own ? Long.MAX_VALUE : limit - own;
+            deltas.add(new BoundedDelta(keys[i], amount, max));
+        }
+        for (int j = 0; j < n; j++) {
+            int i = order[j];
+            cells[i] = view.beginWrite(keys[i], amount, java.util.Map.of());
+            versions[i] = view.version(cells[i]);
+        }
+        BoundedResult result;
+        try {
+            result = guard.read(() -> store.addWithin(deltas));
+        } catch (RuntimeException e) {
+            for (int i = 0; i < n; i++) {
+                view.cancelWrite(cells[i], amount);
+            }
+            if (e instanceof InDoubtException) {
+                LOG.warn("A strict reservation of {} {} for subject {} has an unknown outcome; it is treated as not"
+                        + " made, so it may be counted once more", amount, quota, subject);
+            }
+            return Reservation.unreserved(this, subject, quota, storeUnavailable(quota, e));
+        }
+        Decision decision = null;
+        for (int j = 0; j < n; j++) {
+            int i = order[j];
+            long stored = result.used().get(j);
+            view.endWriteObserved(cells[i], amount, result.applied(), versions[i], stored);
+            long usedBefore = (result.applied() ? stored - amount : stored) + view.unflushed(keys[i]);
+            decision = Decision.stricter(decision, Decision.evaluate(quota, limits.get(i), usedBefore, amount,
+                    ws[i].startInstant(), ws[i].endInstant()));
+        }
+        if (decision.allowed() != result.applied()) {
+            // Usage moved between the store's answer and this node's view of its own: the store decides.
+            decision = new Decision(result.applied(), result.applied() ? Decision.Reason.WITHIN_LIMIT
+                    : Decision.Reason.LIMIT_EXCEEDED, decision.quota(), decision.period(), decision.limit(),
+                    decision.used(), result.applied() ? 0 : Math.max(0, decision.limit() - decision.used()),
+                    decision.windowStart(), decision.resetAt());
+        }
+        if (!result.applied()) {
+            counters.denied.increment();
+            return Reservation.unreserved(this, subject, quota, decision);
+        }
+        return new Reservation(this, subject, quota, decision, true, amount, now, keys);
+    }
+
+    /**
+     * Records the settlement of a strict reservation: {@code delta} (negative to give units
+     * back) in the windows that were reserved, through the batcher like any consumption.
+     */
+    void adjust(String subject, String quota, long delta, long at, UsageKey[] keys) {
+        if (closed) {
+            throw new IllegalStateException("Tollgate is closed and accepts no more usage");
+        }
+        LongAdder[] cells = new LongAdder[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            cells[i] = view.addUnflushed(keys[i], delta);
+        }
+        counters.total.increment();
+        batcher.submit(UsageEvent.resolved(subject, quota, delta, at, keys, cells));
     }
 
     private Decision storeUnavailable(String quota, RuntimeException cause) {

@@ -1,6 +1,7 @@
 package dev.tollgate.core.http;
 
 import dev.tollgate.core.Decision;
+import dev.tollgate.core.Reservation;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (and charge it once after the response), or reject it with a status, headers and a problem
  * body. Adapters copy {@link #headers()} onto the response and, for a rejection, write
  * {@link #body()} with {@link #contentType()}. Thread-safe; {@link QuotaGate#settle} charges
- * an admission at most once.
+ * an admission at most once. In strict mode an admission holds the reservations made for it,
+ * which settle turns into the final charge.
  */
 public final class Admission {
 
@@ -26,7 +28,8 @@ public final class Admission {
         REJECT
     }
 
-    private static final Admission PASS = new Admission(Kind.PASS, 0, List.of(), null, null, null, List.of());
+    private static final Admission PASS = new Admission(Kind.PASS, 0, List.of(), null, null, null, List.of(),
+            List.of());
 
     private final Kind kind;
     private final int status;
@@ -35,10 +38,12 @@ public final class Admission {
     final String subject;
     final QuotaRule rule;
     private final List<Decision> decisions;
+    /** One per cost of the rule, in order, for an admitted request; empty otherwise. */
+    final List<Reservation> reservations;
     final AtomicBoolean settled = new AtomicBoolean();
 
     Admission(Kind kind, int status, List<Map.Entry<String, String>> headers, String body, String subject,
-              QuotaRule rule, List<Decision> decisions) {
+              QuotaRule rule, List<Decision> decisions, List<Reservation> reservations) {
         this.kind = kind;
         this.status = status;
         this.headers = Collections.unmodifiableList(new ArrayList<>(headers));
@@ -46,6 +51,7 @@ public final class Admission {
         this.subject = subject;
         this.rule = rule;
         this.decisions = List.copyOf(decisions);
+        this.reservations = List.copyOf(reservations);
     }
 
     static Admission pass() {

@@ -2,6 +2,7 @@ package dev.tollgate.core.http;
 
 import dev.tollgate.core.Decision;
 import dev.tollgate.core.Names;
+import dev.tollgate.core.Reservation;
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import java.time.Clock;
@@ -128,9 +129,13 @@ public final class QuotaGate {
         }
         String who = subject.subject();
         List<Decision> decisions = new ArrayList<>(rule.costs().size());
+        List<Reservation> reservations = new ArrayList<>(rule.costs().size());
         Decision denied = null;
         for (QuotaCost cost : rule.costs()) {
-            Decision d = tollgate.check(who, cost.quota(), cost.fixed());
+            // A check, or in strict mode near the limit a reservation in the store.
+            Reservation r = tollgate.reserve(who, cost.quota(), cost.fixed());
+            reservations.add(r);
+            Decision d = r.decision();
             decisions.add(d);
             if (!d.allowed()) {
                 denied = denied == null ? d : Decision.stricter(denied, d);
@@ -144,11 +149,13 @@ public final class QuotaGate {
                 LOG.info("Shadow mode: would deny {} {} for subject {} ({} {}, limit {}, used {})", method, path, who,
                         denied.policy(), denied.reason(), denied.limit(), denied.used());
             } else if (denied.reason() == Decision.Reason.STORE_UNAVAILABLE) {
+                release(reservations);
                 rejectedStore.increment();
                 long retry = Math.max(1, tollgate.config().breakerWaitInOpen().toSeconds());
                 return reject(Problem.storeUnavailable("Quotas cannot be checked right now; retry later."), path,
                         List.of(Map.entry(RateLimitFields.RETRY_AFTER, Long.toString(retry))), who, rule);
             } else {
+                release(reservations);
                 rejectedQuota.increment();
                 // Nothing is charged for a denied request: show what is left now, not after it.
                 List<Map.Entry<String, String>> h = new ArrayList<>(rateLimitHeaders(uncharged(decisions), now));
@@ -172,7 +179,18 @@ public final class QuotaGate {
             }
         }
         admitted.increment();
-        return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions);
+        return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions, reservations);
+    }
+
+    /** A rejected request is not charged: what strict mode reserved for its other quotas goes back. */
+    private static void release(List<Reservation> reservations) {
+        for (Reservation r : reservations) {
+            try {
+                r.release();
+            } catch (IllegalStateException e) {
+                LOG.error("Reservation not released because Tollgate is closed: {}", r);
+            }
+        }
     }
 
     private String missingSubjectDetail() {
@@ -212,7 +230,8 @@ public final class QuotaGate {
 
     private Admission reject(Problem p, String path, List<Map.Entry<String, String>> headers, String who,
                              QuotaRule rule, List<Decision> decisions) {
-        return new Admission(Admission.Kind.REJECT, p.status(), headers, p.toJson(path), who, rule, decisions);
+        return new Admission(Admission.Kind.REJECT, p.status(), headers, p.toJson(path), who, rule, decisions,
+                List.of());
     }
 
     /**
@@ -230,13 +249,20 @@ public final class QuotaGate {
         }
         if (!config.countedStatuses().contains(status)) {
             notCharged.increment();
+            release(admission.reservations);
             return;
         }
-        for (QuotaCost cost : admission.rule.costs()) {
+        List<QuotaCost> costs = admission.rule.costs();
+        for (int i = 0; i < costs.size(); i++) {
+            QuotaCost cost = costs.get(i);
             long amount = cost.fromResponse() ? costFromHeader(cost, responseHeader.apply(cost.costHeader()))
                     : cost.fixed();
             try {
-                tollgate.consume(admission.subject, cost.quota(), amount);
+                if (i < admission.reservations.size()) {
+                    admission.reservations.get(i).settle(amount);
+                } else {
+                    tollgate.consume(admission.subject, cost.quota(), amount);
+                }
             } catch (IllegalStateException e) {
                 LOG.error("Usage not recorded because Tollgate is closed: subject={} quota={} amount={}",
                         admission.subject, cost.quota(), amount);
