@@ -101,6 +101,20 @@ class JournalRecoveryTest {
     }
 
     @Test
+    void withAnFsyncPerConsumeUsageIsWrittenOnceAndTheJournalEmptiedAtClose() throws IOException {
+        try (Tollgate t = Tollgate.builder(config().journalPath(journal).journalFsyncInterval(Duration.ZERO).build())
+                .dataSource(flaky).build()) {
+            t.check("fsync", "requests", 1);
+            for (int i = 0; i < 200; i++) {
+                t.consume("fsync", "requests", 1);
+            }
+            assertThat(t.flush()).isTrue();
+        }
+        assertThat(db.storedTotal("fsync", "requests", "DAY")).isEqualTo(200);
+        assertThat(segments()).isEmpty();
+    }
+
+    @Test
     void replayAddsOnlyWhatNoCommittedBatchHolds() {
         Tollgate first = engine();
         first.check("alice", "requests", 1);

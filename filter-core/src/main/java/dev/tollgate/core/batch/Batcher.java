@@ -267,6 +267,12 @@ public final class Batcher {
             if (recovery.isEmpty()) {
                 return;
             }
+            long oldest = recovery.oldestCreatedMillis();
+            if (oldest >= 0 && oldest < System.currentTimeMillis() - config.batchRetention().toMillis()) {
+                LOG.warn("The journal holds a segment from {}, older than tollgate.store.batch-retention ({}): the"
+                        + " ids of batches it announced may have been pruned from the store, and their usage would"
+                        + " then be written a second time", Instant.ofEpochMilli(oldest), config.batchRetention());
+            }
             Set<String> ids = recovery.batchIds();
             Set<String> applied = ids.isEmpty() ? Set.of() : guard.read(() -> store.appliedBatches(ids));
             for (Recovery.Pending p : recovery.pending(applied)) {

@@ -56,6 +56,17 @@ public final class Recovery {
         return segments.size();
     }
 
+    /** When the oldest recovered segment was created (epoch milliseconds), or -1 when there is none. */
+    public synchronized long oldestCreatedMillis() {
+        long oldest = -1;
+        for (SegmentReader.Contents c : segments) {
+            if (c.id != null && (oldest < 0 || c.createdMillis < oldest)) {
+                oldest = c.createdMillis;
+            }
+        }
+        return oldest;
+    }
+
     /** The ids of all batches the recovered segments announced, to be looked up in the store. */
     public synchronized Set<String> batchIds() {
         Set<String> ids = new LinkedHashSet<>();
