@@ -43,6 +43,11 @@ public enum Dialect {
             """
             INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
             VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
+            """,
+            """
+            SELECT used FROM FINAL TABLE (UPDATE tollgate_usage SET used = used + :delta, updated_at = :now
+            WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart
+              AND used <= :bound)
             """),
     POSTGRESQL("schema-postgresql.sql",
             """
@@ -64,6 +69,12 @@ public enum Dialect {
             INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
             VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
             ON CONFLICT (subject, quota, period, window_start) DO NOTHING
+            """,
+            """
+            UPDATE tollgate_usage SET used = used + :delta, updated_at = :now
+            WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart
+              AND used <= :bound
+            RETURNING used
             """);
 
     private final String schemaResource;
@@ -71,14 +82,16 @@ public enum Dialect {
     private final String upsertPlan;
     private final String upsertOverride;
     private final String insertUsageIfMissing;
+    private final String addWithinReturning;
 
     Dialect(String schemaResource, String addUsage, String upsertPlan, String upsertOverride,
-            String insertUsageIfMissing) {
+            String insertUsageIfMissing, String addWithinReturning) {
         this.schemaResource = schemaResource;
         this.addUsage = addUsage;
         this.upsertPlan = upsertPlan;
         this.upsertOverride = upsertOverride;
         this.insertUsageIfMissing = insertUsageIfMissing;
+        this.addWithinReturning = addWithinReturning;
     }
 
     /** Classpath resource (next to this class) holding the schema script. */
@@ -97,6 +110,14 @@ public enum Dialect {
      */
     String insertUsageIfMissing() {
         return insertUsageIfMissing;
+    }
+
+    /**
+     * One statement that adds {@code :delta} to an existing usage row only while
+     * {@code used <= :bound}, and returns the new value (no row when refused or missing).
+     */
+    String addWithinReturning() {
+        return addWithinReturning;
     }
 
     String upsertPlan() {

@@ -220,6 +220,30 @@ public final class JdbiUsageStore implements UsageStore {
 
     @Override
     public BoundedResult addWithin(List<BoundedDelta> deltas) {
+        if (deltas.size() == 1 && deltas.get(0).max() - deltas.get(0).amount() >= 0) {
+            // One counter (the usual case): one statement committed on its own, so the row is
+            // locked only while the server runs it, never across a round trip to this node.
+            BoundedDelta d = deltas.get(0);
+            Handle h;
+            try {
+                h = jdbi.open();
+            } catch (RuntimeException e) {
+                throw new StoreException("Store unavailable: " + rootMessage(e), e);
+            }
+            Optional<Long> after;
+            try (h) {
+                after = bindKey(h.createQuery(dialect.addWithinReturning()), d.key())
+                        .bind("delta", d.amount()).bind("now", OffsetDateTime.now(ZoneOffset.UTC))
+                        .bind("bound", d.max() - d.amount())
+                        .mapTo(Long.class).findOne();
+            } catch (RuntimeException e) {
+                throw new InDoubtException("A bounded add has an unknown outcome: " + rootMessage(e), e);
+            }
+            if (after.isPresent()) {
+                return new BoundedResult(true, List.of(after.get()));
+            }
+            // Refused, or the row does not exist yet: the transaction below tells which.
+        }
         for (int attempt = 1; ; attempt++) {
             try {
                 return addWithinOnce(deltas);
