@@ -25,8 +25,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Arguments are {@code key=value}: {@code mode} ({@code crash}, {@code totals},
  * {@code overshoot}, {@code strict}), {@code url}, {@code user}, {@code password}, and per
  * mode {@code journal}, {@code threads}, {@code subject}, {@code count}, {@code hold},
- * {@code limit}, {@code rate}, {@code seconds}, {@code refresh}, {@code flush},
- * {@code threshold}. It prints {@code READY} once its engine is up, waits for {@code GO} on
+ * {@code limit}, {@code period}, {@code rate}, {@code seconds}, {@code refresh}, {@code flush},
+ * {@code threshold}, {@code pool}. It prints {@code READY} once its engine is up, waits for {@code GO} on
  * stdin where a mode synchronises nodes, and ends with a {@code DONE ...} line.
  */
 public final class NodeMain {
@@ -79,6 +79,8 @@ public final class NodeMain {
         String subject = a.get("subject");
         int threads = Integer.parseInt(a.getOrDefault("threads", "4"));
         long hold = Long.parseLong(a.getOrDefault("hold", "-1"));
+        // Optional pacing: this many consumes per second over all threads.
+        long interval = a.containsKey("rate") ? (long) (1e9 * threads / Double.parseDouble(a.get("rate"))) : 0;
         t.check(subject, "requests", 0);
         OUT.println("READY");
         AtomicLong total = new AtomicLong();
@@ -87,7 +89,15 @@ public final class NodeMain {
             int id = i;
             Thread th = new Thread(() -> {
                 long n = 0;
+                long next = System.nanoTime();
                 while (hold < 0 || total.getAndIncrement() < hold) {
+                    if (interval > 0) {
+                        next += interval;
+                        long wait = next - System.nanoTime();
+                        if (wait > 0) {
+                            LockSupport.parkNanos(wait);
+                        }
+                    }
                     t.consume(subject, "requests", 1);
                     OUT.println("A " + id + " " + ++n);
                 }
@@ -171,6 +181,8 @@ public final class NodeMain {
         String subject = a.get("subject");
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         long seconds = Long.parseLong(a.get("seconds"));
+        // Optional pacing: this many requests per second over all threads of this node.
+        long interval = a.containsKey("rate") ? (long) (1e9 * threads / Double.parseDouble(a.get("rate"))) : 0;
         t.check(subject, "requests", 1);
         OUT.println("READY");
         awaitGo();
@@ -181,7 +193,15 @@ public final class NodeMain {
         Thread[] ths = new Thread[threads];
         for (int i = 0; i < threads; i++) {
             ths[i] = new Thread(() -> {
+                long next = System.nanoTime();
                 while (System.nanoTime() - end < 0) {
+                    if (interval > 0) {
+                        next += interval;
+                        long wait = next - System.nanoTime();
+                        if (wait > 0) {
+                            LockSupport.parkNanos(wait);
+                        }
+                    }
                     Reservation r = t.reserve(subject, "requests", 1);
                     if (r.decision().allowed()) {
                         r.settle(1);
