@@ -11,7 +11,10 @@ import dev.tollgate.core.testing.FlakyDataSource;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
 import dev.tollgate.core.testing.TestDatabases.Backend;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -165,7 +168,9 @@ class StrictModeTest {
 
     @Test
     void everyWindowOfTheQuotaIsReservedAtOnce() {
-        try (Tollgate t = EngineTestSupport.engine(db, strict("100%").build())) {
+        // A fixed clock: the minute window must not roll over during the test.
+        Clock clock = Clock.fixed(Instant.parse("2026-11-26T10:00:30Z"), ZoneOffset.UTC);
+        try (Tollgate t = Tollgate.builder(strict("100%").build()).dataSource(db.dataSource()).clock(clock).build()) {
             t.assignPlan("bob", "pro"); // 10/minute, 1000/day
             int allowed = 0;
             for (int i = 0; i < 15; i++) {
