@@ -147,6 +147,28 @@ public final class Tollgate implements AutoCloseable {
         return result;
     }
 
+    /**
+     * Whether {@link #check} of {@code quota} for {@code subject} can be answered from memory
+     * alone: the subject's limits and the usage of every window they count are cached. Never
+     * touches the store and never blocks, so a non-blocking caller (an event loop) can check
+     * inline when this is true and move the check to a thread that may block when it is false.
+     * An entry evicted between this call and the check is read from the store by the check.
+     */
+    public boolean isCached(String subject, String quota) {
+        SubjectPolicy policy = policies.getIfPresent(subject);
+        if (policy == null) {
+            return false;
+        }
+        List<Limit> limits = policy.limits(quota);
+        for (int i = 0; i < limits.size(); i++) {
+            Period period = limits.get(i).period();
+            if (view.usedIfCached(new UsageKey(subject, quota, period, windows.current(period).start())) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private Decision storeUnavailable(String quota, RuntimeException cause) {
         boolean open = config.failMode() == FailMode.OPEN;
         (open ? counters.failOpen : counters.failClosed).increment();

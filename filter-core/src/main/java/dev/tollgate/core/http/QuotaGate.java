@@ -1,6 +1,7 @@
 package dev.tollgate.core.http;
 
 import dev.tollgate.core.Decision;
+import dev.tollgate.core.FailMode;
 import dev.tollgate.core.Names;
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
@@ -132,7 +133,10 @@ public final class QuotaGate {
         for (QuotaCost cost : rule.costs()) {
             Decision d = tollgate.check(who, cost.quota(), cost.fixed());
             decisions.add(d);
-            if (!d.allowed()) {
+            boolean blocked = d.reason() == Decision.Reason.STORE_UNAVAILABLE && config.failMode() != null
+                    ? config.failMode() == FailMode.CLOSED
+                    : !d.allowed();
+            if (blocked) {
                 denied = denied == null ? d : Decision.stricter(denied, d);
             }
         }
