@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
@@ -37,6 +39,7 @@ final class QuotaFilter implements GatewayFilter {
      * answered (nginx's "client closed request"); a 4xx, so charged by default.
      */
     static final int CLIENT_CLOSED_REQUEST = 499;
+    private static final Logger LOG = LoggerFactory.getLogger(QuotaFilter.class);
 
     private final QuotaGate gate;
     private final KeyResolver resolver;
@@ -124,16 +127,23 @@ final class QuotaFilter implements GatewayFilter {
                 return Mono.empty();
             });
         }
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        settlements.begin();
-        return chain.filter(exchange)
-                .doOnError(failure::set)
-                .doFinally(signal -> settle(exchange, admission, signal, failure.get()));
+        return Mono.defer(() -> {
+            // Counted from subscription, which guarantees the doFinally below.
+            settlements.begin();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            return chain.filter(exchange)
+                    .doOnError(failure::set)
+                    .doFinally(signal -> settle(exchange, admission, signal, failure.get()));
+        });
     }
 
     /** Charges once, whatever ended the exchange; on the scheduler, as it may write to the store. */
     private void settle(ServerWebExchange exchange, Admission admission, SignalType signal, Throwable failure) {
         int status = status(exchange, signal, failure);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("Settling {} {} ({}) with status {}", exchange.getRequest().getMethod(),
+                    exchange.getRequest().getPath().value(), signal, status);
+        }
         HttpHeaders headers = exchange.getResponse().getHeaders();
         Runnable charge = () -> {
             try {

@@ -188,6 +188,11 @@ class QuotaRoutesTest {
         assertThat(stored("k-dead-counted", "requests")).isEqualTo(1);
     }
 
+    /**
+     * The client closes its connection while the upstream works; the gateway notices when it
+     * writes the response, and the request is charged once (QuotaFilterSignalsTest drives the
+     * cancellation signal itself).
+     */
     @Test
     void aClientThatDisconnectsIsChargedOnce() throws Exception {
         UPSTREAM.resetSlow();
