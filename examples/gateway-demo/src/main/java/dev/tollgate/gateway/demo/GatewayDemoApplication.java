@@ -34,7 +34,16 @@ public class GatewayDemoApplication {
         }
         SpringApplication app = new SpringApplication(GatewayDemoApplication.class);
         app.setDefaultProperties(Map.of("demo.upstream.url", upstream));
-        ConfigurableApplicationContext context = app.run(args);
+        ConfigurableApplicationContext context;
+        try {
+            context = app.run(args);
+        } catch (RuntimeException e) {
+            // The upstream's server thread would keep the JVM alive after a failed start.
+            if (own != null) {
+                own.close();
+            }
+            throw e;
+        }
         if (own != null) {
             DemoUpstream stop = own;
             context.addApplicationListener((ContextClosedEvent e) -> stop.close());
