@@ -2,6 +2,7 @@ package dev.tollgate.gateway;
 
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
+import java.security.Principal;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.sql.DataSource;
 import org.springframework.boot.SpringBootConfiguration;
@@ -11,11 +12,13 @@ import org.springframework.cloud.gateway.filter.factory.AbstractGatewayFilterFac
 import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
+import org.springframework.web.server.WebFilter;
 import reactor.core.publisher.Mono;
 
 /**
  * The application the route tests start: auto-configuration, a fresh test database
- * ({@code test.db=h2|postgresql}) as the application's DataSource, a KeyResolver and a
+ * ({@code test.db=h2|postgresql}) as the application's DataSource, a KeyResolver, a stand-in
+ * for authentication and a
  * filter that blocks on purpose (to show that BlockHound watches the event loop).
  */
 @SpringBootConfiguration
@@ -36,6 +39,19 @@ class GatewayTestApplication {
     @Bean
     KeyResolver tenantKeyResolver() {
         return exchange -> Mono.justOrEmpty(exchange.getRequest().getHeaders().getFirst("X-Tenant"));
+    }
+
+    /** Stands in for authentication: the {@code X-Test-User} header becomes the exchange's principal. */
+    @Bean
+    WebFilter testUserPrincipal() {
+        return (exchange, chain) -> {
+            String user = exchange.getRequest().getHeaders().getFirst("X-Test-User");
+            if (user == null) {
+                return chain.filter(exchange);
+            }
+            Principal principal = () -> user;
+            return chain.filter(exchange.mutate().principal(Mono.just(principal)).build());
+        };
     }
 
     @Bean

@@ -2,6 +2,7 @@ package dev.tollgate.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.core.InvalidConfigException;
 import dev.tollgate.core.Tollgate;
@@ -9,10 +10,15 @@ import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
+import dev.tollgate.core.Subjects;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /** Route arguments: the shortcut form, the full form, and errors that name the route and the argument. */
@@ -67,6 +73,31 @@ class QuotaGatewayFilterFactoryTest {
                         + " expected one of open, closed");
         assertThatThrownBy(() -> f.apply(route("chat").setQuota("requests").setQuotas(List.of("tokens"))))
                 .hasMessageContaining("set either quota and cost (the shortcut form) or quotas, not both");
+    }
+
+    /** Sends a request through the route's filter and returns what its subject was charged of {@code quota}. */
+    private long charge(QuotaGatewayFilterFactory f, QuotaGatewayFilterFactory.Config config, String path, String key,
+                        String quota) {
+        f.apply(config).filter(MockServerWebExchange.from(MockServerHttpRequest.get(path).header("X-API-Key", key)),
+                exchange -> Mono.empty()).block();
+        await().atMost(Duration.ofSeconds(10)).until(() -> f.pendingCharges() == 0);
+        tollgate.flush();
+        return db.storedTotal(Subjects.apiKey(key), quota, "TOTAL");
+    }
+
+    @Test
+    void aRouteWithoutQuotasIsChargedByTheRulesThatMatchItsPath() {
+        QuotaGatewayFilterFactory f = factory(Map.of("tollgate.rules.chat.path", "/api/chat/**",
+                "tollgate.rules.chat.quotas", "tokens:5"));
+
+        assertThat(charge(f, route("r"), "/api/chat/x", "rule-hit", "tokens")).isEqualTo(5);
+        assertThat(charge(f, route("r"), "/api/other", "rule-miss", "tokens")).isZero();
+        assertThat(charge(f, route("r"), "/api/other", "rule-miss", "requests")).isZero();
+    }
+
+    @Test
+    void aRouteWithoutQuotasOrRulesChargesOneRequest() {
+        assertThat(charge(factory(Map.of()), route("r"), "/anything", "plain", "requests")).isEqualTo(1);
     }
 
     @Test

@@ -234,6 +234,16 @@ class QuotaRoutesTest {
     }
 
     @Test
+    void theAuthenticatedPrincipalIsTheSubject() {
+        client.get().uri("/api/me").header("X-Test-User", "alice").exchange().expectStatus().isOk();
+        client.get().uri("/api/me").exchange().expectStatus().isUnauthorized()
+                .expectBody().jsonPath("$.detail").isEqualTo("Authenticate to use this API.");
+        settleAndFlush();
+
+        assertThat(db.storedTotal("alice", "requests", "DAY")).isEqualTo(1);
+    }
+
+    @Test
     void blockHoundCatchesABlockingCallOnTheEventLoop() {
         client.get().uri("/probe/blocking").exchange().expectStatus().is5xxServerError();
 
