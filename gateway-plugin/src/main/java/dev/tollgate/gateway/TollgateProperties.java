@@ -349,7 +349,7 @@ public class TollgateProperties {
     public static class Store {
         /**
          * A jdbc:h2: or jdbc:postgresql: URL. Unset: the application's DataSource bean when it has
-         * exactly one, else an H2 file database at ./tollgate-data/tollgate.
+         * exactly one, else an H2 file database under ./tollgate-data (the engine's default URL).
          */
         private String url;
         /** Database user (with url). */
