@@ -24,10 +24,13 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -57,10 +60,13 @@ public final class Tollgate implements AutoCloseable {
     private final Counters counters = new Counters();
     private final Batcher batcher;
     private final ScheduledExecutorService maintenance;
+    private final ExecutorService ownedExecutor;
     private volatile boolean closed;
 
-    private Tollgate(TollgateConfig config, UsageStore store, Clock clock, Ticker ticker, Executor executor) {
+    private Tollgate(TollgateConfig config, UsageStore store, Clock clock, Ticker ticker, Executor given) {
         this.config = config;
+        this.ownedExecutor = given == null ? refreshPool() : null;
+        Executor executor = given != null ? given : ownedExecutor;
         this.store = store;
         this.guard = new StoreGuard(config);
         this.windows = new Windows(clock, config.zone());
@@ -74,6 +80,24 @@ public final class Tollgate implements AutoCloseable {
         });
         ses.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.maintenance = ses;
+    }
+
+    /**
+     * Where cache re-reads run unless the builder was given an executor: two daemon threads
+     * and a bounded queue. Not the common pool: on a 2-CPU machine its parallelism is 1 and
+     * asynchronous tasks then get a new thread each; and a re-read dropped when the queue is
+     * full is simply tried again on a later check.
+     */
+    private static ExecutorService refreshPool() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(4096), r -> {
+                    Thread t = new Thread(r, "tollgate-refresh-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** A builder for an engine with {@code config}. */
@@ -401,6 +425,9 @@ public final class Tollgate implements AutoCloseable {
             batcher.close(config.shutdownTimeout());
         } finally {
             maintenance.shutdownNow();
+            if (ownedExecutor != null) {
+                ownedExecutor.shutdownNow();
+            }
             store.close();
         }
     }
@@ -413,7 +440,7 @@ public final class Tollgate implements AutoCloseable {
         private UsageStore store;
         private Clock clock = Clock.systemUTC();
         private Ticker ticker = Ticker.systemTicker();
-        private Executor executor = ForkJoinPool.commonPool();
+        private Executor executor;
         private Object meterRegistry;
 
         private Builder(TollgateConfig config) {
@@ -450,7 +477,7 @@ public final class Tollgate implements AutoCloseable {
             return this;
         }
 
-        /** Where background cache refreshes run; the common pool by default. */
+        /** Where background cache re-reads run; by default two daemon threads of the engine's own. */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor, "executor");
             return this;

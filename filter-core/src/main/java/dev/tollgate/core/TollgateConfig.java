@@ -29,6 +29,7 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CACHE_REFRESH_AFTER = Duration.ofSeconds(1);
     public static final long DEFAULT_CACHE_MAX_SIZE = 100_000;
+    public static final Duration DEFAULT_POLICY_REFRESH_AFTER = Duration.ofSeconds(30);
     public static final FailMode DEFAULT_FAIL_MODE = FailMode.OPEN;
     /**
      * An H2 file database under {@code ./tollgate-data}. {@code DB_CLOSE_ON_EXIT=FALSE}: H2's
@@ -65,6 +66,7 @@ public final class TollgateConfig {
     private final Duration shutdownTimeout;
     private final Duration cacheRefreshAfter;
     private final long cacheMaxSize;
+    private final Duration policyRefreshAfter;
     private final FailMode failMode;
     private final String storeUrl;
     private final String storeUser;
@@ -91,6 +93,7 @@ public final class TollgateConfig {
         shutdownTimeout = b.shutdownTimeout;
         cacheRefreshAfter = b.cacheRefreshAfter;
         cacheMaxSize = b.cacheMaxSize;
+        policyRefreshAfter = b.policyRefreshAfter;
         failMode = b.failMode;
         storeUrl = b.storeUrl;
         storeUser = b.storeUser;
@@ -160,6 +163,7 @@ public final class TollgateConfig {
                 .shutdownTimeout(s.duration(ASYNC_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT))
                 .cacheRefreshAfter(s.duration(CHECK_CACHE_REFRESH_AFTER, DEFAULT_CACHE_REFRESH_AFTER))
                 .cacheMaxSize(s.longValue(CHECK_CACHE_MAX_SIZE, DEFAULT_CACHE_MAX_SIZE))
+                .policyRefreshAfter(s.duration(CHECK_CACHE_POLICY_REFRESH_AFTER, DEFAULT_POLICY_REFRESH_AFTER))
                 .failMode(s.enumValue(CHECK_FAIL_MODE, DEFAULT_FAIL_MODE, FailMode.class))
                 .storeUrl(s.string(STORE_URL, DEFAULT_STORE_URL))
                 .storeUser(s.string(STORE_USER, ""))
@@ -229,6 +233,11 @@ public final class TollgateConfig {
 
     public long cacheMaxSize() {
         return cacheMaxSize;
+    }
+
+    /** Age after which a subject's plan and overrides are re-read in the background. */
+    public Duration policyRefreshAfter() {
+        return policyRefreshAfter;
     }
 
     public FailMode failMode() {
@@ -305,6 +314,7 @@ public final class TollgateConfig {
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Duration cacheRefreshAfter = DEFAULT_CACHE_REFRESH_AFTER;
         private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
+        private Duration policyRefreshAfter = DEFAULT_POLICY_REFRESH_AFTER;
         private FailMode failMode = DEFAULT_FAIL_MODE;
         private String storeUrl = DEFAULT_STORE_URL;
         private String storeUser = "";
@@ -334,6 +344,7 @@ public final class TollgateConfig {
             shutdownTimeout = c.shutdownTimeout;
             cacheRefreshAfter = c.cacheRefreshAfter;
             cacheMaxSize = c.cacheMaxSize;
+            policyRefreshAfter = c.policyRefreshAfter;
             failMode = c.failMode;
             storeUrl = c.storeUrl;
             storeUser = c.storeUser;
@@ -417,6 +428,16 @@ public final class TollgateConfig {
                 throw new InvalidConfigException(CHECK_CACHE_MAX_SIZE, maxSize, "a number from 100 to 100000000");
             }
             this.cacheMaxSize = maxSize;
+            return this;
+        }
+
+        /**
+         * {@code tollgate.check.cache.policy-refresh-after}: age after which a subject's plan and
+         * overrides are re-read (changes made through this node apply at once), 100ms to 1d.
+         */
+        public Builder policyRefreshAfter(Duration refresh) {
+            this.policyRefreshAfter = range(CHECK_CACHE_POLICY_REFRESH_AFTER, refresh, Duration.ofMillis(100),
+                    Duration.ofDays(1));
             return this;
         }
 

@@ -77,6 +77,7 @@ public class TollgateProperties {
         m.put(ConfigKeys.ASYNC_SHUTDOWN_TIMEOUT, async.shutdownTimeout);
         m.put(ConfigKeys.CHECK_CACHE_REFRESH_AFTER, check.cache.refreshAfter);
         m.put(ConfigKeys.CHECK_CACHE_MAX_SIZE, check.cache.maxSize);
+        m.put(ConfigKeys.CHECK_CACHE_POLICY_REFRESH_AFTER, check.cache.policyRefreshAfter);
         m.put(ConfigKeys.CHECK_FAIL_MODE, check.failMode);
         m.put(ConfigKeys.STORE_URL, store.url);
         m.put(ConfigKeys.STORE_USER, store.user);
@@ -327,6 +328,16 @@ public class TollgateProperties {
         private String refreshAfter = "1s";
         /** Cached (subject, quota, window) keys, 100 to 100000000. */
         private String maxSize = "100000";
+        /** Age after which a subject's plan and overrides are re-read in the background, 100ms to 1d. */
+        private String policyRefreshAfter = "30s";
+
+        public String getPolicyRefreshAfter() {
+            return policyRefreshAfter;
+        }
+
+        public void setPolicyRefreshAfter(String policyRefreshAfter) {
+            this.policyRefreshAfter = policyRefreshAfter;
+        }
 
         public String getRefreshAfter() {
             return refreshAfter;
