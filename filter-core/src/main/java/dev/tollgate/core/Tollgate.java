@@ -28,10 +28,13 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -62,11 +65,14 @@ public final class Tollgate implements AutoCloseable {
     private final Batcher batcher;
     private final Journal journal;
     private final ScheduledExecutorService maintenance;
+    private final ExecutorService ownedExecutor;
     private volatile boolean closed;
 
     private Tollgate(TollgateConfig config, UsageStore store, Journal journal, Clock clock, Ticker ticker,
-                     Executor executor) {
+                     Executor given) {
         this.config = config;
+        this.ownedExecutor = given == null ? refreshPool() : null;
+        Executor executor = given != null ? given : ownedExecutor;
         this.store = store;
         this.journal = journal;
         this.guard = new StoreGuard(config);
@@ -81,6 +87,24 @@ public final class Tollgate implements AutoCloseable {
         });
         ses.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.maintenance = ses;
+    }
+
+    /**
+     * Where cache re-reads run unless the builder was given an executor: two daemon threads
+     * and a bounded queue. Not the common pool: on a 2-CPU machine its parallelism is 1 and
+     * asynchronous tasks then get a new thread each; and a re-read dropped when the queue is
+     * full is simply tried again on a later check.
+     */
+    private static ExecutorService refreshPool() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(4096), r -> {
+                    Thread t = new Thread(r, "tollgate-refresh-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** A builder for an engine with {@code config}. */
@@ -176,6 +200,34 @@ public final class Tollgate implements AutoCloseable {
             counters.denied.increment();
         }
         return result;
+    }
+
+    /**
+     * Whether {@link #check} (and {@link #reserve}) of {@code quota} for {@code subject} can be
+     * answered from memory alone: the subject's limits and the usage of every window they count
+     * are cached, and in strict mode no limit is within the threshold (such a reservation is
+     * decided in the store). Never touches the store and never blocks, so a non-blocking caller
+     * (an event loop) can check inline when this is true and move the check to a thread that
+     * may block when it is false. An entry evicted between this call and the check is read from
+     * the store by the check.
+     */
+    public boolean isCached(String subject, String quota) {
+        SubjectPolicy policy = policies.getIfPresent(subject);
+        if (policy == null) {
+            return false;
+        }
+        TollgateConfig.StrictThreshold threshold = config.strictThreshold();
+        List<Limit> limits = policy.limits(quota);
+        for (int i = 0; i < limits.size(); i++) {
+            Limit limit = limits.get(i);
+            Period period = limit.period();
+            long used = view.usedIfCached(new UsageKey(subject, quota, period, windows.current(period).start()));
+            if (used < 0 || (threshold.enabled() && used < limit.max()
+                    && limit.max() - used <= threshold.unitsFor(limit.max()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -564,6 +616,9 @@ public final class Tollgate implements AutoCloseable {
             batcher.close(config.shutdownTimeout());
         } finally {
             maintenance.shutdownNow();
+            if (ownedExecutor != null) {
+                ownedExecutor.shutdownNow();
+            }
             if (journal != null) {
                 journal.close();
             }
@@ -579,7 +634,7 @@ public final class Tollgate implements AutoCloseable {
         private UsageStore store;
         private Clock clock = Clock.systemUTC();
         private Ticker ticker = Ticker.systemTicker();
-        private Executor executor = ForkJoinPool.commonPool();
+        private Executor executor;
         private Object meterRegistry;
 
         private Builder(TollgateConfig config) {
@@ -616,7 +671,7 @@ public final class Tollgate implements AutoCloseable {
             return this;
         }
 
-        /** Where background cache refreshes run; the common pool by default. */
+        /** Where background cache re-reads run; by default two daemon threads of the engine's own. */
         public Builder executor(Executor executor) {
             this.executor = Objects.requireNonNull(executor, "executor");
             return this;

@@ -33,6 +33,7 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_JOURNAL_FSYNC_INTERVAL = Duration.ofMillis(50);
     public static final Duration DEFAULT_CACHE_REFRESH_AFTER = Duration.ofSeconds(1);
     public static final long DEFAULT_CACHE_MAX_SIZE = 100_000;
+    public static final Duration DEFAULT_POLICY_REFRESH_AFTER = Duration.ofSeconds(30);
     public static final FailMode DEFAULT_FAIL_MODE = FailMode.OPEN;
     /** Strict mode is off unless a threshold is configured. */
     public static final StrictThreshold DEFAULT_STRICT_THRESHOLD = StrictThreshold.OFF;
@@ -135,6 +136,7 @@ public final class TollgateConfig {
     private final Duration journalFsyncInterval;
     private final Duration cacheRefreshAfter;
     private final long cacheMaxSize;
+    private final Duration policyRefreshAfter;
     private final FailMode failMode;
     private final StrictThreshold strictThreshold;
     private final String storeUrl;
@@ -164,6 +166,7 @@ public final class TollgateConfig {
         journalFsyncInterval = b.journalFsyncInterval;
         cacheRefreshAfter = b.cacheRefreshAfter;
         cacheMaxSize = b.cacheMaxSize;
+        policyRefreshAfter = b.policyRefreshAfter;
         failMode = b.failMode;
         strictThreshold = b.strictThreshold;
         storeUrl = b.storeUrl;
@@ -236,6 +239,7 @@ public final class TollgateConfig {
                 .journalFsyncInterval(s.duration(ASYNC_JOURNAL_FSYNC_INTERVAL, DEFAULT_JOURNAL_FSYNC_INTERVAL))
                 .cacheRefreshAfter(s.duration(CHECK_CACHE_REFRESH_AFTER, DEFAULT_CACHE_REFRESH_AFTER))
                 .cacheMaxSize(s.longValue(CHECK_CACHE_MAX_SIZE, DEFAULT_CACHE_MAX_SIZE))
+                .policyRefreshAfter(s.duration(CHECK_CACHE_POLICY_REFRESH_AFTER, DEFAULT_POLICY_REFRESH_AFTER))
                 .failMode(s.enumValue(CHECK_FAIL_MODE, DEFAULT_FAIL_MODE, FailMode.class))
                 .strictThreshold(s.parse(CHECK_STRICT_THRESHOLD, DEFAULT_STRICT_THRESHOLD, StrictThreshold::parse,
                         StrictThreshold.ALLOWED))
@@ -317,6 +321,11 @@ public final class TollgateConfig {
 
     public long cacheMaxSize() {
         return cacheMaxSize;
+    }
+
+    /** Age after which a subject's plan and overrides are re-read in the background. */
+    public Duration policyRefreshAfter() {
+        return policyRefreshAfter;
     }
 
     public FailMode failMode() {
@@ -402,6 +411,7 @@ public final class TollgateConfig {
         private Duration journalFsyncInterval = DEFAULT_JOURNAL_FSYNC_INTERVAL;
         private Duration cacheRefreshAfter = DEFAULT_CACHE_REFRESH_AFTER;
         private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
+        private Duration policyRefreshAfter = DEFAULT_POLICY_REFRESH_AFTER;
         private FailMode failMode = DEFAULT_FAIL_MODE;
         private StrictThreshold strictThreshold = DEFAULT_STRICT_THRESHOLD;
         private String storeUrl = DEFAULT_STORE_URL;
@@ -434,6 +444,7 @@ public final class TollgateConfig {
             journalFsyncInterval = c.journalFsyncInterval;
             cacheRefreshAfter = c.cacheRefreshAfter;
             cacheMaxSize = c.cacheMaxSize;
+            policyRefreshAfter = c.policyRefreshAfter;
             failMode = c.failMode;
             strictThreshold = c.strictThreshold;
             storeUrl = c.storeUrl;
@@ -553,6 +564,16 @@ public final class TollgateConfig {
                 throw new InvalidConfigException(CHECK_CACHE_MAX_SIZE, maxSize, "a number from 100 to 100000000");
             }
             this.cacheMaxSize = maxSize;
+            return this;
+        }
+
+        /**
+         * {@code tollgate.check.cache.policy-refresh-after}: age after which a subject's plan and
+         * overrides are re-read (changes made through this node apply at once), 100ms to 1d.
+         */
+        public Builder policyRefreshAfter(Duration refresh) {
+            this.policyRefreshAfter = range(CHECK_CACHE_POLICY_REFRESH_AFTER, refresh, Duration.ofMillis(100),
+                    Duration.ofDays(1));
             return this;
         }
 

@@ -209,6 +209,21 @@ class StrictModeTest {
     }
 
     @Test
+    void aKeyInsideTheThresholdIsNotAnsweredFromMemory() {
+        TollgateConfig c = strict("3").limit("free", "requests", "10/day").build();
+        try (Tollgate t = EngineTestSupport.engine(db, c)) {
+            t.check("hana", "requests", 1);
+            assertThat(t.isCached("hana", "requests")).isTrue();
+            t.consume("hana", "requests", 7);
+            // 3 left: a reservation would go to the store, so an event loop must not make it inline.
+            assertThat(t.isCached("hana", "requests")).isFalse();
+            t.consume("hana", "requests", 3);
+            // Exhausted: the cache denies without the store again.
+            assertThat(t.isCached("hana", "requests")).isTrue();
+        }
+    }
+
+    @Test
     void whenTheStoreFailsTheFailModeDecides() {
         FlakyDataSource flaky = new FlakyDataSource(db.dataSource());
         try (Tollgate t = Tollgate.builder(strict("100%").failMode(FailMode.CLOSED).build()).dataSource(flaky).build()) {

@@ -63,6 +63,7 @@ class TollgateConfigTest {
                 Map.entry("tollgate.check.strict.threshold", "10%"),
                 Map.entry("tollgate.check.cache.refresh-after", "2s"),
                 Map.entry("tollgate.check.cache.max-size", "5000"),
+                Map.entry("tollgate.check.cache.policy-refresh-after", "1m"),
                 Map.entry("tollgate.check.fail-mode", "closed"),
                 Map.entry("tollgate.store.url", "jdbc:postgresql://db/x"),
                 Map.entry("tollgate.store.user", "u"),
@@ -92,6 +93,7 @@ class TollgateConfigTest {
         assertThat(c.strictThreshold()).isEqualTo(new TollgateConfig.StrictThreshold(0, 10));
         assertThat(c.cacheRefreshAfter()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.cacheMaxSize()).isEqualTo(5000);
+        assertThat(c.policyRefreshAfter()).isEqualTo(Duration.ofMinutes(1));
         assertThat(c.failMode()).isEqualTo(FailMode.CLOSED);
         assertThat(c.storeUrl()).isEqualTo("jdbc:postgresql://db/x");
         assertThat(c.storeUser()).isEqualTo("u");
@@ -134,6 +136,7 @@ class TollgateConfigTest {
                 Arguments.of("tollgate.check.strict.threshold", "ten", "0 (off)"),
                 Arguments.of("tollgate.check.cache.refresh-after", "1ms", "from 10ms to 1d"),
                 Arguments.of("tollgate.check.cache.max-size", "10", "from 100 to 100000000"),
+                Arguments.of("tollgate.check.cache.policy-refresh-after", "5ms", "from 100ms to 1d"),
                 Arguments.of("tollgate.check.fail-mode", "sideways", "one of open, closed"),
                 Arguments.of("tollgate.store.url", "jdbc:mysql://x/y", "a jdbc:h2: or jdbc:postgresql: URL"),
                 Arguments.of("tollgate.store.schema", "drop", "one of create, validate, none"),

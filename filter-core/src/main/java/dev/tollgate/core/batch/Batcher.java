@@ -32,7 +32,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +57,8 @@ import org.slf4j.LoggerFactory;
 public final class Batcher {
     private static final Logger LOG = LoggerFactory.getLogger(Batcher.class);
     private static final int DRAIN_CHUNK = 4096;
+    /** Longest a batcher sleeps between polls of an empty channel. */
+    private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /** Buckets per replay transaction: fixed, so that replay ids mean the same at every start. */
     private static final int REPLAY_CHUNK = 500;
     private static final long JOURNAL_ERROR_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -115,8 +119,7 @@ public final class Batcher {
 
     private volatile boolean closed;
     private final LongAdder journalErrors = new LongAdder();
-    private final java.util.concurrent.atomic.AtomicLong lastJournalErrorLog = new java.util.concurrent.atomic.AtomicLong(
-            System.nanoTime() - JOURNAL_ERROR_LOG_NANOS);
+    private final AtomicLong lastJournalErrorLog = new AtomicLong(System.nanoTime() - JOURNAL_ERROR_LOG_NANOS);
     private volatile boolean stopping;
 
     public Batcher(TollgateConfig config, UsageStore store, StoreGuard guard, UsageView view, Policies policies,
@@ -343,11 +346,22 @@ public final class Batcher {
         long next = System.nanoTime() + interval;
         try {
             while (!stopping) {
-                long wait = next - System.nanoTime();
-                UsageEvent e = wait > 0 ? s.queue.poll(wait, TimeUnit.NANOSECONDS) : s.queue.poll();
-                if (e != null) {
+                // Poll without blocking and park between polls: a batcher blocked in
+                // queue.poll(timeout) would be woken (an unpark) by every single offer.
+                UsageEvent e = s.queue.poll();
+                if (e == null) {
+                    long wait = next - System.nanoTime();
+                    if (wait > 0 && markers.isEmpty()) {
+                        LockSupport.parkNanos(Math.min(wait, IDLE_PARK_NANOS));
+                        if (Thread.interrupted()) {
+                            throw new InterruptedException();
+                        }
+                        continue;
+                    }
+                } else {
                     take(agg, e, markers);
-                    while (agg.keys() < config.batchSize() && s.queue.drainTo(buf, DRAIN_CHUNK) > 0) {
+                    while (agg.keys() < config.batchSize() && System.nanoTime() - next < 0
+                            && s.queue.drainTo(buf, DRAIN_CHUNK) > 0) {
                         for (UsageEvent x : buf) {
                             take(agg, x, markers);
                         }

@@ -1,7 +1,7 @@
 package dev.tollgate.core.check;
 
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.LoadingCache;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.TollgateConfig;
@@ -13,33 +13,51 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Resolves a subject's limits: plan from the store (or the default plan), limits from the
- * configured plans, overrides from the store. Cached per subject and refreshed in the
- * background like usage. Thread-safe.
+ * configured plans, overrides from the store. Cached per subject and re-read in the
+ * background after {@code tollgate.check.cache.policy-refresh-after}. Thread-safe.
  */
 public final class Policies {
     private static final Logger LOG = LoggerFactory.getLogger(Policies.class);
 
+    /** A cached policy and when it was read. */
+    private static final class Entry {
+        final SubjectPolicy policy;
+        final long loadedAt;
+        final AtomicBoolean refreshing = new AtomicBoolean();
+
+        Entry(SubjectPolicy policy, long loadedAt) {
+            this.policy = policy;
+            this.loadedAt = loadedAt;
+        }
+    }
+
     private final TollgateConfig config;
     private final UsageStore store;
     private final StoreGuard guard;
-    private final LoadingCache<String, SubjectPolicy> cache;
+    private final Cache<String, Entry> cache;
+    private final Ticker ticker;
+    private final Executor executor;
+    private final long refreshAfterNanos;
     private final Set<String> warnedPlans = ConcurrentHashMap.newKeySet();
 
     public Policies(TollgateConfig config, UsageStore store, StoreGuard guard, Ticker ticker, Executor executor) {
         this.config = config;
         this.store = store;
         this.guard = guard;
+        this.ticker = ticker;
+        this.executor = executor;
+        this.refreshAfterNanos = config.policyRefreshAfter().toNanos();
         this.cache = Caffeine.newBuilder()
                 .maximumSize(config.cacheMaxSize())
-                .refreshAfterWrite(config.cacheRefreshAfter())
-                .ticker(ticker)
-                .executor(executor)
-                .build(this::load);
+                .executor(Runnable::run)
+                .build();
     }
 
     private SubjectPolicy load(String subject) {
@@ -70,12 +88,41 @@ public final class Policies {
      * @throws dev.tollgate.core.store.StoreException if it must be loaded and the store fails
      */
     public SubjectPolicy get(String subject) {
-        return cache.get(subject);
+        SubjectPolicy p = getIfPresent(subject);
+        if (p != null) {
+            return p;
+        }
+        SubjectPolicy loaded = load(subject);
+        cache.asMap().putIfAbsent(subject, new Entry(loaded, ticker.read()));
+        return loaded;
     }
 
-    /** The cached policy, or {@code null}; never touches the store. */
+    /**
+     * The cached policy, or {@code null}; never touches the store on this thread. A policy
+     * older than {@code policy-refresh-after} is re-read in the background.
+     */
     public SubjectPolicy getIfPresent(String subject) {
-        return cache.getIfPresent(subject);
+        Entry e = cache.getIfPresent(subject);
+        if (e == null) {
+            return null;
+        }
+        if (ticker.read() - e.loadedAt >= refreshAfterNanos && e.refreshing.compareAndSet(false, true)) {
+            try {
+                executor.execute(() -> refresh(subject, e));
+            } catch (RejectedExecutionException ex) {
+                e.refreshing.set(false);
+            }
+        }
+        return e.policy;
+    }
+
+    private void refresh(String subject, Entry old) {
+        try {
+            cache.asMap().replace(subject, old, new Entry(load(subject), ticker.read()));
+        } catch (RuntimeException ex) {
+            old.refreshing.set(false);
+            LOG.debug("Re-reading the policy of a subject failed: {}", ex.getMessage());
+        }
     }
 
     /** The default plan's policy, from configuration alone. */
@@ -89,7 +136,7 @@ public final class Policies {
      */
     public void reload(String subject) {
         try {
-            cache.put(subject, load(subject));
+            cache.put(subject, new Entry(load(subject), ticker.read()));
         } catch (RuntimeException e) {
             cache.invalidate(subject);
             throw e;

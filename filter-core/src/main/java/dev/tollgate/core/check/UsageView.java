@@ -58,13 +58,12 @@ public final class UsageView {
         this.ticker = ticker;
         this.executor = executor;
         this.refreshAfterNanos = refreshAfter.toNanos();
-        Duration idle = Duration.ofMinutes(10).compareTo(refreshAfter.multipliedBy(2)) > 0
-                ? Duration.ofMinutes(10) : refreshAfter.multipliedBy(2);
+        // Size-bound only: an access-time expiry would write a timestamp on every check.
+        // Cache maintenance runs on the calling thread (amortized), so a check never wakes
+        // another thread; re-reads go to {@code executor}.
         this.cache = Caffeine.newBuilder()
                 .maximumSize(maxSize)
-                .expireAfterAccess(idle)
-                .ticker(ticker)
-                .executor(executor)
+                .executor(Runnable::run)
                 .build();
     }
 

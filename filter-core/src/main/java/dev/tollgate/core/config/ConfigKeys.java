@@ -25,6 +25,7 @@ public final class ConfigKeys {
     public static final String ASYNC_JOURNAL_FSYNC_INTERVAL = "tollgate.async.journal.fsync-interval";
     public static final String CHECK_CACHE_REFRESH_AFTER = "tollgate.check.cache.refresh-after";
     public static final String CHECK_CACHE_MAX_SIZE = "tollgate.check.cache.max-size";
+    public static final String CHECK_CACHE_POLICY_REFRESH_AFTER = "tollgate.check.cache.policy-refresh-after";
     public static final String CHECK_FAIL_MODE = "tollgate.check.fail-mode";
     public static final String CHECK_STRICT_THRESHOLD = "tollgate.check.strict.threshold";
     public static final String STORE_URL = "tollgate.store.url";
@@ -63,7 +64,8 @@ public final class ConfigKeys {
             ASYNC_ENABLED, ASYNC_WORKERS, ASYNC_CHANNEL_CAPACITY, ASYNC_BATCH_SIZE, ASYNC_FLUSH_INTERVAL,
             ASYNC_RETRY_MAX_ATTEMPTS, ASYNC_RETRY_WAIT, ASYNC_BREAKER_WAIT_IN_OPEN, ASYNC_SHUTDOWN_TIMEOUT,
             ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL,
-            CHECK_CACHE_REFRESH_AFTER, CHECK_CACHE_MAX_SIZE, CHECK_FAIL_MODE, CHECK_STRICT_THRESHOLD,
+            CHECK_CACHE_REFRESH_AFTER, CHECK_CACHE_MAX_SIZE, CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE,
+            CHECK_STRICT_THRESHOLD,
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
             STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, ZONE, DEFAULT_PLAN, METRICS_ENABLED,
             ENABLED, MODE, SUBJECT_SOURCE, SUBJECT_HEADER, SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED,

@@ -201,8 +201,11 @@ public final class Settings {
         try {
             return parser.apply(v);
         } catch (RuntimeException e) {
-            String detail = e.getMessage() != null && e instanceof IllegalArgumentException
-                    && !(e instanceof NumberFormatException) ? " (" + e.getMessage() + ")" : "";
+            // Our own parsers explain themselves; the JDK's messages (NumberFormatException,
+            // Enum.valueOf) would only repeat the value.
+            String m = e.getMessage();
+            String detail = m != null && e instanceof IllegalArgumentException && !(e instanceof NumberFormatException)
+                    && !m.startsWith("No enum constant") ? " (" + m + ")" : "";
             throw new InvalidConfigException(key, v, allowed + detail);
         }
     }

@@ -2,6 +2,7 @@ package dev.tollgate.core.http;
 
 import static dev.tollgate.core.config.ConfigKeys.*;
 
+import dev.tollgate.core.FailMode;
 import dev.tollgate.core.InvalidConfigException;
 import dev.tollgate.core.config.Settings;
 import java.util.ArrayList;
@@ -52,6 +53,7 @@ public final class EdgeConfig {
     private final long costMax;
     private final String adminToken;
     private final String adminPath;
+    private final FailMode failMode;
     private final List<QuotaRule> rules;
 
     private EdgeConfig(Builder b) {
@@ -66,6 +68,7 @@ public final class EdgeConfig {
         costMax = b.costMax;
         adminToken = b.adminToken;
         adminPath = b.adminPath;
+        failMode = b.failMode;
         List<QuotaRule> sorted = new ArrayList<>(b.rules);
         sorted.sort(Comparator.comparingInt(QuotaRule::order).thenComparing(QuotaRule::name));
         rules = List.copyOf(sorted);
@@ -93,7 +96,8 @@ public final class EdgeConfig {
                         "comma-separated codes, classes and ranges, e.g. 1xx,2xx,3xx,4xx,!429"))
                 .costMax(s.longValue(COST_MAX, DEFAULT_COST_MAX))
                 .adminToken(s.string(ADMIN_TOKEN, null))
-                .adminPath(s.string(ADMIN_PATH, DEFAULT_ADMIN_PATH));
+                .adminPath(s.string(ADMIN_PATH, DEFAULT_ADMIN_PATH))
+                .failMode(s.has(CHECK_FAIL_MODE) ? s.enumValue(CHECK_FAIL_MODE, null, FailMode.class) : null);
         Map<String, Map<String, String>> rules = new TreeMap<>();
         s.asMap().forEach((key, value) -> {
             if (key.startsWith(RULES_PREFIX)) {
@@ -198,6 +202,15 @@ public final class EdgeConfig {
         return adminPath;
     }
 
+    /**
+     * The fail mode applied to checks that could not read the store, or {@code null} to keep
+     * the engine's ({@code tollgate.check.fail-mode}). Set on its own only where one engine
+     * serves edges that need different fail modes (a gateway route).
+     */
+    public FailMode failMode() {
+        return failMode;
+    }
+
     /** Rules in the order they are tried. */
     public List<QuotaRule> rules() {
         return rules;
@@ -226,6 +239,7 @@ public final class EdgeConfig {
         private long costMax = DEFAULT_COST_MAX;
         private String adminToken;
         private String adminPath = DEFAULT_ADMIN_PATH;
+        private FailMode failMode;
         private final List<QuotaRule> rules = new ArrayList<>();
 
         private Builder() {
@@ -306,6 +320,12 @@ public final class EdgeConfig {
                 throw new InvalidConfigException(ADMIN_PATH, path, "a path starting with / and not ending with /");
             }
             this.adminPath = path;
+            return this;
+        }
+
+        /** {@code tollgate.check.fail-mode} at the edge: open, closed, or {@code null} for the engine's. */
+        public Builder failMode(FailMode mode) {
+            this.failMode = mode;
             return this;
         }
 

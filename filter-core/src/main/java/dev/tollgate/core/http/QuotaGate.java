@@ -1,6 +1,7 @@
 package dev.tollgate.core.http;
 
 import dev.tollgate.core.Decision;
+import dev.tollgate.core.FailMode;
 import dev.tollgate.core.Names;
 import dev.tollgate.core.Reservation;
 import dev.tollgate.core.Subjects;
@@ -137,7 +138,10 @@ public final class QuotaGate {
             reservations.add(r);
             Decision d = r.decision();
             decisions.add(d);
-            if (!d.allowed()) {
+            boolean blocked = d.reason() == Decision.Reason.STORE_UNAVAILABLE && config.failMode() != null
+                    ? config.failMode() == FailMode.CLOSED
+                    : !d.allowed();
+            if (blocked) {
                 denied = denied == null ? d : Decision.stricter(denied, d);
             }
         }

@@ -3,6 +3,7 @@ package dev.tollgate.core.http;
 import dev.tollgate.core.Decision;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * Formats the {@code RateLimit-Policy} and {@code RateLimit} fields of the IETF httpapi
@@ -21,25 +22,28 @@ public final class RateLimitFields {
 
     /** The {@code RateLimit-Policy} value for the decisions, or {@code null} if none is limited. */
     public static String policy(List<Decision> decisions) {
-        StringBuilder sb = new StringBuilder();
-        for (Decision d : decisions) {
-            if (!d.limited()) {
-                continue;
-            }
-            if (sb.length() > 0) {
-                sb.append(", ");
-            }
-            sb.append('"').append(d.policy()).append("\";q=").append(d.limit());
+        return list(decisions, (d, sb) -> {
+            sb.append(";q=").append(d.limit());
             long w = d.windowSeconds();
             if (w > 0) {
                 sb.append(";w=").append(w);
             }
-        }
-        return sb.length() == 0 ? null : sb.toString();
+        });
     }
 
     /** The {@code RateLimit} value for the decisions at {@code now}, or {@code null} if none is limited. */
     public static String rateLimit(List<Decision> decisions, Instant now) {
+        return list(decisions, (d, sb) -> {
+            sb.append(";r=").append(d.remaining());
+            long t = d.secondsUntilReset(now);
+            if (t > 0) {
+                sb.append(";t=").append(t);
+            }
+        });
+    }
+
+    /** A structured-field list: one {@code "<policy>"} item per limited decision, with its parameters. */
+    private static String list(List<Decision> decisions, BiConsumer<Decision, StringBuilder> parameters) {
         StringBuilder sb = new StringBuilder();
         for (Decision d : decisions) {
             if (!d.limited()) {
@@ -48,11 +52,8 @@ public final class RateLimitFields {
             if (sb.length() > 0) {
                 sb.append(", ");
             }
-            sb.append('"').append(d.policy()).append("\";r=").append(d.remaining());
-            long t = d.secondsUntilReset(now);
-            if (t > 0) {
-                sb.append(";t=").append(t);
-            }
+            sb.append('"').append(d.policy()).append('"');
+            parameters.accept(d, sb);
         }
         return sb.length() == 0 ? null : sb.toString();
     }

@@ -1,0 +1,47 @@
+package dev.tollgate.gateway.demo;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/** The demo's routes and quotas, through its own upstream, on an in-memory H2 store. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"tollgate.store.url=jdbc:h2:mem:gateway-demo;DB_CLOSE_DELAY=-1",
+                "tollgate.plans.free.requests=2/day"})
+@AutoConfigureWebTestClient
+class GatewayDemoApplicationTest {
+    static final DemoUpstream UPSTREAM = DemoUpstream.start(0);
+
+    @DynamicPropertySource
+    static void upstream(DynamicPropertyRegistry registry) {
+        registry.add("demo.upstream.url", UPSTREAM::url);
+    }
+
+    @AfterAll
+    static void stop() {
+        UPSTREAM.close();
+    }
+
+    @Autowired
+    WebTestClient client;
+
+    @Test
+    void helloAndChatAreMeteredAndTheHealthShowsTollgate() {
+        client.get().uri("/api/hello").header("X-API-Key", "demo-key").exchange()
+                .expectStatus().isOk()
+                .expectHeader().valueEquals("RateLimit-Policy", "\"requests-day\";q=2;w=86400")
+                .expectBody().jsonPath("$.message").isEqualTo("Hello from the demo upstream");
+        client.post().uri("/api/chat?tokens=42").header("X-API-Key", "demo-key").exchange()
+                .expectStatus().isOk()
+                .expectHeader().valueEquals("X-Usage-Tokens", "42")
+                .expectHeader().valueMatches("RateLimit-Policy", ".*\"tokens-day\";q=100000;w=86400");
+        client.get().uri("/api/hello").exchange().expectStatus().isUnauthorized();
+        client.get().uri("/actuator/health").exchange().expectStatus().isOk()
+                .expectBody().jsonPath("$.components.tollgate.status").isEqualTo("UP");
+    }
+}

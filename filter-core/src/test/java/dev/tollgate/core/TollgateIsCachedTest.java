@@ -1,0 +1,48 @@
+package dev.tollgate.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tollgate.core.testing.TestDatabase;
+import dev.tollgate.core.testing.TestDatabases;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link Tollgate#isCached}: true only once a check needs no store read. */
+class TollgateIsCachedTest {
+    private TestDatabase db;
+    private Tollgate tollgate;
+
+    @BeforeEach
+    void setUp() {
+        db = TestDatabases.h2();
+        TollgateConfig config = TollgateConfig.custom().limit("free", "requests", "10/minute,100/day").build();
+        tollgate = Tollgate.builder(config).dataSource(db.dataSource()).build();
+    }
+
+    @AfterEach
+    void tearDown() {
+        tollgate.close();
+        db.close();
+    }
+
+    @Test
+    void aSubjectSeenForTheFirstTimeIsNotCached() {
+        assertThat(tollgate.isCached("alice", "requests")).isFalse();
+    }
+
+    @Test
+    void everyWindowOfTheQuotaIsCachedAfterACheck() {
+        tollgate.check("alice", "requests", 1);
+
+        assertThat(tollgate.isCached("alice", "requests")).isTrue();
+        assertThat(tollgate.isCached("bob", "requests")).isFalse();
+    }
+
+    @Test
+    void aQuotaWithoutLimitsIsCachedOnceThePolicyIs() {
+        tollgate.check("alice", "requests", 1);
+
+        assertThat(tollgate.isCached("alice", "unmetered")).isTrue();
+    }
+}
