@@ -75,6 +75,9 @@ public class TollgateProperties {
         m.put(ConfigKeys.ASYNC_RETRY_WAIT, async.retry.wait);
         m.put(ConfigKeys.ASYNC_BREAKER_WAIT_IN_OPEN, async.circuitBreaker.waitInOpen);
         m.put(ConfigKeys.ASYNC_SHUTDOWN_TIMEOUT, async.shutdownTimeout);
+        m.put(ConfigKeys.ASYNC_JOURNAL_PATH, async.journal.path);
+        m.put(ConfigKeys.ASYNC_JOURNAL_FSYNC_INTERVAL, async.journal.fsyncInterval);
+        m.put(ConfigKeys.CHECK_STRICT_THRESHOLD, check.strict.threshold);
         m.put(ConfigKeys.CHECK_CACHE_REFRESH_AFTER, check.cache.refreshAfter);
         m.put(ConfigKeys.CHECK_CACHE_MAX_SIZE, check.cache.maxSize);
         m.put(ConfigKeys.CHECK_CACHE_POLICY_REFRESH_AFTER, check.cache.policyRefreshAfter);
@@ -204,6 +207,11 @@ public class TollgateProperties {
         private String shutdownTimeout = "10s";
         private final Retry retry = new Retry();
         private final CircuitBreaker circuitBreaker = new CircuitBreaker();
+        private final Journal journal = new Journal();
+
+        public Journal getJournal() {
+            return journal;
+        }
 
         public String getEnabled() {
             return enabled;
@@ -308,6 +316,11 @@ public class TollgateProperties {
          */
         private String failMode = "open";
         private final Cache cache = new Cache();
+        private final Strict strict = new Strict();
+
+        public Strict getStrict() {
+            return strict;
+        }
 
         public String getFailMode() {
             return failMode;
@@ -319,6 +332,47 @@ public class TollgateProperties {
 
         public Cache getCache() {
             return cache;
+        }
+    }
+
+    /** {@code tollgate.check.strict.*}: synchronous, conditional reservations near the limit. */
+    public static class Strict {
+        /**
+         * When what is left of a limit is at or below this (units such as 100, or a share such
+         * as 10%), checks reserve in the store so no node can pass the limit; 0 turns it off.
+         */
+        private String threshold = "0";
+
+        public String getThreshold() {
+            return threshold;
+        }
+
+        public void setThreshold(String threshold) {
+            this.threshold = threshold;
+        }
+    }
+
+    /** {@code tollgate.async.journal.*}: the local crash journal. */
+    public static class Journal {
+        /** Directory of the append-only journal; unset turns the journal off. */
+        private String path;
+        /** How often the journal is forced to disk, 0 (every consume) to 10s. */
+        private String fsyncInterval = "50ms";
+
+        public String getPath() {
+            return path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public String getFsyncInterval() {
+            return fsyncInterval;
+        }
+
+        public void setFsyncInterval(String fsyncInterval) {
+            this.fsyncInterval = fsyncInterval;
         }
     }
 
