@@ -67,6 +67,7 @@ public final class Tollgate implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private final ExecutorService ownedExecutor;
     private volatile boolean closed;
+    private final ThreadLocal<Resolution> lastResolution = ThreadLocal.withInitial(Resolution::new);
 
     private Tollgate(TollgateConfig config, UsageStore store, Journal journal, Clock clock, Ticker ticker,
                      Executor given) {
@@ -466,16 +467,64 @@ public final class Tollgate implements AutoCloseable {
             Names.quota(quota);
             keys = new UsageKey[] {new UsageKey(subject, quota, Period.TOTAL, 0L)};
         } else {
-            keys = new UsageKey[limits.size()];
-            cells = new LongAdder[keys.length];
-            for (int i = 0; i < keys.length; i++) {
-                Period p = limits.get(i).period();
-                keys[i] = new UsageKey(subject, quota, p, windows.at(p, now).start());
-                cells[i] = view.addUnflushed(keys[i], amount);
+            Resolution r = lastResolution.get();
+            if (r.matches(subject, quota, policy, limits, windows, now)) {
+                // Same counters as this thread's previous consume: no key to build, no cache
+                // lookup. The events share the (never modified) arrays.
+                keys = r.keys;
+                cells = r.cells;
+                for (LongAdder cell : cells) {
+                    cell.add(amount);
+                }
+            } else {
+                keys = new UsageKey[limits.size()];
+                cells = new LongAdder[keys.length];
+                for (int i = 0; i < keys.length; i++) {
+                    Period p = limits.get(i).period();
+                    keys[i] = new UsageKey(subject, quota, p, windows.at(p, now).start());
+                    cells[i] = view.addUnflushed(keys[i], amount);
+                }
+                r.remember(subject, quota, policy, keys, cells);
             }
         }
         counters.total.increment();
         return UsageEvent.resolved(subject, quota, amount, now, keys, cells);
+    }
+
+    /**
+     * The counters of a thread's previous consume, reused while subject, quota, policy and
+     * windows are the same (the common case of a hot caller). A cell evicted from the view
+     * meanwhile keeps receiving this thread's amounts: the view under-counts them until they
+     * are written, and the batcher debits the same cell, so nothing is counted twice.
+     */
+    private static final class Resolution {
+        String subject;
+        String quota;
+        SubjectPolicy policy;
+        UsageKey[] keys;
+        LongAdder[] cells;
+
+        boolean matches(String subject, String quota, SubjectPolicy policy, List<Limit> limits, Windows windows,
+                        long now) {
+            if (policy != this.policy || keys == null || keys.length != limits.size()
+                    || !quota.equals(this.quota) || !subject.equals(this.subject)) {
+                return false;
+            }
+            for (int i = 0; i < keys.length; i++) {
+                if (windows.at(keys[i].period(), now).start() != keys[i].windowStart()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        void remember(String subject, String quota, SubjectPolicy policy, UsageKey[] keys, LongAdder[] cells) {
+            this.subject = subject;
+            this.quota = quota;
+            this.policy = policy;
+            this.keys = keys;
+            this.cells = cells;
+        }
     }
 
     /**

@@ -157,8 +157,10 @@ class JournalRecoveryTest {
                         throw e.getCause();
                     }
                 });
+        // A long flush interval: the 100 records go out together in the batch flush() asks for.
         Tollgate first = Tollgate.builder(config().journalPath(journal).retryMaxAttempts(1)
-                .shutdownTimeout(Duration.ofMillis(300)).build()).store(losing).build();
+                .flushInterval(Duration.ofHours(1)).shutdownTimeout(Duration.ofMillis(300)).build())
+                .store(losing).build();
         first.check("carol", "requests", 1);
         for (int i = 0; i < 100; i++) {
             first.consume("carol", "requests", 1);

@@ -31,16 +31,36 @@ public final class UsageView {
      */
     public static final class Cell {
         final LongAdder unflushed = new LongAdder();
-        long stored;
-        boolean loaded;
-        long inFlight;
+        volatile long stored;
+        volatile boolean loaded;
+        volatile long inFlight;
         int writes;
         long version;
-        long loadedAt;
-        boolean refreshing;
+        volatile long loadedAt;
+        volatile boolean refreshing;
+        /**
+         * Odd while a writer (holding the monitor) moves amounts between stored, in flight and
+         * unflushed; lets {@link #usedWithoutLock} read the three consistently without the lock.
+         */
+        volatile long seq;
 
         synchronized long used() {
             return stored + inFlight + unflushed.sum();
+        }
+
+        /** The usage, read without the monitor; -1 if a writer kept interfering. */
+        long usedWithoutLock() {
+            for (int i = 0; i < 4; i++) {
+                long v = seq;
+                if ((v & 1) == 0) {
+                    long total = stored + inFlight + unflushed.sum();
+                    if (v == seq) {
+                        return total;
+                    }
+                }
+                Thread.onSpinWait();
+            }
+            return -1;
         }
     }
 
@@ -81,6 +101,14 @@ public final class UsageView {
     public long used(UsageKey key) {
         Cell c = cell(key);
         long now = ticker.read();
+        if (c.loaded && (c.refreshing || now - c.loadedAt < refreshAfterNanos)) {
+            // The common case, a fresh cached counter: no lock, so checks of one hot key on
+            // several threads do not queue on its monitor.
+            long used = c.usedWithoutLock();
+            if (used >= 0) {
+                return used;
+            }
+        }
         boolean refresh;
         long used;
         synchronized (c) {
@@ -129,9 +157,11 @@ public final class UsageView {
                 if ((c.version == version && c.writes == 0) || attempt >= 3) {
                     // After three overlaps, accept the value: the error is at most one write
                     // of this counter, until the next re-read.
+                    c.seq++;
                     c.stored = value;
                     c.loaded = true;
                     c.loadedAt = ticker.read();
+                    c.seq++;
                     return;
                 }
             }
@@ -159,8 +189,10 @@ public final class UsageView {
         }
         synchronized (c) {
             if (c.version == version && c.writes == 0) {
+                c.seq++;
                 c.stored = value;
                 c.loadedAt = ticker.read();
+                c.seq++;
             }
             c.refreshing = false;
         }
@@ -197,8 +229,10 @@ public final class UsageView {
         synchronized (c) {
             c.writes++;
             c.version++;
+            c.seq++;
             c.inFlight += amount;
             debits.forEach((adder, n) -> adder.add(-n));
+            c.seq++;
         }
         return c;
     }
@@ -212,12 +246,14 @@ public final class UsageView {
         synchronized (c) {
             c.writes--;
             c.version++;
+            c.seq++;
             c.inFlight -= amount;
             if (committed) {
                 c.stored += amount;
             } else {
                 c.unflushed.add(amount);
             }
+            c.seq++;
         }
         return c.unflushed;
     }
@@ -240,6 +276,7 @@ public final class UsageView {
             boolean alone = c.version == version && c.writes == 1 && c.loaded;
             c.writes--;
             c.version++;
+            c.seq++;
             c.inFlight -= amount;
             if (alone) {
                 c.stored = storedValue;
@@ -247,6 +284,7 @@ public final class UsageView {
             } else if (committed) {
                 c.stored += amount;
             }
+            c.seq++;
         }
     }
 
@@ -259,7 +297,9 @@ public final class UsageView {
         synchronized (c) {
             c.writes--;
             c.version++;
+            c.seq++;
             c.inFlight -= amount;
+            c.seq++;
         }
     }
 
