@@ -25,8 +25,10 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@link Stats#unitsWritten()} delta over elapsed time) and upserts per batch
  * ({@link Stats#upserts()} / {@link Stats#batches()} deltas), which must not exceed the
  * number of distinct keys (each batch writes a key at most once). It then checks that the
- * stored usage equals what the producers consumed (nothing lost, nothing doubled), and prints
- * one {@code SUMMARY} line; the exit status is 1 when a target is missed.
+ * stored usage equals what the producers consumed (nothing lost, nothing doubled): after
+ * {@code flush()}, or, when that left records waiting in memory (store errors, open circuit
+ * breaker), after {@code close()}, which writes them. It prints one {@code SUMMARY} line;
+ * the exit status is 1 when a target is missed.
  * Targets: at least 200,000 units/s committed, at most one upsert per distinct key per batch.
  * A plain main class rather than JMH: the figure is a rate over a long window with a flush at
  * the end, not the cost of one call.
@@ -84,7 +86,10 @@ public final class FlushThroughput {
                 seconds, warmup, keys, producers, executor, config.workers(), config.channelCapacity(),
                 config.batchSize(), config.flushInterval(), url);
 
-        boolean pass;
+        String rates;
+        boolean ratesMet;
+        long stored;
+        long total;
         try (BenchEngines.Engine engine = new BenchEngines.Engine(config, executor)) {
             Tollgate tollgate = engine.tollgate;
             deleteRows(url, user, password);
@@ -135,8 +140,8 @@ public final class FlushThroughput {
             long upserts = s1.upserts() - s0.upserts();
             double unitsPerSecond = units / secs;
             double upsertsPerBatch = batches == 0 ? 0 : (double) upserts / batches;
-            long stored = storedUnits(url, user, password);
-            long total = consumed.sum();
+            stored = storedUnits(url, user, password);
+            total = consumed.sum();
 
             System.out.printf("  window %.1f s incl. final flush: consumed %,d, committed %,d units in %,d batches,"
                             + " %,d upserts (%.0f records per upsert), sync fallbacks %,d, failed writes %,d,"
@@ -147,15 +152,29 @@ public final class FlushThroughput {
             System.out.println("  engine totals: " + BenchEngines.describe(s1));
             boolean fastEnough = unitsPerSecond >= TARGET_UNITS_PER_SECOND;
             boolean oneUpsertPerKey = upsertsPerBatch <= keys;
-            boolean exact = drained && stored == total;
-            System.out.printf("SUMMARY FlushThroughput: %,.0f units/s committed (target >= %,.0f: %s) |"
-                            + " %.1f upserts/batch for %,d keys (target <= %,d: %s) |"
-                            + " stored %,d = consumed %,d: %s%n",
+            ratesMet = fastEnough && oneUpsertPerKey;
+            rates = String.format("%,.0f units/s committed (target >= %,.0f: %s) |"
+                            + " %.1f upserts/batch for %,d keys (target <= %,d: %s)",
                     unitsPerSecond, TARGET_UNITS_PER_SECOND, fastEnough ? "PASS" : "FAIL",
-                    upsertsPerBatch, keys, keys, oneUpsertPerKey ? "PASS" : "FAIL",
-                    stored, total, exact ? "PASS" : "FAIL");
-            pass = fastEnough && oneUpsertPerKey && exact;
+                    upsertsPerBatch, keys, keys, oneUpsertPerKey ? "PASS" : "FAIL");
+            if (!drained || stored != total) {
+                System.out.printf("  after flush(): stored %,d of %,d consumed; flush() reported %s, %,d records"
+                                + " waiting in memory; closing the engine, which writes them%n",
+                        stored, total, drained ? "everything written" : "records left waiting",
+                        s1.pendingDeferred());
+            }
         }
+        // close() drains and writes what flush() left waiting (store outage, open breaker):
+        // a difference that remains now is usage lost or written twice.
+        String when = "after flush()";
+        if (stored != total) {
+            stored = storedUnits(url, user, password);
+            when = "only after close()";
+        }
+        boolean exact = stored == total;
+        System.out.printf("SUMMARY FlushThroughput: %s | stored %,d = consumed %,d %s: %s%n",
+                rates, stored, total, when, exact ? "PASS" : "FAIL");
+        boolean pass = ratesMet && exact;
         if (!pass) {
             System.exit(1);
         }
