@@ -186,6 +186,15 @@ public final class FaultProxy implements AutoCloseable {
         return reset.get();
     }
 
+    /** Server messages read but not yet delivered to clients (held by a delay or a black hole). */
+    public int heldAnswers() {
+        int n = 0;
+        for (Link l : links) {
+            n += l.toClient.size();
+        }
+        return n;
+    }
+
     /** Connections open right now. */
     public int openConnections() {
         return links.size();
