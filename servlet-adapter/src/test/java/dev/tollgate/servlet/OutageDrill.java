@@ -56,7 +56,7 @@ final class OutageDrill {
      * @param lostCommits    COMMIT answers to lose for LOST_COMMITS
      * @param clients        client threads
      * @param keys           distinct API keys (all warmed up before the fault)
-     * @param steady         load before the fault and after recovery
+     * @param steady         load before the fault (after as long again of unmeasured warm-up) and after recovery
      * @param recoverWithin  longest wait after the fault for the breaker to close and the backlog to drain
      * @param pause          pause of each client between requests
      */
@@ -135,7 +135,8 @@ final class OutageDrill {
 
     /** Phases of the load, by when a request started. */
     private enum Phase {
-        BEFORE, DURING, AFTER
+        /** Not measured: lets the JIT and the pools settle. */
+        WARMUP, BEFORE, DURING, AFTER
     }
 
     /** The phase the load is in; read by every client for every request. */
@@ -143,8 +144,8 @@ final class OutageDrill {
 
     /** Per-client recordings. */
     private static final class Recorder {
-        final long[][] latencies = {new long[1024], new long[1024], new long[1024]};
-        final int[] counts = new int[3];
+        final long[][] latencies = {new long[1024], new long[1024], new long[1024], new long[1024]};
+        final int[] counts = new int[4];
 
         void add(Phase p, long nanos) {
             int i = p.ordinal();
@@ -170,7 +171,7 @@ final class OutageDrill {
         flush(Duration.ofSeconds(30));
 
         AtomicBoolean stop = new AtomicBoolean();
-        phase = Phase.BEFORE;
+        phase = Phase.WARMUP;
         Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
         AtomicLong requests = new AtomicLong();
         List<Recorder> recorders = new ArrayList<>();
@@ -206,6 +207,8 @@ final class OutageDrill {
 
         clients.forEach(Thread::start);
         obs.start();
+        sleep(plan.steady().toMillis());
+        phase = Phase.BEFORE;
         sleep(plan.steady().toMillis());
 
         long faultStart = System.nanoTime();
