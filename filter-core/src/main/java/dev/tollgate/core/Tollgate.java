@@ -377,7 +377,7 @@ public final class Tollgate implements AutoCloseable {
             cells[i] = view.addUnflushed(keys[i], delta);
         }
         counters.total.increment();
-        batcher.submit(UsageEvent.resolved(subject, quota, delta, at, keys, cells));
+        submit(UsageEvent.resolved(subject, quota, delta, at, keys, cells));
     }
 
     private Decision storeUnavailable(String quota, RuntimeException cause) {
@@ -401,7 +401,17 @@ public final class Tollgate implements AutoCloseable {
     public void consume(String subject, String quota, long amount) {
         UsageEvent e = event(subject, quota, amount);
         if (e != null) {
+            submit(e);
+        }
+    }
+
+    /** Queues a record; one refused because close() began is not counted in {@code total}. */
+    private void submit(UsageEvent e) {
+        try {
             batcher.submit(e);
+        } catch (IllegalStateException closed) {
+            counters.total.decrement();
+            throw closed;
         }
     }
 
@@ -415,7 +425,12 @@ public final class Tollgate implements AutoCloseable {
      */
     public boolean consumeSync(String subject, String quota, long amount) {
         UsageEvent e = event(subject, quota, amount);
-        return e == null || batcher.submitSync(e);
+        try {
+            return e == null || batcher.submitSync(e);
+        } catch (IllegalStateException closed) {
+            counters.total.decrement();
+            throw closed;
+        }
     }
 
     /**
@@ -435,8 +450,13 @@ public final class Tollgate implements AutoCloseable {
                 events.add(e);
             }
         }
-        for (UsageEvent e : events) {
-            batcher.submit(e);
+        for (int i = 0; i < events.size(); i++) {
+            try {
+                batcher.submit(events.get(i));
+            } catch (IllegalStateException closed) {
+                counters.total.add(i - events.size());
+                throw closed;
+            }
         }
     }
 

@@ -121,6 +121,8 @@ public final class Batcher {
     private final LongAdder journalErrors = new LongAdder();
     private final AtomicLong lastJournalErrorLog = new AtomicLong(System.nanoTime() - JOURNAL_ERROR_LOG_NANOS);
     private volatile boolean stopping;
+    /** close() has reported what it could not write. */
+    private volatile boolean reported;
 
     public Batcher(TollgateConfig config, UsageStore store, StoreGuard guard, UsageView view, Policies policies,
                    Windows windows, Counters counters, Journal journal) {
@@ -246,15 +248,27 @@ public final class Batcher {
      * @return {@code true} if nothing is left waiting for the store afterwards
      */
     public boolean flush() throws InterruptedException {
-        if (config.asyncEnabled() && !stopping) {
-            CountDownLatch latch = new CountDownLatch(stripes.length);
-            for (Stripe s : stripes) {
-                s.queue.put(UsageEvent.marker(latch));
+        // In flight like a submit, so that close() waits for it: a marker queued after close()
+        // drained the channel would never be counted down, and a write racing close()'s last
+        // one could put usage back after the leftovers were reported.
+        Stripe own = stripe();
+        own.inflight.incrementAndGet();
+        try {
+            if (closed) {
+                return pendingRecords() == 0;
             }
-            latch.await();
+            if (config.asyncEnabled()) {
+                CountDownLatch latch = new CountDownLatch(stripes.length);
+                for (Stripe s : stripes) {
+                    s.queue.put(UsageEvent.marker(latch));
+                }
+                latch.await();
+            }
+            flush(new Aggregate(), true);
+            return pendingRecords() == 0;
+        } finally {
+            own.inflight.decrementAndGet();
         }
-        flush(new Aggregate(), true);
-        return pendingRecords() == 0;
     }
 
     /**
@@ -385,6 +399,7 @@ public final class Batcher {
             synchronized (pendingLock) {
                 deferred.mergeFrom(agg);
             }
+            reportIfClosed();
             markers.forEach(CountDownLatch::countDown);
         }
     }
@@ -442,11 +457,22 @@ public final class Batcher {
             }
             agg.clear();
         }
+        reportIfClosed();
         return all;
     }
 
     private static boolean sameQuota(UsageKey a, UsageKey b) {
         return a.subject().equals(b.subject()) && a.quota().equals(b.quota());
+    }
+
+    /**
+     * A write that outlived close()'s deadline and failed has put usage back after the
+     * leftovers were reported: report it now, or it would be neither written nor counted.
+     */
+    private void reportIfClosed() {
+        if (reported) {
+            reportLeftovers();
+        }
     }
 
     /** Works out the counters of records queued before their subject's policy was cached. */
@@ -684,6 +710,7 @@ public final class Batcher {
             }
             deferred.clear();
             inDoubt.clear();
+            reported = true;
         }
     }
 
