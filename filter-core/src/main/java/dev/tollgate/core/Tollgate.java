@@ -783,7 +783,8 @@ public final class Tollgate implements AutoCloseable {
                 MetricsHook.bind(t, meterRegistry);
             }
             String where = store != null ? store.getClass().getSimpleName()
-                    : dataSource != null ? "the application's DataSource" : config.storeUrl();
+                    : dataSource != null ? "the application's DataSource"
+                    : config.storeUrl().replaceAll("(?i)(password=)[^&;]*", "$1****");
             LOG.info("Tollgate started, writing to {}: {}", where, config);
             return t;
         }

@@ -121,6 +121,8 @@ public final class Batcher {
     private final LongAdder journalErrors = new LongAdder();
     private final AtomicLong lastJournalErrorLog = new AtomicLong(System.nanoTime() - JOURNAL_ERROR_LOG_NANOS);
     private volatile boolean stopping;
+    /** Set by close() before its last drain of the channel. */
+    private volatile boolean drained;
     /** close() has reported what it could not write. */
     private volatile boolean reported;
 
@@ -172,6 +174,9 @@ public final class Batcher {
             } else if (!s.queue.offer(event)) {
                 counters.syncFallbacks.increment();
                 writeNow(event);
+            } else if (drained && s.queue.remove(event)) {
+                // close() has drained for the last time: nobody would write this record.
+                throw new IllegalStateException("Tollgate is closed and accepts no more usage");
             }
         } finally {
             s.inflight.decrementAndGet();
@@ -635,28 +640,30 @@ public final class Batcher {
         for (Stripe s : stripes) {
             s.queue.offer(UsageEvent.marker(new CountDownLatch(1)));
         }
+        // A batcher stops once its current write is over. That write may outlast the deadline
+        // (retries against a failing store); close() waits for it, within the store's own
+        // bounds, so that every record is written, kept or reported by the time it returns.
+        long writeBound = config.retryMaxAttempts()
+                * (config.queryTimeout().toMillis() + config.connectTimeout().toMillis() + config.retryWait().toMillis());
         for (Thread t : workers) {
             try {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                if (t.isAlive()) {
+                    LOG.warn("Tollgate batcher {} is still writing at the close deadline; waiting up to {} ms for"
+                            + " that write", t.getName(), writeBound);
+                    t.join(writeBound);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             }
             if (t.isAlive()) {
-                LOG.warn("Tollgate batcher {} did not stop in time", t.getName());
+                LOG.error("Tollgate batcher {} did not stop; what it writes or fails to write from now on is"
+                        + " logged when it ends", t.getName());
             }
         }
         Aggregate rest = new Aggregate();
-        for (Stripe s : stripes) {
-            UsageEvent e;
-            while ((e = s.queue.poll()) != null) {
-                if (e.isMarker()) {
-                    e.marker.countDown();
-                } else {
-                    rest.add(e);
-                }
-            }
-        }
+        drainQueues(rest);
         while (true) {
             boolean done = flush(rest, true) && pendingRecords() == 0;
             if (done || System.nanoTime() - deadline >= 0) {
@@ -669,7 +676,29 @@ public final class Batcher {
                 break;
             }
         }
+        // A producer that passed the open check but was descheduled past the deadline may
+        // offer after the drain above: from here on it takes its record back itself (see
+        // submit), and what it offered before seeing this flag is drained once more.
+        drained = true;
+        Aggregate late = new Aggregate();
+        drainQueues(late);
+        if (!late.isEmpty()) {
+            flush(late, false);
+        }
         reportLeftovers();
+    }
+
+    private void drainQueues(Aggregate into) {
+        for (Stripe s : stripes) {
+            UsageEvent e;
+            while ((e = s.queue.poll()) != null) {
+                if (e.isMarker()) {
+                    e.marker.countDown();
+                } else {
+                    into.add(e);
+                }
+            }
+        }
     }
 
     private void reportLeftovers() {
