@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -166,6 +167,10 @@ class ConcurrencyStressTest {
             closer.join(60_000);
             chaos.join(60_000);
             assertThat(closer.isAlive()).as("close() returned").isFalse();
+            // A batcher that did not stop by the deadline may still be in a write: it ends by
+            // writing its records or reporting them as dropped. Wait for that, store unchanged.
+            Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> t.stats().total() == t.stats().processed() + t.stats().dropped());
             stats = t.stats();
             log = capture.text();
         }
