@@ -4,10 +4,6 @@ import dev.tollgate.core.Stats;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateConfig;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /** What the JMH benchmarks share: an engine on embedded in-memory H2 with one huge limit. */
 final class BenchEngines {
@@ -15,22 +11,6 @@ final class BenchEngines {
     static final String QUOTA = "requests";
     /** So large that no benchmark is ever denied: every call takes the allowed path. */
     static final String HUGE_LIMIT = "1000000000000000/day";
-
-    /**
-     * Values of the benchmarks' {@code executor} parameter: what runs the engine caches'
-     * maintenance and background refresh loads ({@link Tollgate.Builder#executor}).
-     * <ul>
-     *   <li>{@code default}: the engine's default, {@code ForkJoinPool.commonPool()}. With 2 CPUs
-     *       its parallelism is 1, and {@code CompletableFuture} then runs each async task (each
-     *       Caffeine refresh) on a new thread.
-     *   <li>{@code pool}: a dedicated pool of 2 daemon threads for both.
-     *   <li>{@code split}: Caffeine's maintenance tasks on the calling thread (as with
-     *       Caffeine's {@code Runnable::run}), every store re-read on the 2-thread pool.
-     * </ul>
-     */
-    static final String EXECUTORS = "default,pool,split";
-
-    private static final String CAFFEINE_PACKAGE = "com.github.benmanes.caffeine.cache.";
 
     private BenchEngines() {
     }
@@ -46,61 +26,6 @@ final class BenchEngines {
                 .limit(PLAN, QUOTA, HUGE_LIMIT)
                 .metricsEnabled(false)
                 .flushInterval(Duration.ofMillis(100));
-    }
-
-    /** An engine with its cache executor chosen by name (see {@link #EXECUTORS}), closed together. */
-    static final class Engine implements AutoCloseable {
-        final Tollgate tollgate;
-        private final ExecutorService pool;
-
-        Engine(TollgateConfig config, String executor) {
-            Tollgate.Builder b = Tollgate.builder(config);
-            switch (executor) {
-                case "default" -> pool = null;
-                case "pool" -> {
-                    pool = newPool();
-                    b.executor(pool);
-                }
-                case "split" -> {
-                    pool = newPool();
-                    // Caffeine's own tasks are buffer maintenance, cheap enough to run inline;
-                    // everything else (Caffeine's refreshes are CompletableFuture tasks, the
-                    // usage view submits its re-reads itself) reads the store.
-                    b.executor(task -> {
-                        if (task.getClass().getName().startsWith(CAFFEINE_PACKAGE)) {
-                            task.run();
-                        } else {
-                            pool.execute(task);
-                        }
-                    });
-                }
-                default -> throw new IllegalArgumentException(
-                        "executor must be one of " + EXECUTORS + ", was '" + executor + "'");
-            }
-            tollgate = b.build();
-        }
-
-        private static ExecutorService newPool() {
-            AtomicInteger n = new AtomicInteger();
-            return Executors.newFixedThreadPool(2, r -> {
-                Thread t = new Thread(r, "bench-cache-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-        }
-
-        @Override
-        public void close() {
-            tollgate.close();
-            if (pool != null) {
-                pool.shutdownNow();
-                try {
-                    pool.awaitTermination(5, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
     }
 
     /** Subject names {@code <prefix>-0 … <prefix>-(n-1)}. */

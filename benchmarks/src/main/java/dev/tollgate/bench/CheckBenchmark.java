@@ -26,9 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code oneThread} and {@code twoThreads} call it on the same key from one and from two
  * threads. The engine runs on embedded in-memory H2 with a limit nobody reaches, so every
  * decision is an allowance. At the end of the trial the engine's counters are printed.
- * Parameters {@code executor} and {@code refreshAfter} as in {@link ConsumeBenchmark}.
+ * Parameter {@code refreshAfter} as in {@link ConsumeBenchmark}.
  *
- * <p>Run from the repository root (about 1 minute):
+ * <p>Run from the repository root (about 25 seconds):
  * <pre>
  * mvn -B -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar CheckBenchmark -f 1 -wi 3 -i 5
  * </pre>
@@ -43,23 +43,17 @@ import org.openjdk.jmh.annotations.Warmup;
 public class CheckBenchmark {
     private static final String SUBJECT = "cached-subject";
 
-    /** What runs the caches' maintenance and refreshes: see {@code BenchEngines.EXECUTORS}. */
-    @Param({"default", "pool", "split"})
-    String executor;
-
     /** {@code tollgate.check.cache.refresh-after}: the engine's default, or e.g. {@code 1m} to see what refreshes cost. */
     @Param("1s")
     String refreshAfter;
 
-    private BenchEngines.Engine engine;
     private Tollgate tollgate;
 
     /** Starts the engine and loads the subject's policy and usage into its caches. */
     @Setup(Level.Trial)
     public void start() {
-        engine = new BenchEngines.Engine(BenchEngines.h2("check")
-                .cacheRefreshAfter(Settings.parseDuration(refreshAfter)).build(), executor);
-        tollgate = engine.tollgate;
+        tollgate = Tollgate.builder(BenchEngines.h2("check")
+                .cacheRefreshAfter(Settings.parseDuration(refreshAfter)).build()).build();
         BenchEngines.warm(tollgate, SUBJECT);
     }
 
@@ -82,6 +76,6 @@ public class CheckBenchmark {
     public void stop() {
         System.out.println("[check] totals: checks=" + tollgate.stats().checks() + " denied="
                 + tollgate.stats().denied() + " storeErrors=" + tollgate.stats().storeErrors());
-        engine.close();
+        tollgate.close();
     }
 }

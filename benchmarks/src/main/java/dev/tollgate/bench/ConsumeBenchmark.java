@@ -39,13 +39,10 @@ import org.openjdk.jmh.infra.ThreadParams;
  * at the end of the trial, the engine's totals. Non-zero sync fallbacks mean the channel
  * saturated and the score measures store writes, not the fast path.
  *
- * <p>Parameters: {@code executor} ({@code default}, {@code pool}, {@code split}: what runs the
- * engine caches' maintenance and refreshes, see the README), {@code refreshAfter} (the
- * engine's {@code tollgate.check.cache.refresh-after}, 1s by default), {@code subjects},
- * {@code channelCapacity}; e.g. {@code -p executor=default} runs the engine as configured
- * out of the box only.
+ * <p>Parameters: {@code refreshAfter} (the engine's {@code tollgate.check.cache.refresh-after},
+ * 1s by default), {@code subjects}, {@code channelCapacity}.
  *
- * <p>Run from the repository root (about 3 minutes for the 6 combinations):
+ * <p>Run from the repository root (about 1 minute):
  * <pre>
  * mvn -B -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar ConsumeBenchmark -f 1 -wi 5 -i 5
  * </pre>
@@ -70,15 +67,10 @@ public class ConsumeBenchmark {
     @Param("16000000")
     int channelCapacity;
 
-    /** What runs the caches' maintenance and refreshes: see {@code BenchEngines.EXECUTORS}. */
-    @Param({"default", "pool", "split"})
-    String executor;
-
     /** {@code tollgate.check.cache.refresh-after}: the engine's default, or e.g. {@code 1m} to see what refreshes cost. */
     @Param("1s")
     String refreshAfter;
 
-    private BenchEngines.Engine engine;
     private Tollgate tollgate;
     private String[] names;
     private Stats before;
@@ -103,13 +95,12 @@ public class ConsumeBenchmark {
     /** Starts the engine and warms the hot subject and the {@code subjects} subjects. */
     @Setup(Level.Trial)
     public void start() {
-        engine = new BenchEngines.Engine(BenchEngines.h2("bench")
+        tollgate = Tollgate.builder(BenchEngines.h2("bench")
                 .cacheRefreshAfter(Settings.parseDuration(refreshAfter))
                 .workers(WORKERS)
                 .channelCapacity(channelCapacity)
                 .batchSize(20_000)
-                .build(), executor);
-        tollgate = engine.tollgate;
+                .build()).build();
         names = BenchEngines.subjects("subject", subjects);
         BenchEngines.warm(tollgate, HOT);
         BenchEngines.warm(tollgate, names);
@@ -157,6 +148,6 @@ public class ConsumeBenchmark {
     public void stop() {
         tollgate.flush();
         System.out.println("[consume] totals: " + BenchEngines.describe(tollgate.stats()));
-        engine.close();
+        tollgate.close();
     }
 }

@@ -42,9 +42,8 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@code flush-bench-*}).
  *
  * <p>Options as system properties: {@code -Dbench.seconds=20}, {@code -Dbench.warmup=5},
- * {@code -Dbench.keys=1000}, {@code -Dbench.producers=2}, {@code -Dbench.executor=default}
- * ({@code default|pool|split}, what runs the engine caches' maintenance and refreshes, as in
- * the JMH benchmarks); any {@code -Dtollgate.*} key overrides the engine's configuration,
+ * {@code -Dbench.keys=1000}, {@code -Dbench.producers=2}; any {@code -Dtollgate.*} key
+ * overrides the engine's configuration,
  * e.g. {@code -Dtollgate.async.batch-size=5000}.
  *
  * <p>Run from the repository root:
@@ -66,7 +65,6 @@ public final class FlushThroughput {
         int warmup = Integer.getInteger("bench.warmup", 5);
         int keys = Integer.getInteger("bench.keys", 1000);
         int producers = Integer.getInteger("bench.producers", 2);
-        String executor = System.getProperty("bench.executor", "default");
         String url = env("TOLLGATE_BENCH_PG_URL", DEFAULT_URL);
         String user = env("TOLLGATE_BENCH_PG_USER", "postgres");
         String password = env("TOLLGATE_BENCH_PG_PASSWORD", "");
@@ -81,17 +79,16 @@ public final class FlushThroughput {
         base.put(ConfigKeys.METRICS_ENABLED, "false");
         Settings settings = Settings.of(base).overriddenBy(Settings.of(System.getProperties()));
         TollgateConfig config = TollgateConfig.from(settings);
-        System.out.printf("FlushThroughput: %d s (+%d s warm-up), %,d keys, %d producers, executor=%s, workers=%d,"
+        System.out.printf("FlushThroughput: %d s (+%d s warm-up), %,d keys, %d producers, workers=%d,"
                         + " channel=%,d, batch-size=%,d, flush-interval=%s, store=%s%n",
-                seconds, warmup, keys, producers, executor, config.workers(), config.channelCapacity(),
+                seconds, warmup, keys, producers, config.workers(), config.channelCapacity(),
                 config.batchSize(), config.flushInterval(), url);
 
         String rates;
         boolean ratesMet;
         long stored;
         long total;
-        try (BenchEngines.Engine engine = new BenchEngines.Engine(config, executor)) {
-            Tollgate tollgate = engine.tollgate;
+        try (Tollgate tollgate = Tollgate.builder(config).build()) {
             deleteRows(url, user, password);
             String[] subjects = BenchEngines.subjects(SUBJECT_PREFIX, keys);
             BenchEngines.warm(tollgate, subjects);
