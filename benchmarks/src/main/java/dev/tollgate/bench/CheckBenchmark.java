@@ -26,8 +26,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code oneThread} and {@code twoThreads} call it on the same key from one and from two
  * threads. The engine runs on embedded in-memory H2 with a limit nobody reaches, so every
  * decision is an allowance. At the end of the trial the engine's counters are printed.
+ * Parameters {@code executor} and {@code refreshAfter} as in {@link ConsumeBenchmark}.
  *
- * <p>Run from the repository root:
+ * <p>Run from the repository root (about 1 minute):
  * <pre>
  * mvn -B -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar CheckBenchmark -f 1 -wi 3 -i 5
  * </pre>
@@ -53,6 +54,7 @@ public class CheckBenchmark {
     private BenchEngines.Engine engine;
     private Tollgate tollgate;
 
+    /** Starts the engine and loads the subject's policy and usage into its caches. */
     @Setup(Level.Trial)
     public void start() {
         engine = new BenchEngines.Engine(BenchEngines.h2("check")
@@ -61,18 +63,21 @@ public class CheckBenchmark {
         BenchEngines.warm(tollgate, SUBJECT);
     }
 
+    /** {@code check} from one thread. */
     @Benchmark
     @Threads(1)
     public Decision oneThread() {
         return tollgate.check(SUBJECT, BenchEngines.QUOTA, 1);
     }
 
+    /** {@code check} from two threads on the same key. */
     @Benchmark
     @Threads(2)
     public Decision twoThreads() {
         return tollgate.check(SUBJECT, BenchEngines.QUOTA, 1);
     }
 
+    /** Prints the engine's check counters and closes it. */
     @TearDown(Level.Trial)
     public void stop() {
         System.out.println("[check] totals: checks=" + tollgate.stats().checks() + " denied="

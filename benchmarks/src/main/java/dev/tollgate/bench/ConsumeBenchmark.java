@@ -39,9 +39,15 @@ import org.openjdk.jmh.infra.ThreadParams;
  * at the end of the trial, the engine's totals. Non-zero sync fallbacks mean the channel
  * saturated and the score measures store writes, not the fast path.
  *
- * <p>Run from the repository root:
+ * <p>Parameters: {@code executor} ({@code default}, {@code pool}, {@code split}: what runs the
+ * engine caches' maintenance and refreshes, see the README), {@code refreshAfter} (the
+ * engine's {@code tollgate.check.cache.refresh-after}, 1s by default), {@code subjects},
+ * {@code channelCapacity}; e.g. {@code -p executor=default} runs the engine as configured
+ * out of the box only.
+ *
+ * <p>Run from the repository root (about 3 minutes for the 6 combinations):
  * <pre>
- * mvn -B -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar ConsumeBenchmark -f 1 -wi 3 -i 5
+ * mvn -B -q -pl benchmarks -am package -DskipTests &amp;&amp; java -jar benchmarks/target/benchmarks.jar ConsumeBenchmark -f 1 -wi 5 -i 5
  * </pre>
  * Target: at least 5,000,000 ops/s in total over the two threads.
  */
@@ -83,6 +89,7 @@ public class ConsumeBenchmark {
     public static class Cursor {
         int next;
 
+        /** Starts each thread at its own share of the subject list. */
         @Setup(Level.Trial)
         public void start(ConsumeBenchmark b, ThreadParams threads) {
             next = (int) ((long) b.subjects * threads.getThreadIndex() / threads.getThreadCount());
@@ -93,6 +100,7 @@ public class ConsumeBenchmark {
         }
     }
 
+    /** Starts the engine and warms the hot subject and the {@code subjects} subjects. */
     @Setup(Level.Trial)
     public void start() {
         engine = new BenchEngines.Engine(BenchEngines.h2("bench")
@@ -107,17 +115,20 @@ public class ConsumeBenchmark {
         BenchEngines.warm(tollgate, names);
     }
 
+    /** Remembers the counters at the start of the iteration. */
     @Setup(Level.Iteration)
     public void mark() {
         before = tollgate.stats();
         startNanos = System.nanoTime();
     }
 
+    /** One unit for the one hot subject. */
     @Benchmark
     public void hotKey() {
         tollgate.consume(HOT, BenchEngines.QUOTA, 1);
     }
 
+    /** One unit for this thread's next subject. */
     @Benchmark
     public void manySubjects(Cursor c) {
         int i = c.next;
@@ -141,6 +152,7 @@ public class ConsumeBenchmark {
                 end.upserts() - before.upserts(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 
+    /** Flushes, prints the engine's totals and closes it. */
     @TearDown(Level.Trial)
     public void stop() {
         tollgate.flush();

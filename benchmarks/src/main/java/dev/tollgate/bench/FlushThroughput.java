@@ -58,6 +58,7 @@ public final class FlushThroughput {
     private FlushThroughput() {
     }
 
+    /** Runs the harness as the class documentation says; {@code args} are ignored. */
     public static void main(String[] args) throws Exception {
         int seconds = Integer.getInteger("bench.seconds", 20);
         int warmup = Integer.getInteger("bench.warmup", 5);
@@ -138,9 +139,11 @@ public final class FlushThroughput {
             long total = consumed.sum();
 
             System.out.printf("  window %.1f s incl. final flush: consumed %,d, committed %,d units in %,d batches,"
-                            + " %,d upserts (%.0f records per upsert), sync fallbacks %,d, failed %,d%n",
+                            + " %,d upserts (%.0f records per upsert), sync fallbacks %,d, failed writes %,d,"
+                            + " store errors %,d%n",
                     secs, consumedInWindow, units, batches, upserts, upserts == 0 ? 0.0 : (double) units / upserts,
-                    s1.syncFallbacks() - s0.syncFallbacks(), s1.failed() - s0.failed());
+                    s1.syncFallbacks() - s0.syncFallbacks(), s1.failed() - s0.failed(),
+                    s1.storeErrors() - s0.storeErrors());
             System.out.println("  engine totals: " + BenchEngines.describe(s1));
             boolean fastEnough = unitsPerSecond >= TARGET_UNITS_PER_SECOND;
             boolean oneUpsertPerKey = upsertsPerBatch <= keys;
