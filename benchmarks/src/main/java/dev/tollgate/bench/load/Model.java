@@ -50,7 +50,7 @@ final class Model {
     }
 
     /** One server run: what happened around the scenarios. */
-    record Run(Config config, double startupSeconds, double heapStartMiB, double heapEndMiB, Pg.Counters pg,
+    record Run(Config config, double startupSeconds, double warmupSeconds, double heapStartMiB, double heapEndMiB, Pg.Counters pg,
                long requests, Map<String, Double> engineTotal, String error, List<Row> rows,
                List<OpenLoop.Second> burst) {
     }

@@ -97,7 +97,8 @@ final class Report {
     private String method() {
         return String.format(Locale.ROOT, """
                 Every configuration runs in a fresh server process (fresh H2 file, or PostgreSQL schema `%s` dropped and \
-                recreated), warmed up with %d s of `wrk`, then: **max hot** / **max many** — `wrk -t%d -c%d` for %d s \
+                recreated), warmed up with `wrk` over the 10,000 keys in 5 s steps until the rate grows by less than \
+                10 %% (at least %d s, at most %d s; then 3 s on one key), then: **max hot** / **max many** — `wrk -t%d -c%d` for %d s \
                 with one API key / %,d keys round-robin (closed loop; latencies as wrk measures them, not corrected for \
                 coordinated omission); **100 QPS** (%.0f s), **1000 QPS** (%.0f s), **burst** (100 QPS %.0f s → 2000 QPS %.0f s \
                 → 100 QPS %.0f s) — open loop over %d keep-alive connections, %,d keys, latency from each request's \
@@ -106,7 +107,7 @@ final class Report {
                 used during the scenario by processes other than the server, the harness and wrk (from /proc); **load** the \
                 1-minute load average. The machine is shared with other agents' builds and tests: figures with high \
                 *others CPU* are disturbed.
-                """, Pg.SCHEMA, plan.warmup(), LoadHarness.WRK_THREADS, LoadHarness.WRK_CONNECTIONS, plan.max(),
+                """, Pg.SCHEMA, plan.warmup(), plan.warmupMax(), LoadHarness.WRK_THREADS, LoadHarness.WRK_CONNECTIONS, plan.max(),
                 LoadHarness.MANY_KEYS, plan.fixed100(), plan.fixed1000(), plan.burstLow(), plan.burstHigh(), plan.burstAfter(),
                 LoadHarness.OPEN_LOOP_CONNECTIONS, LoadHarness.MANY_KEYS, LoadHarness.TIMEOUT_MS);
     }
@@ -286,12 +287,13 @@ final class Report {
         sb.append("PostgreSQL rows are `pg_stat_user_tables` n_tup_ins + n_tup_upd of `").append(Pg.SCHEMA)
                 .append(".tollgate_usage` over the whole server run (warm-up included), read after the server exited; ")
                 .append("commits are `pg_stat_database.xact_commit` of the whole database, which other agents may share.\n\n");
-        sb.append("| configuration | startup s | requests | heap after GC, after warm-up MiB | heap after GC, end MiB | PG usage rows written / 1,000 req | PG applied-batch rows | PG commits / 1,000 req | error |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        sb.append("| configuration | startup s | warm-up s | requests | heap after GC, after warm-up MiB | heap after GC, end MiB | PG usage rows written / 1,000 req | PG applied-batch rows | PG commits / 1,000 req | error |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (Run r : runs) {
             Pg.Counters pg = r.pg();
             double k = r.requests() / 1000.0;
             sb.append("| ").append(r.config().name()).append(" | ").append(num(r.startupSeconds(), "%.1f")).append(" | ")
+                    .append(num(r.warmupSeconds(), "%.0f")).append(" | ")
                     .append(String.format(Locale.ROOT, "%,d", r.requests())).append(" | ").append(num(r.heapStartMiB(), "%.1f"))
                     .append(" | ").append(num(r.heapEndMiB(), "%.1f")).append(" | ")
                     .append(pg == null ? "–" : num((pg.usageInserts() + pg.usageUpdates()) / k, "%,.1f")).append(" | ")
