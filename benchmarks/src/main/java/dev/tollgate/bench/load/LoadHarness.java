@@ -277,8 +277,10 @@ public final class LoadHarness {
                 requests += r.result().requests();
             }
             engineTotal = server.stats();
-            heapEnd = server.heapAfterGcMiB();
-            log(String.format("   heap after GC: %.1f MiB after warm-up, %.1f MiB at the end", heapStart, heapEnd));
+            heapEnd = plan == Plan.QUICK ? -1 : server.heapAfterGcMiB(); // jcmd costs seconds; quick mode skips it
+            if (heapEnd > 0) {
+                log(String.format("   heap after GC: %.1f MiB after warm-up, %.1f MiB at the end", heapStart, heapEnd));
+            }
             CURRENT.set(null);
             server.close();
             if (c.db() == Db.PG) {
