@@ -51,11 +51,20 @@ public final class LoadHarness {
     record Plan(String name, int warmup, int max, int maxLong, double fixed100, double fixed1000,
                 double burstLow, double burstHigh, double burstAfter, int sweepMax, int slackSeconds, int settleMs,
                 int warmupMax) {
-        static final Plan QUICK = new Plan("quick", 1, 1, 1, 1, 1, 0.5, 1, 0.5, 0, 2, 700, 1);
+        static final Plan QUICK = new Plan("quick", 1, 1, 1, 1, 1, 0.5, 1, 0.5, 0, 1, 400, 1);
         static final Plan FULL = new Plan("full", 10, 10, 60, 8, 12, 5, 10, 5, 10, 5, 1500, 45);
     }
 
     private static final AtomicReference<Server> CURRENT = new AtomicReference<>();
+    /** Every server process started and not yet stopped; the shutdown hook kills them. */
+    private static final java.util.Set<Server> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A server started ahead of its turn, and how long its start took. */
+    private record Started(Server server, double seconds) {
+    }
+
+    /** Quick mode: H2 servers started in the background while earlier configurations run. */
+    private final Map<Config, java.util.concurrent.CompletableFuture<Started>> prestarted = new LinkedHashMap<>();
 
     private final Plan plan;
     private final Path root;
@@ -109,8 +118,7 @@ public final class LoadHarness {
         Path out = outArg != null ? outArg : root.resolve("benchmarks/results/" + stamp + "-" + plan.name());
         Files.createDirectories(out.resolve("raw"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            Server s = CURRENT.getAndSet(null);
-            if (s != null) {
+            for (Server s : LIVE) {
                 s.process.destroyForcibly();
             }
         }, "load-harness-cleanup"));
@@ -133,6 +141,23 @@ public final class LoadHarness {
         if (only != null) {
             configs.removeIf(c -> !c.name().contains(only));
         }
+        if (plan == Plan.QUICK) {
+            // The gateway takes longest to start: start it now, while the servlet runs (quick
+            // figures are a smoke test, not measurements).
+            for (Config c : configs) {
+                if (c.kind() == Kind.GATEWAY && c.db() == Db.H2) {
+                    Path work = raw.resolve(c.shortName());
+                    prestarted.put(c, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return start(c, work);
+                        } catch (IOException | InterruptedException e) {
+                            throw new java.util.concurrent.CompletionException(e);
+                        }
+                    }));
+                }
+            }
+            notes.add("Quick mode: a smoke test. The gateway server was started while the servlet scenarios ran.");
+        }
         List<Run> runs = new ArrayList<>();
         for (Config c : configs) {
             log("== " + c.name());
@@ -148,6 +173,9 @@ public final class LoadHarness {
         System.out.println();
         System.out.println(summary);
         System.out.println("Report: " + out.resolve("REPORT.md"));
+        for (var f : prestarted.values()) {
+            f.thenAccept(st -> st.server().close());
+        }
         long failed = runs.stream().filter(r -> r.error() != null).count();
         if (failed == runs.size() && !runs.isEmpty()) {
             System.err.println("Every server run failed; see " + raw);
@@ -213,15 +241,16 @@ public final class LoadHarness {
             if (c.db() == Db.PG) {
                 pg.reset();
             }
-            deleteRecursively(work);
-            List<String> flags = new ArrayList<>(SERVER_JVM_FLAGS);
-            if (jfr) {
-                flags.add("-XX:StartFlightRecording=filename=" + work.resolve("server.jfr") + ",settings=profile");
+            java.util.concurrent.CompletableFuture<Started> pre = prestarted.remove(c);
+            Started started;
+            try {
+                started = pre != null ? pre.get() : start(c, work);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof Exception ex ? ex : e;
             }
-            long s0 = System.nanoTime();
-            server = Server.start(root, c.kind(), c.mode(), c.db(), pg, c.env(), flags, work, Duration.ofSeconds(90));
+            server = started.server();
             CURRENT.set(server);
-            startup = (System.nanoTime() - s0) / 1e9;
+            startup = started.seconds();
             log(String.format("   ready in %.1f s on port %d (pid %d)", startup, server.port, server.pid()));
             Pg.Counters pgBefore = c.db() == Db.PG ? pg.counters() : null;
             Path hot = Wrk.script(work, 1);
@@ -283,6 +312,7 @@ public final class LoadHarness {
             }
             CURRENT.set(null);
             server.close();
+            LIVE.remove(server);
             if (c.db() == Db.PG) {
                 Thread.sleep(1200); // backends report their statistics as they exit
                 pgDelta = pg.counters().minus(pgBefore);
@@ -295,8 +325,20 @@ public final class LoadHarness {
             if (server != null) {
                 CURRENT.set(null);
                 server.close();
+                LIVE.remove(server);
             }
         }
+    }
+
+    private Started start(Config c, Path work) throws IOException, InterruptedException {
+        deleteRecursively(work);
+        List<String> flags = new ArrayList<>(SERVER_JVM_FLAGS);
+        if (jfr) {
+            flags.add("-XX:StartFlightRecording=filename=" + work.resolve("server.jfr") + ",settings=profile");
+        }
+        long s0 = System.nanoTime();
+        Server s = Server.start(root, c.kind(), c.mode(), c.db(), pg, c.env(), flags, work, Duration.ofSeconds(90), LIVE);
+        return new Started(s, (System.nanoTime() - s0) / 1e9);
     }
 
     private static int server0() {

@@ -88,12 +88,14 @@ final class Server implements AutoCloseable {
     }
 
     /**
-     * Starts the demo and waits until {@code GET /api/hello} answers 200.
+     * Starts the demo, adds it to {@code live} at once (so that a shutdown hook can kill it), and
+     * waits until {@code GET /api/hello} answers 200.
      *
      * @throws IOException when the process exits or does not answer within {@code readyTimeout}
      */
     static Server start(Path root, Kind kind, Mode mode, Db db, Pg pg, Map<String, String> extraEnv,
-                        List<String> jvmFlags, Path workDir, Duration readyTimeout) throws IOException, InterruptedException {
+                        List<String> jvmFlags, Path workDir, Duration readyTimeout, java.util.Set<Server> live)
+            throws IOException, InterruptedException {
         Files.createDirectories(workDir);
         int port = freePort();
         List<String> cmd = new ArrayList<>();
@@ -123,6 +125,7 @@ final class Server implements AutoCloseable {
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         Process p = pb.start();
         Server s = new Server(kind, mode, db, port, p, log);
+        live.add(s);
         long deadline = System.nanoTime() + readyTimeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
