@@ -1,0 +1,57 @@
+package dev.tollgate.bench.load;
+
+import java.util.List;
+import java.util.Map;
+
+/** Plain data the harness collects and the report renders. Immutable. */
+final class Model {
+    private Model() {
+    }
+
+    /** One server configuration: demo, mode, store, extra environment (sweep variants). */
+    record Config(Server.Kind kind, Server.Mode mode, Server.Db db, Map<String, String> env, String variant) {
+        String name() {
+            String base = kind.label + " " + mode.label + (mode == Server.Mode.NONE ? "" : " " + db.label);
+            return variant == null ? base : base + " [" + variant + "]";
+        }
+
+        String shortName() {
+            String base = kind.label.charAt(0) + "-" + mode.label + (mode == Server.Mode.NONE ? "" : "-" + (db == Server.Db.H2 ? "h2" : "pg"));
+            return variant == null ? base : base + "-" + variant;
+        }
+    }
+
+    /** One scenario's measurement. */
+    record Row(Config config, String scenario, int keys, Result result, Map<String, Double> engine,
+               double channelPeak, double othersShare, double serverShare, double generatorShare, double loadAvg) {
+        double engine(String name) {
+            Double v = engine.get(name);
+            return v == null ? Double.NaN : v;
+        }
+
+        /** Upserts per 1,000 requests answered. */
+        double upsertsPer1000() {
+            return result.requests() == 0 ? Double.NaN : engine("upserts") * 1000.0 / result.requests();
+        }
+
+        /**
+         * Upserts per distinct counter per flush: (upserts / batches) divided by the distinct keys a
+         * batch can hold (records per batch, capped by the number of subjects the load uses).
+         */
+        double upsertsPerKeyPerFlush() {
+            double batches = engine("batches");
+            double records = engine("total");
+            if (!(batches > 0) || !(records > 0)) {
+                return Double.NaN;
+            }
+            double distinct = Math.min(records / batches, keys);
+            return (engine("upserts") / batches) / Math.max(1, distinct);
+        }
+    }
+
+    /** One server run: what happened around the scenarios. */
+    record Run(Config config, double startupSeconds, double warmupSeconds, double heapStartMiB, double heapEndMiB, Pg.Counters pg,
+               long requests, Map<String, Double> engineTotal, String error, List<Row> rows,
+               List<OpenLoop.Second> burst) {
+    }
+}
