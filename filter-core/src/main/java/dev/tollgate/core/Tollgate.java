@@ -68,10 +68,12 @@ public final class Tollgate implements AutoCloseable {
     private final ExecutorService ownedExecutor;
     private volatile boolean closed;
     private final ThreadLocal<Resolution> lastResolution = ThreadLocal.withInitial(Resolution::new);
+    private final Ticker ticker;
 
     private Tollgate(TollgateConfig config, UsageStore store, Journal journal, Clock clock, Ticker ticker,
                      Executor given) {
         this.config = config;
+        this.ticker = ticker;
         this.ownedExecutor = given == null ? refreshPool() : null;
         Executor executor = given != null ? given : ownedExecutor;
         this.store = store;
@@ -170,7 +172,8 @@ public final class Tollgate implements AutoCloseable {
             throw new IllegalArgumentException("amount must be >= 0, was " + amount);
         }
         counters.checks.increment();
-        SubjectPolicy policy = policies.getIfPresent(subject);
+        long nanos = ticker.read();
+        SubjectPolicy policy = policies.getIfPresent(subject, nanos);
         if (policy == null) {
             Names.subject(subject);
             try {
@@ -184,13 +187,14 @@ public final class Tollgate implements AutoCloseable {
             Names.quota(quota);
             return Decision.unlimited(quota);
         }
+        long millis = windows.nowMillis();
         Decision result = null;
         for (int i = 0; i < limits.size(); i++) {
             Limit limit = limits.get(i);
-            Window w = windows.current(limit.period());
+            Window w = windows.at(limit.period(), millis);
             long used;
             try {
-                used = view.used(new UsageKey(subject, quota, limit.period(), w.start()));
+                used = view.used(new UsageKey(subject, quota, limit.period(), w.start()), nanos);
             } catch (RuntimeException e) {
                 return storeUnavailable(quota, e);
             }

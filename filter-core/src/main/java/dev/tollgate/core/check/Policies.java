@@ -102,11 +102,16 @@ public final class Policies {
      * older than {@code policy-refresh-after} is re-read in the background.
      */
     public SubjectPolicy getIfPresent(String subject) {
+        return getIfPresent(subject, ticker.read());
+    }
+
+    /** {@link #getIfPresent(String)} with the ticker already read by the caller. */
+    public SubjectPolicy getIfPresent(String subject, long nowNanos) {
         Entry e = cache.getIfPresent(subject);
         if (e == null) {
             return null;
         }
-        if (ticker.read() - e.loadedAt >= refreshAfterNanos && e.refreshing.compareAndSet(false, true)) {
+        if (nowNanos - e.loadedAt >= refreshAfterNanos && e.refreshing.compareAndSet(false, true)) {
             try {
                 executor.execute(() -> refresh(subject, e));
             } catch (RejectedExecutionException ex) {

@@ -99,8 +99,12 @@ public final class UsageView {
      * @throws dev.tollgate.core.store.StoreException if it must be read and the store fails
      */
     public long used(UsageKey key) {
+        return used(key, ticker.read());
+    }
+
+    /** {@link #used(UsageKey)} with the ticker already read by the caller. */
+    public long used(UsageKey key, long now) {
         Cell c = cell(key);
-        long now = ticker.read();
         if (c.loaded && (c.refreshing || now - c.loadedAt < refreshAfterNanos)) {
             // The common case, a fresh cached counter: no lock, so checks of one hot key on
             // several threads do not queue on its monitor.

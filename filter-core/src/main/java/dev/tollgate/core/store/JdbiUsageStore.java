@@ -101,23 +101,35 @@ public final class JdbiUsageStore implements UsageStore {
                         }
                     });
                 } catch (RuntimeException e) {
-                    throw new TollgateException("tollgate.store.schema=create: could not create the Tollgate tables ("
-                            + rootMessage(e) + ")", e);
+                    // Tables another role created (and owns) make PostgreSQL refuse even
+                    // CREATE INDEX IF NOT EXISTS. If they are all there and usable, go on.
+                    try {
+                        validate();
+                    } catch (TollgateException invalid) {
+                        throw new TollgateException("tollgate.store.schema=create: could not create the Tollgate"
+                                + " tables (" + rootMessage(e) + ")", e);
+                    }
+                    LOG.warn("tollgate.store.schema=create: the Tollgate tables exist and are usable, but the"
+                            + " schema script could not run completely ({})", rootMessage(e));
                 }
             }
-            case VALIDATE -> TABLES.forEach((table, columns) -> {
-                try {
-                    jdbi.useHandle(h -> h.createQuery("SELECT " + columns + " FROM " + table + " WHERE 1 = 0")
-                            .mapToMap().list());
-                } catch (RuntimeException e) {
-                    throw new TollgateException("tollgate.store.schema=validate: table " + table
-                            + " is missing or lacks one of the columns (" + columns
-                            + "). Run dev/tollgate/core/store/" + dialect.schemaResource()
-                            + " from tollgate-filter-core, or set tollgate.store.schema=create. Cause: "
-                            + rootMessage(e), e);
-                }
-            });
+            case VALIDATE -> validate();
         }
+    }
+
+    private void validate() {
+        TABLES.forEach((table, columns) -> {
+            try {
+                jdbi.useHandle(h -> h.createQuery("SELECT " + columns + " FROM " + table + " WHERE 1 = 0")
+                        .mapToMap().list());
+            } catch (RuntimeException e) {
+                throw new TollgateException("tollgate.store.schema=validate: table " + table
+                        + " is missing or lacks one of the columns (" + columns
+                        + "). Run dev/tollgate/core/store/" + dialect.schemaResource()
+                        + " from tollgate-filter-core, or set tollgate.store.schema=create. Cause: "
+                        + rootMessage(e), e);
+            }
+        });
     }
 
     private String readScript() {
