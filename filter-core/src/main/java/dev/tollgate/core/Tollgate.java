@@ -118,6 +118,8 @@ public final class Tollgate implements AutoCloseable {
     private void start() {
         batcher.start();
         maintenance.scheduleWithFixedDelay(this::pruneAppliedBatches, 1, 10, TimeUnit.MINUTES);
+        long probe = Math.max(100, config.breakerWaitInOpen().toMillis());
+        maintenance.scheduleWithFixedDelay(this::probeStore, probe, probe, TimeUnit.MILLISECONDS);
         if (journal != null && !journal.recovery().isEmpty() && !replayJournal()) {
             long every = Math.max(1000, config.breakerWaitInOpen().toMillis());
             maintenance.scheduleWithFixedDelay(this::replayJournal, every, every, TimeUnit.MILLISECONDS);
@@ -141,6 +143,24 @@ public final class Tollgate implements AutoCloseable {
             LOG.warn("Replaying the journal {} is not finished ({}); {} segments are kept and tried again",
                     journal.directory(), e.getMessage(), journal.recovery().segments());
             return false;
+        }
+    }
+
+    /**
+     * Closes a half-open breaker when no traffic would: after an outage, an idle engine would
+     * otherwise report DEGRADED until requests came back.
+     */
+    private void probeStore() {
+        if (guard.breaker().getState() != CircuitBreaker.State.HALF_OPEN) {
+            return;
+        }
+        try {
+            guard.read(() -> {
+                store.ping();
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("Store probe failed: {}", e.getMessage());
         }
     }
 

@@ -149,4 +149,21 @@ class StoreOutageTest {
             t.close();
         }
     }
+
+    @Test
+    void anIdleEngineBecomesHealthyAgainAfterAnOutage() {
+        Tollgate t = engine(config().build());
+        try {
+            flaky.down(true);
+            for (int i = 0; i < 10; i++) {
+                t.check("idle-" + i, "requests", 1);
+            }
+            assertThat(t.health().status()).isEqualTo(Health.Status.DEGRADED);
+            flaky.down(false);
+            // No traffic: the engine's own probe closes the breaker.
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> t.health().status() == Health.Status.UP);
+        } finally {
+            t.close();
+        }
+    }
 }
