@@ -1,13 +1,10 @@
 package dev.tollgate.core.testing;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
@@ -16,14 +13,13 @@ import javax.sql.DataSource;
  * reported as failed (the answer "lost"), as when a connection drops right after the server
  * committed. A fault injector around the real database, not a fake of it.
  */
-public final class FlakyDataSource implements DataSource {
-    private final DataSource delegate;
+public final class FlakyDataSource extends ForwardingDataSource {
     private volatile boolean down;
     private final AtomicInteger loseCommitAnswers = new AtomicInteger();
     private final AtomicInteger refused = new AtomicInteger();
 
     public FlakyDataSource(DataSource delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     /** Refuse (true) or allow (false) new connections. */
@@ -72,40 +68,5 @@ public final class FlakyDataSource implements DataSource {
                         throw e.getCause();
                     }
                 });
-    }
-
-    @Override
-    public PrintWriter getLogWriter() throws SQLException {
-        return delegate.getLogWriter();
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) throws SQLException {
-        delegate.setLogWriter(out);
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) throws SQLException {
-        delegate.setLoginTimeout(seconds);
-    }
-
-    @Override
-    public int getLoginTimeout() throws SQLException {
-        return delegate.getLoginTimeout();
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        return delegate.getParentLogger();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        return delegate.unwrap(iface);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) throws SQLException {
-        return delegate.isWrapperFor(iface);
     }
 }

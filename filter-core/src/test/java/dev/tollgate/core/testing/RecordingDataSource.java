@@ -1,16 +1,13 @@
 package dev.tollgate.core.testing;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
@@ -18,15 +15,14 @@ import javax.sql.DataSource;
  * connections (not the bound parameters), so that a test can prove that input values travel
  * as parameters and never become part of SQL text.
  */
-public final class RecordingDataSource implements DataSource {
+public final class RecordingDataSource extends ForwardingDataSource {
     private static final Set<String> SQL_METHODS = Set.of("prepareStatement", "prepareCall", "nativeSQL",
             "execute", "executeQuery", "executeUpdate", "executeLargeUpdate", "addBatch");
 
-    private final DataSource delegate;
     private final List<String> statements = new CopyOnWriteArrayList<>();
 
     public RecordingDataSource(DataSource delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     /** Every SQL text seen so far, in order. */
@@ -65,40 +61,5 @@ public final class RecordingDataSource implements DataSource {
             return result;
         });
         return type.cast(proxy);
-    }
-
-    @Override
-    public PrintWriter getLogWriter() throws SQLException {
-        return delegate.getLogWriter();
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) throws SQLException {
-        delegate.setLogWriter(out);
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) throws SQLException {
-        delegate.setLoginTimeout(seconds);
-    }
-
-    @Override
-    public int getLoginTimeout() throws SQLException {
-        return delegate.getLoginTimeout();
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        return delegate.getParentLogger();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        return delegate.unwrap(iface);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) throws SQLException {
-        return delegate.isWrapperFor(iface);
     }
 }
