@@ -24,9 +24,12 @@ import java.time.Duration;
  * @param failOpen         checks allowed because the store was unavailable and fail mode is open
  * @param failClosed       checks denied because the store was unavailable and fail mode is closed
  * @param storeErrors      failed store calls of any kind (reads and writes, before retries)
+ * @param usageReads       reads of a counter's stored usage: first loads and re-reads after
+ *                         {@code refresh-after} (a committed write refreshes its counters without one)
+ * @param policyReads      reads of a subject's plan and overrides
  */
 public record Stats(long total, long processed, long failed, long dropped, long deferred, long pendingDeferred,
                     long syncFallbacks, long batches, int queueDepth, int queueCapacity,
                     Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
-                    long failOpen, long failClosed, long storeErrors) {
+                    long failOpen, long failClosed, long storeErrors, long usageReads, long policyReads) {
 }

@@ -652,7 +652,7 @@ public final class Tollgate implements AutoCloseable {
                 counters.syncFallbacks.sum(), counters.batches.sum(), batcher.queueDepth(),
                 batcher.queueCapacity(), Duration.ofNanos(counters.lastFlushNanos), counters.unitsWritten.sum(),
                 counters.upserts.sum(), counters.checks.sum(), counters.denied.sum(), counters.failOpen.sum(),
-                counters.failClosed.sum(), guard.errors());
+                counters.failClosed.sum(), guard.errors(), view.reads(), policies.reads());
     }
 
     /**

@@ -143,6 +143,34 @@ class TollgateEngineTest {
     }
 
     @Test
+    void aFlushRefreshesTheViewWithOtherNodesUsageWithoutARead() {
+        // Re-reads are an hour apart: only the flush's own write can bring a's usage to b.
+        TollgateConfig cfg = config().limit("free", "requests", "100/day")
+                .cacheRefreshAfter(java.time.Duration.ofHours(1)).build();
+        Tollgate a = engine(db, cfg);
+        Tollgate b = engine(db, cfg);
+        try {
+            assertThat(b.check("dave", "requests", 1).remaining()).isEqualTo(99);
+            long readsAfterLoad = b.stats().usageReads();
+            assertThat(readsAfterLoad).isEqualTo(1);
+
+            for (int i = 0; i < 30; i++) {
+                a.consume("dave", "requests", 1);
+            }
+            assertThat(a.flush()).isTrue();
+            b.consume("dave", "requests", 2);
+            assertThat(b.check("dave", "requests", 1).remaining()).as("b sees only its own usage yet").isEqualTo(97);
+            assertThat(b.flush()).isTrue();
+
+            assertThat(b.check("dave", "requests", 1).remaining()).as("30 of a's + 2 of b's, and this 1").isEqualTo(67);
+            assertThat(b.stats().usageReads()).as("no re-read").isEqualTo(readsAfterLoad);
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
     void severalLimitsOnOneQuotaAreAllCountedAndTheStricterDecides() {
         Tollgate t = engine(db, config().build());
         try {

@@ -22,6 +22,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -512,9 +513,13 @@ public final class Batcher {
 
     private boolean write(Batch b) {
         long t0 = System.nanoTime();
-        List<UsageView.Cell> cells = new ArrayList<>(b.entries.size());
+        int n = b.entries.size();
+        List<UsageView.Cell> cells = new ArrayList<>(n);
+        long[] versions = new long[n];
         for (Aggregate.Entry en : b.entries) {
-            cells.add(view.beginWrite(en.key, en.amount, en.debits()));
+            UsageView.Cell c = view.beginWrite(en.key, en.amount, en.debits());
+            versions[cells.size()] = view.version(c);
+            cells.add(c);
         }
         if (journal != null && !b.announced && !b.cover.isEmpty()) {
             try {
@@ -526,16 +531,23 @@ public final class Batcher {
             b.announced = true;
         }
         boolean committed = false;
+        // Each counter's value after this write, which refreshes the view (-1: not known).
+        long[] totals = new long[n];
         try {
             List<UsageDelta> deltas = b.deltas();
-            guard.write(() -> {
+            boolean appliedNow = guard.write(() -> {
                 try {
-                    return store.apply(b.id, deltas);
+                    return store.apply(b.id, deltas, totals);
                 } catch (InDoubtException e) {
                     b.inDoubt = true;
                     throw e;
                 }
             });
+            if (!appliedNow) {
+                // Applied by an earlier attempt whose answer was lost: the store holds it, but
+                // this call read nothing.
+                Arrays.fill(totals, -1L);
+            }
             committed = true;
         } catch (RuntimeException e) {
             counters.failed.increment();
@@ -547,9 +559,10 @@ public final class Batcher {
         } finally {
             for (int i = 0; i < cells.size(); i++) {
                 Aggregate.Entry en = b.entries.get(i);
-                LongAdder holder = view.endWrite(cells.get(i), en.amount, committed);
-                if (!committed) {
-                    en.heldBy(holder);
+                if (committed) {
+                    view.endWriteObserved(cells.get(i), en.amount, true, versions[i], totals[i]);
+                } else {
+                    en.heldBy(view.endWrite(cells.get(i), en.amount, false));
                 }
             }
         }

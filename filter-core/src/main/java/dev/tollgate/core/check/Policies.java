@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,7 @@ public final class Policies {
     private final Executor executor;
     private final long refreshAfterNanos;
     private final Set<String> warnedPlans = ConcurrentHashMap.newKeySet();
+    private final LongAdder reads = new LongAdder();
 
     public Policies(TollgateConfig config, UsageStore store, StoreGuard guard, Ticker ticker, Executor executor) {
         this.config = config;
@@ -61,8 +63,14 @@ public final class Policies {
     }
 
     private SubjectPolicy load(String subject) {
+        reads.increment();
         SubjectRecord record = guard.read(() -> store.subject(subject));
         return resolve(record);
+    }
+
+    /** Reads of a subject's plan and overrides from the store, since start. */
+    public long reads() {
+        return reads.sum();
     }
 
     /** Applies configuration to what the store holds about a subject. */

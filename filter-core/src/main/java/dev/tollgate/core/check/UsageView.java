@@ -70,6 +70,7 @@ public final class UsageView {
     private final Ticker ticker;
     private final Executor executor;
     private final long refreshAfterNanos;
+    private final LongAdder reads = new LongAdder();
 
     public UsageView(UsageStore store, StoreGuard guard, Duration refreshAfter, long maxSize, Ticker ticker,
                      Executor executor) {
@@ -153,6 +154,7 @@ public final class UsageView {
                 }
                 version = c.version;
             }
+            reads.increment();
             long value = guard.read(() -> store.used(key));
             synchronized (c) {
                 if (c.loaded) {
@@ -183,6 +185,7 @@ public final class UsageView {
             version = c.version;
         }
         long value;
+        reads.increment();
         try {
             value = guard.read(() -> store.used(key));
         } catch (RuntimeException e) {
@@ -273,11 +276,13 @@ public final class UsageView {
      * Ends a write like {@link #endWrite} (committed) or {@link #cancelWrite} (not), and takes
      * {@code storedValue}, read from the store inside the write's own transaction, as the
      * counter's stored value when no other write of the counter began or ended since
-     * {@code version} was read: a fresh view of every node's usage at no extra cost.
+     * {@code version} was read: a fresh view of every node's usage at no extra cost, and the
+     * counter needs no re-read for another {@code refresh-after}. A negative
+     * {@code storedValue} (the store could not tell) ends the write like {@link #endWrite}.
      */
     public void endWriteObserved(Cell c, long amount, boolean committed, long version, long storedValue) {
         synchronized (c) {
-            boolean alone = c.version == version && c.writes == 1 && c.loaded;
+            boolean alone = c.version == version && c.writes == 1 && c.loaded && storedValue >= 0;
             c.writes--;
             c.version++;
             c.seq++;
@@ -316,6 +321,11 @@ public final class UsageView {
         synchronized (c) {
             return c.inFlight + c.unflushed.sum();
         }
+    }
+
+    /** Reads of a counter from the store (first loads and re-reads), since start. */
+    public long reads() {
+        return reads.sum();
     }
 
     public long size() {

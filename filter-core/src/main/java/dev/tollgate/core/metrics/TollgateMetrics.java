@@ -33,6 +33,10 @@ public final class TollgateMetrics implements MeterBinder {
         counter(registry, "tollgate.store.upserts", "Usage rows upserted", s -> s.stats().upserts());
         counter(registry, "tollgate.store.failures", "Store writes that failed after retries", s -> s.stats().failed());
         counter(registry, "tollgate.store.errors", "Failed store calls", s -> s.stats().storeErrors());
+        counter(registry, "tollgate.store.usage.reads", "Reads of stored usage (first loads and re-reads)",
+                s -> s.stats().usageReads());
+        counter(registry, "tollgate.store.policy.reads", "Reads of a subject's plan and overrides",
+                s -> s.stats().policyReads());
         counter(registry, "tollgate.check.calls", "Quota checks", s -> s.stats().checks());
         counter(registry, "tollgate.check.denied", "Quota checks denied", s -> s.stats().denied());
         counter(registry, "tollgate.check.fail.open", "Checks allowed because the store was unavailable",

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,6 +25,7 @@ import java.util.Set;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.result.ResultIterator;
 import org.jdbi.v3.core.statement.PreparedBatch;
 import org.jdbi.v3.core.statement.SqlStatements;
 import org.slf4j.Logger;
@@ -145,9 +147,17 @@ public final class JdbiUsageStore implements UsageStore {
 
     @Override
     public boolean apply(String batchId, List<UsageDelta> deltas) {
+        return apply(batchId, deltas, null);
+    }
+
+    @Override
+    public boolean apply(String batchId, List<UsageDelta> deltas, long[] totals) {
+        if (totals != null && totals.length != deltas.size()) {
+            throw new IllegalArgumentException("totals has " + totals.length + " places for " + deltas.size() + " deltas");
+        }
         for (int attempt = 1; ; attempt++) {
             try {
-                return applyOnce(batchId, deltas);
+                return applyOnce(batchId, deltas, totals);
             } catch (InsertRaceException e) {
                 // Two transactions inserted the same new counter at once; ours was rolled
                 // back whole, and the row now exists, so the next attempt updates it.
@@ -168,7 +178,7 @@ public final class JdbiUsageStore implements UsageStore {
         }
     }
 
-    private boolean applyOnce(String batchId, List<UsageDelta> deltas) {
+    private boolean applyOnce(String batchId, List<UsageDelta> deltas, long[] totals) {
         Handle h;
         try {
             h = jdbi.open();
@@ -201,7 +211,11 @@ public final class JdbiUsageStore implements UsageStore {
                             .add();
                 }
                 try {
-                    batch.execute();
+                    if (totals == null) {
+                        batch.execute();
+                    } else {
+                        readTotals(batch, totals);
+                    }
                 } catch (RuntimeException e) {
                     if (isUniqueViolation(e)) {
                         h.rollback();
@@ -221,6 +235,28 @@ public final class JdbiUsageStore implements UsageStore {
             throw e;
         } catch (RuntimeException e) {
             throw new StoreException("Writing batch " + batchId + " failed: " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * Runs the batch asking the driver for each row's {@code used} after the write (both
+     * drivers hand back one row per statement, in order, for inserted and updated rows).
+     * Any other count of rows than one per statement reports nothing (all -1), rather than
+     * risk pairing a value with the wrong counter.
+     */
+    private static void readTotals(PreparedBatch batch, long[] totals) {
+        int n = 0;
+        try (ResultIterator<Long> it = batch.executePreparedBatch("used").mapTo(Long.class).iterator()) {
+            while (it.hasNext()) {
+                Long v = it.next();
+                if (n < totals.length) {
+                    totals[n] = v == null ? -1L : v;
+                }
+                n++;
+            }
+        }
+        if (n != totals.length) {
+            Arrays.fill(totals, -1L);
         }
     }
 
@@ -374,18 +410,33 @@ public final class JdbiUsageStore implements UsageStore {
                 .orElse(0L));
     }
 
+    /** A subject's plan (kind 0) and its overrides (kind 1), in one round trip. */
+    private static final String SELECT_SUBJECT = """
+            SELECT 0 AS kind, plan AS name, CAST(NULL AS VARCHAR(8)) AS period, CAST(NULL AS BIGINT) AS max_amount
+            FROM tollgate_subject WHERE subject = :subject
+            UNION ALL
+            SELECT 1, quota, period, max_amount FROM tollgate_limit_override WHERE subject = :subject
+            ORDER BY 1, 2, 3
+            """;
+
     @Override
     public SubjectRecord subject(String subject) {
         return call(h -> {
-            Optional<String> plan = h.createQuery("SELECT plan FROM tollgate_subject WHERE subject = :subject")
-                    .bind("subject", subject).mapTo(String.class).findOne();
+            Optional<String> plan = Optional.empty();
             Map<String, List<Limit>> overrides = new LinkedHashMap<>();
-            h.createQuery("SELECT quota, period, max_amount FROM tollgate_limit_override WHERE subject = :subject"
-                            + " ORDER BY quota, period")
-                    .bind("subject", subject)
-                    .map((rs, ctx) -> Map.entry(rs.getString(1),
-                            Limit.of(rs.getLong(3), Period.valueOf(rs.getString(2)))))
-                    .forEach(e -> overrides.computeIfAbsent(e.getKey(), q -> new ArrayList<>()).add(e.getValue()));
+            try (ResultIterator<Object[]> rows = h.createQuery(SELECT_SUBJECT).bind("subject", subject)
+                    .map((rs, ctx) -> new Object[] {rs.getInt(1), rs.getString(2), rs.getString(3), rs.getLong(4)})
+                    .iterator()) {
+                while (rows.hasNext()) {
+                    Object[] r = rows.next();
+                    if ((int) r[0] == 0) {
+                        plan = Optional.of((String) r[1]);
+                    } else {
+                        overrides.computeIfAbsent((String) r[1], q -> new ArrayList<>())
+                                .add(Limit.of((long) r[3], Period.valueOf((String) r[2])));
+                    }
+                }
+            }
             overrides.replaceAll((q, l) -> List.copyOf(l));
             return new SubjectRecord(plan, overrides);
         });

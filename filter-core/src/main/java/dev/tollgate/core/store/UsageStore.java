@@ -2,6 +2,7 @@ package dev.tollgate.core.store;
 
 import dev.tollgate.core.Limit;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
@@ -25,6 +26,21 @@ public interface UsageStore extends AutoCloseable {
      * @throws InDoubtException if the commit's outcome is unknown
      */
     boolean apply(String batchId, List<UsageDelta> deltas);
+
+    /**
+     * {@link #apply(String, List)}, reporting as well each counter's value right after this
+     * batch added to it: {@code totals[i]} for {@code deltas.get(i)}, the usage of every node
+     * committed before the write plus this batch, read by the write itself (PostgreSQL's
+     * {@code RETURNING}, H2's generated columns), so the engine's cached view is refreshed by
+     * its own flushes at no extra read. {@code totals[i]} is -1 where the store cannot tell,
+     * and is not meaningful unless the method returns {@code true}. The default does not tell.
+     *
+     * @param totals as long as {@code deltas}
+     */
+    default boolean apply(String batchId, List<UsageDelta> deltas, long[] totals) {
+        Arrays.fill(totals, -1L);
+        return apply(batchId, deltas);
+    }
 
     /**
      * Which of {@code batchIds} this store has applied (and not yet pruned). The journal

@@ -76,6 +76,21 @@ class UsageStoreContractTest {
     }
 
     @Test
+    void applyReportsEachCounterAfterTheWrite() {
+        store.apply("b0", List.of(new UsageDelta(key("alice", "requests"), 100)));
+        long[] totals = new long[2];
+        // alice's row exists (updated), bob's is new (inserted): both report their value after the write.
+        assertThat(store.apply("b1", List.of(new UsageDelta(key("alice", "requests"), 5),
+                new UsageDelta(key("bob", "requests"), 7)), totals)).isTrue();
+        assertThat(totals).containsExactly(105, 7);
+
+        long[] again = {42, 42};
+        assertThatThrownBy(() -> store.apply("b2", List.of(new UsageDelta(key("alice", "requests"), 1)), again))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("totals has 2 places for 1 deltas");
+        assertThat(store.used(key("alice", "requests"))).as("nothing written by the refused call").isEqualTo(105);
+    }
+
+    @Test
     void replayOfABatchIdIsANoOp() {
         List<UsageDelta> deltas = List.of(new UsageDelta(key("alice", "requests"), 10));
         assertThat(store.apply("same-id", deltas)).isTrue();
@@ -200,6 +215,12 @@ class UsageStoreContractTest {
 
         assertThat(store.removeOverrides("alice", "requests")).isEqualTo(2);
         assertThat(store.subject("alice").overrides()).isEmpty();
+
+        // Overrides without a plan, on two quotas.
+        store.setOverride("bob", "tokens", Limit.of(7, Period.MONTH));
+        store.setOverride("bob", "bytes", Limit.of(Long.MAX_VALUE, Period.TOTAL));
+        assertThat(store.subject("bob")).isEqualTo(new SubjectRecord(Optional.empty(), Map.of(
+                "tokens", List.of(Limit.of(7, Period.MONTH)), "bytes", List.of(Limit.of(Long.MAX_VALUE, Period.TOTAL)))));
     }
 
     @Test
