@@ -171,6 +171,44 @@ class TollgateEngineTest {
     }
 
     @Test
+    void staleCountersAreReReadTogetherAndSeeAnotherNodesUsage() throws Exception {
+        TollgateConfig cfg = config().limit("free", "requests", "100/day")
+                .cacheRefreshAfter(java.time.Duration.ofMillis(50)).build();
+        Tollgate a = engine(db, cfg);
+        dev.tollgate.core.testing.RecordingDataSource recorded =
+                new dev.tollgate.core.testing.RecordingDataSource(db.dataSource());
+        Tollgate b = Tollgate.builder(cfg).dataSource(recorded).build();
+        int subjects = 500;
+        try {
+            for (int i = 0; i < subjects; i++) {
+                assertThat(b.check("s" + i, "requests", 1).remaining()).isEqualTo(99);
+            }
+            long loads = b.stats().usageReads();
+            assertThat(loads).isEqualTo(subjects);
+            for (int i = 0; i < subjects; i++) {
+                a.consume("s" + i, "requests", 1 + i % 7);
+            }
+            assertThat(a.flush()).isTrue();
+            Thread.sleep(60);
+            // Each check finds its counter stale, answers from the cache and queues a re-read.
+            for (int i = 0; i < subjects; i++) {
+                assertThat(b.check("s" + i, "requests", 1).remaining()).isEqualTo(99);
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+                    b.stats().usageReads() - loads >= subjects);
+            long statements = recorded.statements().stream().filter(t -> t.contains(" IN ((")).count();
+            assertThat(statements).as("re-read statements for %d counters", subjects).isBetween(1L, subjects / 4L);
+
+            for (int i = 0; i < subjects; i++) {
+                assertThat(b.check("s" + i, "requests", 1).remaining()).as("s" + i).isEqualTo(99 - (1 + i % 7));
+            }
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
     void severalLimitsOnOneQuotaAreAllCountedAndTheStricterDecides() {
         Tollgate t = engine(db, config().build());
         try {

@@ -6,9 +6,13 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.store.UsageKey;
 import dev.tollgate.core.store.UsageStore;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -71,6 +75,10 @@ public final class UsageView {
     private final Executor executor;
     private final long refreshAfterNanos;
     private final LongAdder reads = new LongAdder();
+    private final ConcurrentLinkedQueue<Due> due = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    /** Counters re-read per store call, at most. */
+    static final int RELOAD_CHUNK = 200;
 
     public UsageView(UsageStore store, StoreGuard guard, Duration refreshAfter, long maxSize, Ticker ticker,
                      Executor executor) {
@@ -133,15 +141,66 @@ public final class UsageView {
             return c.used();
         }
         if (refresh) {
-            try {
-                executor.execute(() -> reload(key, c));
-            } catch (RejectedExecutionException e) {
-                synchronized (c) {
-                    c.refreshing = false;
-                }
-            }
+            scheduleReload(key, c);
         }
         return used;
+    }
+
+    /** A counter waiting for its background re-read. */
+    private record Due(UsageKey key, Cell cell) {
+    }
+
+    /**
+     * Queues a re-read. One task at a time drains the queue on {@code executor}, reading up to
+     * {@link #RELOAD_CHUNK} counters per store call, so many counters going stale together
+     * (many subjects at a modest rate each) cost a few reads, not one per counter.
+     */
+    private void scheduleReload(UsageKey key, Cell c) {
+        due.add(new Due(key, c));
+        if (draining.compareAndSet(false, true)) {
+            try {
+                executor.execute(this::drainReloads);
+            } catch (RejectedExecutionException e) {
+                draining.set(false);
+                abandonReloads();
+            }
+        }
+    }
+
+    private void drainReloads() {
+        try {
+            List<Due> chunk = new ArrayList<>(RELOAD_CHUNK);
+            while (true) {
+                Due d;
+                while (chunk.size() < RELOAD_CHUNK && (d = due.poll()) != null) {
+                    chunk.add(d);
+                }
+                if (chunk.isEmpty()) {
+                    draining.set(false);
+                    // A counter queued after the last poll, while this task still held the flag.
+                    if (due.isEmpty() || !draining.compareAndSet(false, true)) {
+                        return;
+                    }
+                    continue;
+                }
+                reload(chunk);
+                chunk.clear();
+            }
+        } catch (RuntimeException | Error e) {
+            draining.set(false);
+            abandonReloads();
+            throw e;
+        }
+    }
+
+    /** Drops queued re-reads (the executor is gone): their counters can be queued again. */
+    private void abandonReloads() {
+        Due d;
+        while ((d = due.poll()) != null) {
+            synchronized (d.cell) {
+                d.cell.refreshing = false;
+            }
+        }
     }
 
     /** First read of a counter; re-reads while a write of it overlaps, at most three times. */
@@ -174,34 +233,53 @@ public final class UsageView {
         }
     }
 
-    /** Background re-read; dropped (and tried again later) when a write overlapped it. */
-    private void reload(UsageKey key, Cell c) {
-        long version;
-        synchronized (c) {
-            if (c.writes > 0) {
-                c.refreshing = false;
-                return;
-            }
-            version = c.version;
-        }
-        long value;
-        reads.increment();
-        try {
-            value = guard.read(() -> store.used(key));
-        } catch (RuntimeException e) {
+    /**
+     * Background re-read of a chunk of counters in one store call; a counter whose write
+     * overlapped the read keeps its value (it is re-read later).
+     */
+    private void reload(List<Due> chunk) {
+        List<UsageKey> keys = new ArrayList<>(chunk.size());
+        List<Cell> cells = new ArrayList<>(chunk.size());
+        long[] versions = new long[chunk.size()];
+        for (Due d : chunk) {
+            Cell c = d.cell;
             synchronized (c) {
-                c.refreshing = false;
+                if (c.writes > 0) {
+                    c.refreshing = false;
+                    continue;
+                }
+                versions[cells.size()] = c.version;
+            }
+            keys.add(d.key);
+            cells.add(c);
+        }
+        if (keys.isEmpty()) {
+            return;
+        }
+        reads.add(keys.size());
+        long[] values;
+        try {
+            values = guard.read(() -> store.used(keys));
+        } catch (RuntimeException e) {
+            for (Cell c : cells) {
+                synchronized (c) {
+                    c.refreshing = false;
+                }
             }
             return;
         }
-        synchronized (c) {
-            if (c.version == version && c.writes == 0) {
-                c.seq++;
-                c.stored = value;
-                c.loadedAt = ticker.read();
-                c.seq++;
+        long now = ticker.read();
+        for (int i = 0; i < cells.size(); i++) {
+            Cell c = cells.get(i);
+            synchronized (c) {
+                if (c.version == versions[i] && c.writes == 0) {
+                    c.seq++;
+                    c.stored = values[i];
+                    c.loadedAt = now;
+                    c.seq++;
+                }
+                c.refreshing = false;
             }
-            c.refreshing = false;
         }
     }
 

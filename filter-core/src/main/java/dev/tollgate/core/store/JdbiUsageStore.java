@@ -16,6 +16,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -408,6 +409,43 @@ public final class JdbiUsageStore implements UsageStore {
                 .mapTo(Long.class)
                 .findOne()
                 .orElse(0L));
+    }
+
+    /** Counters read by one statement of {@link #used(List)}. */
+    static final int READ_CHUNK = 200;
+
+    @Override
+    public long[] used(List<UsageKey> keys) {
+        long[] out = new long[keys.size()];
+        if (keys.isEmpty()) {
+            return out;
+        }
+        Map<UsageKey, Long> found = new HashMap<>();
+        for (int from = 0; from < keys.size(); from += READ_CHUNK) {
+            List<UsageKey> chunk = keys.subList(from, Math.min(keys.size(), from + READ_CHUNK));
+            StringBuilder sql = new StringBuilder("SELECT subject, quota, period, window_start, used FROM tollgate_usage"
+                    + " WHERE (subject, quota, period, window_start) IN (");
+            for (int i = 0; i < chunk.size(); i++) {
+                sql.append(i == 0 ? "" : ", ").append("(:s").append(i).append(", :q").append(i).append(", :p").append(i)
+                        .append(", :w").append(i).append(')');
+            }
+            sql.append(')');
+            run(h -> {
+                org.jdbi.v3.core.statement.Query q = h.createQuery(sql.toString());
+                for (int i = 0; i < chunk.size(); i++) {
+                    UsageKey k = chunk.get(i);
+                    q.bind("s" + i, k.subject()).bind("q" + i, k.quota()).bind("p" + i, k.period().name())
+                            .bind("w" + i, utc(k.windowStart()));
+                }
+                q.map((rs, ctx) -> Map.entry(new UsageKey(rs.getString(1), rs.getString(2), Period.valueOf(rs.getString(3)),
+                                rs.getObject(4, OffsetDateTime.class).toInstant().toEpochMilli()), rs.getLong(5)))
+                        .forEach(e -> found.put(e.getKey(), e.getValue()));
+            });
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = found.getOrDefault(keys.get(i), 0L);
+        }
+        return out;
     }
 
     /** A subject's plan (kind 0) and its overrides (kind 1), in one round trip. */

@@ -72,6 +72,19 @@ public interface UsageStore extends AutoCloseable {
     /** Stored usage of one counter, 0 when there is no row. */
     long used(UsageKey key);
 
+    /**
+     * Stored usage of several counters, in as few round trips as the store can: element
+     * {@code i} for {@code keys.get(i)}, 0 where there is no row. The engine's background
+     * re-reads go through it. The default reads them one by one.
+     */
+    default long[] used(List<UsageKey> keys) {
+        long[] out = new long[keys.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = used(keys.get(i));
+        }
+        return out;
+    }
+
     /** The subject's plan assignment and overrides. */
     SubjectRecord subject(String subject);
 

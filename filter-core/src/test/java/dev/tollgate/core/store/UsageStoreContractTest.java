@@ -91,6 +91,37 @@ class UsageStoreContractTest {
     }
 
     @Test
+    void severalCountersAreReadAtOnceInTheirOrder() {
+        int n = JdbiUsageStore.READ_CHUNK * 2 + 50;
+        List<UsageDelta> written = new ArrayList<>();
+        List<UsageKey> asked = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            UsageKey k = key("s" + i, "requests");
+            if (i % 3 != 0) {
+                written.add(new UsageDelta(k, i));
+            }
+            asked.add(k);
+        }
+        // Another period of the same subject and a window a day earlier must not be confused with it.
+        written.add(new UsageDelta(new UsageKey("s1", "requests", Period.MONTH,
+                Instant.parse("2026-11-01T00:00:00Z").toEpochMilli()), 1_000));
+        written.add(new UsageDelta(new UsageKey("s1", "requests", Period.DAY,
+                Instant.parse("2026-11-25T00:00:00Z").toEpochMilli()), 2_000));
+        written.sort(java.util.Comparator.comparing(UsageDelta::key));
+        store.apply("many", written);
+        asked.add(key("s1", "requests")); // asked twice
+
+        long[] used = store.used(asked);
+
+        assertThat(used).hasSize(n + 1);
+        for (int i = 0; i < n; i++) {
+            assertThat(used[i]).as("s" + i).isEqualTo(i % 3 != 0 ? i : 0);
+        }
+        assertThat(used[n]).isEqualTo(1);
+        assertThat(store.used(List.of())).isEmpty();
+    }
+
+    @Test
     void replayOfABatchIdIsANoOp() {
         List<UsageDelta> deltas = List.of(new UsageDelta(key("alice", "requests"), 10));
         assertThat(store.apply("same-id", deltas)).isTrue();
