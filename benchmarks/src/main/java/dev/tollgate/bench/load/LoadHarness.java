@@ -31,8 +31,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * java -cp benchmarks/target/benchmarks.jar dev.tollgate.bench.load.LoadHarness --quick   # about 90 s
  * java -cp benchmarks/target/benchmarks.jar dev.tollgate.bench.load.LoadHarness --full    # about 15 min
  * </pre>
- * Options: {@code --sweep} (full mode: also the engine-settings sweep on servlet async
- * PostgreSQL), {@code --only=<text>} (only configurations whose name contains it),
+ * Options: {@code --sweep} (full mode: also the engine-settings sweep, {@link #SWEEP}, on the
+ * servlet demo, async, on PostgreSQL and H2), {@code --only=<text>} (only configurations whose name contains it),
  * {@code --jfr} (servers record a JFR file into the results' {@code raw/} folder),
  * {@code --out=<dir>}. PostgreSQL: {@code TOLLGATE_BENCH_PG_URL}, {@code _USER}, {@code _PASSWORD}.
  *
@@ -52,7 +52,7 @@ public final class LoadHarness {
                 double burstLow, double burstHigh, double burstAfter, int sweepMax, int slackSeconds, int settleMs,
                 int warmupMax) {
         static final Plan QUICK = new Plan("quick", 1, 1, 1, 1, 1, 0.5, 1, 0.5, 0, 1, 400, 1);
-        static final Plan FULL = new Plan("full", 10, 10, 60, 8, 12, 5, 10, 5, 10, 5, 1500, 45);
+        static final Plan FULL = new Plan("full", 15, 10, 60, 8, 12, 5, 10, 5, 10, 5, 1500, 60);
     }
 
     private static final AtomicReference<Server> CURRENT = new AtomicReference<>();
@@ -135,8 +135,8 @@ public final class LoadHarness {
             notes.add("PostgreSQL at " + pg.url + " did not answer (" + pgProblem + "): PostgreSQL configurations skipped.");
         }
         List<Config> configs = configs(pgUp);
-        if (sweep && pgUp) {
-            configs.addAll(sweepConfigs());
+        if (sweep) {
+            configs.addAll(sweepConfigs(pgUp));
         }
         if (only != null) {
             configs.removeIf(c -> !c.name().contains(only));
@@ -209,20 +209,55 @@ public final class LoadHarness {
         return list;
     }
 
-    /** Engine settings tried on servlet async PostgreSQL at maximum throughput, many subjects. */
-    private static List<Config> sweepConfigs() {
+    /**
+     * Engine settings tried on the servlet demo, async, at maximum throughput over 10,000
+     * subjects and at 1000 QPS: the defaults as the sweep's own baseline, one setting changed
+     * at a time, and the two seed-style profiles (README, "Profiles").
+     */
+    static final String[][] SWEEP = {
+            {"defaults"},
+            {"w1", "TOLLGATE_ASYNC_WORKERS", "1"},
+            {"w4", "TOLLGATE_ASYNC_WORKERS", "4"},
+            {"bs500", "TOLLGATE_ASYNC_BATCH_SIZE", "500"},
+            {"bs10000", "TOLLGATE_ASYNC_BATCH_SIZE", "10000"},
+            {"fi250ms", "TOLLGATE_ASYNC_FLUSH_INTERVAL", "250ms"},
+            {"fi2s", "TOLLGATE_ASYNC_FLUSH_INTERVAL", "2s"},
+            {"cap4096", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "4096"},
+            {"high-concurrency", "TOLLGATE_ASYNC_WORKERS", "2", "TOLLGATE_ASYNC_BATCH_SIZE", "10000",
+                    "TOLLGATE_ASYNC_FLUSH_INTERVAL", "2s", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "262144"},
+            {"low-latency", "TOLLGATE_ASYNC_WORKERS", "1", "TOLLGATE_ASYNC_BATCH_SIZE", "500",
+                    "TOLLGATE_ASYNC_FLUSH_INTERVAL", "250ms", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "16384"},
+    };
+
+    /** Every {@link #SWEEP} variant on PostgreSQL (when it answers) and on H2. */
+    private static List<Config> sweepConfigs(boolean pgUp) {
         List<Config> list = new ArrayList<>();
-        String[][] variants = {
-                {"w1", "TOLLGATE_ASYNC_WORKERS", "1"},
-                {"fi100ms", "TOLLGATE_ASYNC_FLUSH_INTERVAL", "100ms"},
-                {"fi1s", "TOLLGATE_ASYNC_FLUSH_INTERVAL", "1s"},
-                {"bs500", "TOLLGATE_ASYNC_BATCH_SIZE", "500"},
-                {"cap4096", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "4096"},
-        };
-        for (String[] v : variants) {
-            list.add(new Config(Kind.SERVLET, Mode.ASYNC, Db.PG, Map.of(v[1], v[2]), v[0]));
+        for (Db db : new Db[] {Db.PG, Db.H2}) {
+            if (db == Db.PG && !pgUp) {
+                continue;
+            }
+            for (String[] v : SWEEP) {
+                Map<String, String> env = new LinkedHashMap<>();
+                for (int i = 1; i + 1 < v.length; i += 2) {
+                    env.put(v[i], v[i + 1]);
+                }
+                list.add(new Config(Kind.SERVLET, Mode.ASYNC, db, env, v[0]));
+            }
         }
         return list;
+    }
+
+    /** Size of the H2 database files the server left in its working directory, MiB; NaN on PostgreSQL. */
+    private static double h2FileMiB(Config c, Path work) {
+        if (c.db() != Db.H2 || c.mode() == Mode.NONE) {
+            return Double.NaN;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(work)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".mv.db"))
+                    .mapToLong(f -> f.toFile().length()).sum() / (1024.0 * 1024.0);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return Double.NaN;
+        }
     }
 
     private Run runConfig(Config c) {
@@ -261,14 +296,16 @@ public final class LoadHarness {
             // 10,000 subjects), at least plan.warmup() and at most plan.warmupMax() seconds.
             int chunk = plan == Plan.QUICK ? plan.warmup() : 5;
             double previous = 0;
+            int flat = 0;
             while (true) {
                 Result warm = Wrk.run(server.port, many, WRK_THREADS, WRK_CONNECTIONS, chunk, wrkLog);
                 requests += warm.requests();
                 warmup += chunk;
                 log(String.format("   warm-up %3d s: %.0f req/s", (int) warmup, warm.rps()));
-                boolean plateau = previous > 0 && warm.rps() < 1.1 * previous;
-                previous = warm.rps();
-                if (warmup >= plan.warmupMax() || (plateau && warmup >= plan.warmup())) {
+                // A plateau is two steps in a row that grew by less than 10 % (one flat step can be noise).
+                flat = previous > 0 && warm.rps() < 1.1 * previous ? flat + 1 : 0;
+                previous = Math.max(previous, warm.rps());
+                if (warmup >= plan.warmupMax() || (flat >= (plan == Plan.QUICK ? 1 : 2) && warmup >= plan.warmup())) {
                     break;
                 }
             }
@@ -290,8 +327,10 @@ public final class LoadHarness {
             if (!sweepRun) {
                 rows.add(measure(server, c, "100 QPS", MANY_KEYS, () -> OpenLoop.run(server0(),
                         List.of(new OpenLoop.Phase(plan.fixed100(), 100)), MANY_KEYS, OPEN_LOOP_CONNECTIONS, TIMEOUT_MS, plan.slackSeconds()).result()));
-                rows.add(measure(server, c, "1000 QPS", MANY_KEYS, () -> OpenLoop.run(server0(),
-                        List.of(new OpenLoop.Phase(plan.fixed1000(), 1000)), MANY_KEYS, OPEN_LOOP_CONNECTIONS, TIMEOUT_MS, plan.slackSeconds()).result()));
+            }
+            rows.add(measure(server, c, "1000 QPS", MANY_KEYS, () -> OpenLoop.run(server0(),
+                    List.of(new OpenLoop.Phase(plan.fixed1000(), 1000)), MANY_KEYS, OPEN_LOOP_CONNECTIONS, TIMEOUT_MS, plan.slackSeconds()).result()));
+            if (!sweepRun) {
                 List<OpenLoop.Second>[] series = new List[1];
                 rows.add(measure(server, c, "burst 100→2000→100", MANY_KEYS, () -> {
                     OpenLoop.Outcome o = OpenLoop.run(server0(), List.of(new OpenLoop.Phase(plan.burstLow(), 100),
@@ -317,10 +356,12 @@ public final class LoadHarness {
                 Thread.sleep(1200); // backends report their statistics as they exit
                 pgDelta = pg.counters().minus(pgBefore);
             }
-            return new Run(c, startup, warmup, heapStart, heapEnd, pgDelta, requests, engineTotal, null, rows, burst);
+            return new Run(c, startup, warmup, heapStart, heapEnd, pgDelta, requests, engineTotal, null, rows, burst,
+                    h2FileMiB(c, work));
         } catch (Exception e) {
             return new Run(c, startup, warmup, heapStart, heapEnd, pgDelta, requests, engineTotal,
-                    e.getClass().getSimpleName() + ": " + e.getMessage(), rows, burst);
+                    e.getClass().getSimpleName() + ": " + e.getMessage(), rows, burst,
+                    h2FileMiB(c, work));
         } finally {
             if (server != null) {
                 CURRENT.set(null);

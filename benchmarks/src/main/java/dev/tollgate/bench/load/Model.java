@@ -34,6 +34,12 @@ final class Model {
             return result.requests() == 0 ? Double.NaN : engine("upserts") * 1000.0 / result.requests();
         }
 
+        /** Store reads (usage and plan) per 1,000 requests answered. */
+        double readsPer1000() {
+            return result.requests() == 0 ? Double.NaN
+                    : (engine("usageReads") + engine("policyReads")) * 1000.0 / result.requests();
+        }
+
         /**
          * Upserts per distinct counter per flush: (upserts / batches) divided by the distinct keys a
          * batch can hold (records per batch, capped by the number of subjects the load uses).
@@ -52,6 +58,6 @@ final class Model {
     /** One server run: what happened around the scenarios. */
     record Run(Config config, double startupSeconds, double warmupSeconds, double heapStartMiB, double heapEndMiB, Pg.Counters pg,
                long requests, Map<String, Double> engineTotal, String error, List<Row> rows,
-               List<OpenLoop.Second> burst) {
+               List<OpenLoop.Second> burst, double h2FileMiB) {
     }
 }

@@ -68,7 +68,7 @@ final class Report {
         md.append("## What the database and the engine did\n\n").append(engine()).append('\n');
         md.append("## Per server run\n\n").append(perRun()).append('\n');
         if (runs.stream().anyMatch(r -> r.config().variant() != null)) {
-            md.append("## Settings sweep (servlet async PostgreSQL, max throughput, 10,000 subjects)\n\n").append(sweep()).append('\n');
+            md.append("## Settings sweep (servlet demo, async, 10,000 subjects)\n\n").append(sweep()).append('\n');
         }
         md.append("## Burst, latency per second (open loop)\n\n").append(burstTable()).append('\n');
         Files.writeString(out.resolve("REPORT.md"), md.toString(), StandardCharsets.UTF_8);
@@ -97,7 +97,7 @@ final class Report {
     private String method() {
         return String.format(Locale.ROOT, """
                 Every configuration runs in a fresh server process (fresh H2 file, or PostgreSQL schema `%s` dropped and \
-                recreated), warmed up with `wrk` over the 10,000 keys in 5 s steps until the rate grows by less than \
+                recreated), warmed up with `wrk` over the 10,000 keys in 5 s steps until two steps in a row grow the best rate by less than \
                 10 %% (at least %d s, at most %d s; then 3 s on one key), then: **max hot** / **max many** — `wrk -t%d -c%d` for %d s \
                 with one API key / %,d keys round-robin (closed loop; latencies as wrk measures them, not corrected for \
                 coordinated omission); **100 QPS** (%.0f s), **1000 QPS** (%.0f s), **burst** (100 QPS %.0f s → 2000 QPS %.0f s \
@@ -260,9 +260,11 @@ final class Report {
     private String engine() {
         StringBuilder sb = new StringBuilder();
         sb.append("Engine counters are deltas over each scenario (read 1.5 s after it ended, so its last flush is in). ")
-                .append("*upserts/key/flush* = (upserts ÷ batches) ÷ min(records per batch, subjects in the load).\n\n");
-        sb.append("| configuration | scenario | records | upserts / 1,000 req | batches | upserts / batch | upserts / key / flush | channel peak | sync fallbacks | deferred | store errors |\n");
-        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append("*upserts/key/flush* = (upserts ÷ batches) ÷ min(records per batch, subjects in the load); ")
+                .append("*reads* are the engine's store reads of usage and of plans (first contact with a counter or subject, ")
+                .append("and re-reads after `refresh-after`).\n\n");
+        sb.append("| configuration | scenario | records | upserts / 1,000 req | reads / 1,000 req | batches | upserts / batch | upserts / key / flush | channel peak | sync fallbacks | deferred | store errors |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Run r : runs) {
             if (r.config().mode() == Mode.NONE) {
                 continue;
@@ -271,6 +273,7 @@ final class Report {
                 double batches = row.engine("batches");
                 sb.append("| ").append(r.config().name()).append(" | ").append(row.scenario()).append(" | ")
                         .append(num(row.engine("total"), "%,.0f")).append(" | ").append(num(row.upsertsPer1000(), "%,.1f"))
+                        .append(" | ").append(num(row.readsPer1000(), "%,.1f"))
                         .append(" | ").append(num(batches, "%,.0f")).append(" | ")
                         .append(batches > 0 ? num(row.engine("upserts") / batches, "%,.1f") : "–").append(" | ")
                         .append(num(row.upsertsPerKeyPerFlush(), "%.2f")).append(" | ").append(num(row.channelPeak(), "%,.0f"))
@@ -287,8 +290,8 @@ final class Report {
         sb.append("PostgreSQL rows are `pg_stat_user_tables` n_tup_ins + n_tup_upd of `").append(Pg.SCHEMA)
                 .append(".tollgate_usage` over the whole server run (warm-up included), read after the server exited; ")
                 .append("commits are `pg_stat_database.xact_commit` of the whole database, which other agents may share.\n\n");
-        sb.append("| configuration | startup s | warm-up s | requests | heap after GC, after warm-up MiB | heap after GC, end MiB | PG usage rows written / 1,000 req | PG applied-batch rows | PG commits / 1,000 req | error |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        sb.append("| configuration | startup s | warm-up s | requests | heap after GC, after warm-up MiB | heap after GC, end MiB | PG usage rows written / 1,000 req | PG applied-batch rows | PG commits / 1,000 req | H2 file MiB | error |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (Run r : runs) {
             Pg.Counters pg = r.pg();
             double k = r.requests() / 1000.0;
@@ -299,6 +302,7 @@ final class Report {
                     .append(pg == null ? "–" : num((pg.usageInserts() + pg.usageUpdates()) / k, "%,.1f")).append(" | ")
                     .append(pg == null ? "–" : String.format(Locale.ROOT, "%,d", pg.batchInserts())).append(" | ")
                     .append(pg == null ? "–" : num(pg.xactCommit() / k, "%,.1f")).append(" | ")
+                    .append(num(r.h2FileMiB(), "%,.0f")).append(" | ")
                     .append(r.error() == null ? "" : r.error().replace('|', '/')).append(" |\n");
         }
         return sb.toString();
@@ -306,21 +310,34 @@ final class Report {
 
     private String sweep() {
         StringBuilder sb = new StringBuilder();
-        sb.append("| variant | req/s | p99 ms | upserts / 1,000 req | upserts / batch | channel peak | sync fallbacks | others CPU |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("One server per row, warmed up like the others; *max* is `wrk` over 10,000 subjects, *1000 QPS* the open-loop ")
+                .append("scenario. Settings not listed are the defaults.\n\n");
+        sb.append("| variant | store | settings | max req/s | max p99 ms | upserts / 1,000 req | reads / 1,000 req | upserts / batch ")
+                .append("| channel peak | sync fallbacks | p99 at 1000 QPS ms | others CPU |\n");
+        sb.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Run r : runs) {
             if (r.config().variant() == null) {
                 continue;
             }
-            for (Row row : r.rows()) {
-                double batches = row.engine("batches");
-                sb.append("| ").append(r.config().variant()).append(" `").append(r.config().env()).append("` | ")
-                        .append(num(row.result().rps(), "%,.0f")).append(" | ").append(ms(row.result().p99())).append(" | ")
-                        .append(num(row.upsertsPer1000(), "%,.1f")).append(" | ")
-                        .append(batches > 0 ? num(row.engine("upserts") / batches, "%,.1f") : "–").append(" | ")
-                        .append(num(row.channelPeak(), "%,.0f")).append(" | ").append(num(row.engine("syncFallbacks"), "%,.0f"))
-                        .append(" | ").append(pct(row.othersShare())).append(" |\n");
+            Row max = r.rows().stream().filter(x -> x.scenario().startsWith("max many")).findFirst().orElse(null);
+            Row fixed = r.rows().stream().filter(x -> x.scenario().equals("1000 QPS")).findFirst().orElse(null);
+            String settings = r.config().env().isEmpty() ? "defaults" : r.config().env().entrySet().stream()
+                    .map(e -> e.getKey().replace("TOLLGATE_ASYNC_", "").toLowerCase(Locale.ROOT) + "=" + e.getValue())
+                    .collect(Collectors.joining(", "));
+            sb.append("| ").append(r.config().variant()).append(" | ").append(r.config().db().label).append(" | ")
+                    .append(settings).append(" | ");
+            if (max == null) {
+                sb.append("– | – | – | – | – | – | –");
+            } else {
+                double batches = max.engine("batches");
+                sb.append(num(max.result().rps(), "%,.0f")).append(" | ").append(ms(max.result().p99())).append(" | ")
+                        .append(num(max.upsertsPer1000(), "%,.1f")).append(" | ").append(num(max.readsPer1000(), "%,.1f"))
+                        .append(" | ").append(batches > 0 ? num(max.engine("upserts") / batches, "%,.1f") : "–").append(" | ")
+                        .append(num(max.channelPeak(), "%,.0f")).append(" | ").append(num(max.engine("syncFallbacks"), "%,.0f"));
             }
+            sb.append(" | ").append(fixed == null ? "–" : ms(fixed.result().p99()))
+                    .append(" | ").append(max == null ? "–" : pct(max.othersShare()))
+                    .append(r.error() == null ? "" : " (" + r.error().replace('|', '/') + ")").append(" |\n");
         }
         return sb.toString();
     }

@@ -190,6 +190,8 @@ final class Server implements AutoCloseable {
         GATEWAY_METERS.put("deferred", "tollgate.consume.deferred");
         GATEWAY_METERS.put("storeErrors", "tollgate.store.errors");
         GATEWAY_METERS.put("queueDepth", "tollgate.channel.depth");
+        GATEWAY_METERS.put("usageReads", "tollgate.store.usage.reads");
+        GATEWAY_METERS.put("policyReads", "tollgate.store.policy.reads");
     }
 
     /** The engine's counters (servlet field names); empty when the filter is off or they cannot be read. */
