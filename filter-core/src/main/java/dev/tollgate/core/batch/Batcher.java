@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The consume path: a bounded channel in stripes, one batcher thread per stripe that drains
  * it, sums per counter and writes one transaction per flush (on {@code batch-size} distinct
- * counters or every {@code flush-interval}), through the {@link StoreGuard}. Thread-safe.
+ * counters or every {@code flush-interval}), through the {@link StoreGuard}. A subject's
+ * records always go to the same stripe, so each counter is written by one batcher, at most
+ * once per flush. Thread-safe.
  *
  * <p>What cannot be written is never dropped: a definite failure goes back into the deferred
  * aggregate (one entry per counter, whatever the number of records), a commit with an
@@ -64,12 +66,89 @@ public final class Batcher {
     private static final int REPLAY_CHUNK = 500;
     private static final long JOURNAL_ERROR_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    private static final class Stripe {
-        final ArrayBlockingQueue<UsageEvent> queue;
-        final AtomicInteger inflight = new AtomicInteger();
+    /** Lanes per stripe when a stripe holds at least {@link #MIN_LANE_CAPACITY} records per lane. */
+    private static final int LANES = 4;
+    private static final int MIN_LANE_CAPACITY = 1024;
 
+    /**
+     * One batcher's share of the channel. A stripe takes the records of a fixed set of
+     * subjects; producer threads offer into one of its lanes by thread, so threads charging
+     * one hot subject do not all queue on one lock.
+     */
+    private static final class Stripe {
+        final ArrayBlockingQueue<UsageEvent>[] lanes;
+        final AtomicInteger inflight = new AtomicInteger();
+        private int next;
+
+        @SuppressWarnings("unchecked")
         Stripe(int capacity) {
-            queue = new ArrayBlockingQueue<>(capacity);
+            int n = capacity / LANES >= MIN_LANE_CAPACITY ? LANES : 1;
+            lanes = new ArrayBlockingQueue[n];
+            for (int i = 0; i < n; i++) {
+                lanes[i] = new ArrayBlockingQueue<>(Math.max(1, capacity / n));
+            }
+        }
+
+        /**
+         * Queues a record in the calling thread's lane, or in another when that one is full.
+         *
+         * @return the lane that took it, {@code null} when the whole stripe is full
+         */
+        ArrayBlockingQueue<UsageEvent> offer(UsageEvent e) {
+            int own = lanes.length == 1 ? 0 : (int) (Thread.currentThread().getId() % lanes.length);
+            for (int i = 0; i < lanes.length; i++) {
+                ArrayBlockingQueue<UsageEvent> q = lanes[(own + i) % lanes.length];
+                if (q.offer(e)) {
+                    return q;
+                }
+            }
+            return null;
+        }
+
+        /** One record from any lane (the batcher thread only). */
+        UsageEvent poll() {
+            for (int i = 0; i < lanes.length; i++) {
+                UsageEvent e = lanes[(next + i) % lanes.length].poll();
+                if (e != null) {
+                    next = (next + i + 1) % lanes.length;
+                    return e;
+                }
+            }
+            return null;
+        }
+
+        /** Moves up to {@code max} records from the lanes to {@code into} (the batcher thread only). */
+        int drainTo(List<UsageEvent> into, int max) {
+            int n = 0;
+            for (int i = 0; i < lanes.length && n < max; i++) {
+                n += lanes[(next + i) % lanes.length].drainTo(into, max - n);
+            }
+            next = (next + 1) % lanes.length;
+            return n;
+        }
+
+        /** Puts a flush marker in every lane, after what each holds; returns how many. */
+        int mark(CountDownLatch latch) throws InterruptedException {
+            for (ArrayBlockingQueue<UsageEvent> q : lanes) {
+                q.put(UsageEvent.marker(latch));
+            }
+            return lanes.length;
+        }
+
+        int size() {
+            int n = 0;
+            for (ArrayBlockingQueue<UsageEvent> q : lanes) {
+                n += q.size();
+            }
+            return n;
+        }
+
+        int capacity() {
+            int n = 0;
+            for (ArrayBlockingQueue<UsageEvent> q : lanes) {
+                n += q.size() + q.remainingCapacity();
+            }
+            return n;
         }
     }
 
@@ -170,12 +249,13 @@ public final class Batcher {
         try {
             ensureOpen();
             journal(event);
+            ArrayBlockingQueue<UsageEvent> lane;
             if (!config.asyncEnabled()) {
                 writeNow(event);
-            } else if (!s.queue.offer(event)) {
+            } else if ((lane = stripeOf(event).offer(event)) == null) {
                 counters.syncFallbacks.increment();
                 writeNow(event);
-            } else if (drained && s.queue.remove(event)) {
+            } else if (drained && lane.remove(event)) {
                 // close() has drained for the last time: nobody would write this record.
                 throw new IllegalStateException("Tollgate is closed and accepts no more usage");
             }
@@ -238,8 +318,25 @@ public final class Batcher {
         return journalErrors.sum();
     }
 
+    /** The calling thread's stripe, whose in-flight count tells close() that a call is under way. */
     private Stripe stripe() {
         return stripes.length == 1 ? stripes[0] : stripes[(int) (Thread.currentThread().getId() % stripes.length)];
+    }
+
+    /**
+     * The stripe, and so the batcher, that aggregates a subject's usage: always the same one,
+     * so a counter is written by one batcher only — once per flush, never by two transactions
+     * waiting on each other's row locks.
+     */
+    private Stripe stripeOf(UsageEvent event) {
+        if (stripes.length == 1) {
+            return stripes[0];
+        }
+        int h = event.subject.hashCode();
+        h ^= h >>> 16;
+        h *= 0x45d9f3b;
+        h ^= h >>> 16;
+        return stripes[Math.floorMod(h, stripes.length)];
     }
 
     private boolean writeNow(UsageEvent event) {
@@ -264,9 +361,13 @@ public final class Batcher {
                 return pendingRecords() == 0;
             }
             if (config.asyncEnabled()) {
-                CountDownLatch latch = new CountDownLatch(stripes.length);
+                int lanes = 0;
                 for (Stripe s : stripes) {
-                    s.queue.put(UsageEvent.marker(latch));
+                    lanes += s.lanes.length;
+                }
+                CountDownLatch latch = new CountDownLatch(lanes);
+                for (Stripe s : stripes) {
+                    s.mark(latch);
                 }
                 latch.await();
             }
@@ -368,7 +469,7 @@ public final class Batcher {
             while (!stopping) {
                 // Poll without blocking and park between polls: a batcher blocked in
                 // queue.poll(timeout) would be woken (an unpark) by every single offer.
-                UsageEvent e = s.queue.poll();
+                UsageEvent e = s.poll();
                 if (e == null) {
                     long wait = next - System.nanoTime();
                     if (wait > 0 && markers.isEmpty()) {
@@ -381,7 +482,7 @@ public final class Batcher {
                 } else {
                     take(agg, e, markers);
                     while (agg.keys() < config.batchSize() && System.nanoTime() - next < 0
-                            && s.queue.drainTo(buf, DRAIN_CHUNK) > 0) {
+                            && s.drainTo(buf, DRAIN_CHUNK) > 0) {
                         for (UsageEvent x : buf) {
                             take(agg, x, markers);
                         }
@@ -612,13 +713,20 @@ public final class Batcher {
     public int queueDepth() {
         int n = 0;
         for (Stripe s : stripes) {
-            n += s.queue.size();
+            n += s.size();
         }
         return n;
     }
 
     public int queueCapacity() {
-        return config.asyncEnabled() ? stripes.length * stripes[0].queue.remainingCapacity() + queueDepth() : 0;
+        if (!config.asyncEnabled()) {
+            return 0;
+        }
+        int n = 0;
+        for (Stripe s : stripes) {
+            n += s.capacity();
+        }
+        return n;
     }
 
     /** Records waiting in the deferred aggregate or in in-doubt batches. */
@@ -651,7 +759,7 @@ public final class Batcher {
         // Wake the batchers without interrupting them: an interrupt can break a JDBC call
         // (H2 closes its file on interrupt).
         for (Stripe s : stripes) {
-            s.queue.offer(UsageEvent.marker(new CountDownLatch(1)));
+            s.lanes[0].offer(UsageEvent.marker(new CountDownLatch(1)));
         }
         // A batcher stops once its current write is over. That write may outlast the deadline
         // (retries against a failing store); close() waits for it, within the store's own
@@ -704,7 +812,7 @@ public final class Batcher {
     private void drainQueues(Aggregate into) {
         for (Stripe s : stripes) {
             UsageEvent e;
-            while ((e = s.queue.poll()) != null) {
+            while ((e = s.poll()) != null) {
                 if (e.isMarker()) {
                     e.marker.countDown();
                 } else {
