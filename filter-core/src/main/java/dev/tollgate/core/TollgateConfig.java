@@ -23,7 +23,7 @@ public final class TollgateConfig {
     public static final boolean DEFAULT_ASYNC_ENABLED = true;
     public static final int DEFAULT_WORKERS = 2;
     public static final int DEFAULT_CHANNEL_CAPACITY = 65_536;
-    public static final int DEFAULT_BATCH_SIZE = 2_000;
+    public static final int DEFAULT_BATCH_SIZE = 10_000;
     public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(500);
     public static final int DEFAULT_RETRY_MAX_ATTEMPTS = 3;
     public static final Duration DEFAULT_RETRY_WAIT = Duration.ofMillis(100);

@@ -1,5 +1,7 @@
 package dev.tollgate.gateway;
 
+import dev.tollgate.core.TollgateConfig;
+
 import dev.tollgate.core.config.ConfigKeys;
 import dev.tollgate.core.config.Settings;
 import java.util.LinkedHashMap;
@@ -196,11 +198,11 @@ public class TollgateProperties {
         /** Whether usage is written in the background; false writes each consumption before the response is settled. */
         private String enabled = "true";
         /** Batcher threads, 1 to 64. */
-        private String workers = "2";
+        private String workers = String.valueOf(TollgateConfig.DEFAULT_WORKERS);
         /** Records the in-memory channel holds, 16 to 16777216; when full, the caller writes (sync fallback). */
-        private String channelCapacity = "65536";
+        private String channelCapacity = String.valueOf(TollgateConfig.DEFAULT_CHANNEL_CAPACITY);
         /** Distinct (subject, quota, window) keys per flush transaction, 1 to 100000. */
-        private String batchSize = "2000";
+        private String batchSize = String.valueOf(TollgateConfig.DEFAULT_BATCH_SIZE);
         /** Longest time a record waits in memory, 1ms to 1h. */
         private String flushInterval = "500ms";
         /** Deadline for shutdown to drain the channel and flush, 0 to 10m. */

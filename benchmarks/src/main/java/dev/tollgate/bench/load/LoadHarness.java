@@ -219,14 +219,14 @@ public final class LoadHarness {
             {"w1", "TOLLGATE_ASYNC_WORKERS", "1"},
             {"w4", "TOLLGATE_ASYNC_WORKERS", "4"},
             {"bs500", "TOLLGATE_ASYNC_BATCH_SIZE", "500"},
-            {"bs10000", "TOLLGATE_ASYNC_BATCH_SIZE", "10000"},
+            {"bs2000", "TOLLGATE_ASYNC_BATCH_SIZE", "2000"},
             {"fi250ms", "TOLLGATE_ASYNC_FLUSH_INTERVAL", "250ms"},
             {"fi2s", "TOLLGATE_ASYNC_FLUSH_INTERVAL", "2s"},
             {"cap4096", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "4096"},
             {"high-concurrency", "TOLLGATE_ASYNC_WORKERS", "2", "TOLLGATE_ASYNC_BATCH_SIZE", "10000",
                     "TOLLGATE_ASYNC_FLUSH_INTERVAL", "2s", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "262144"},
-            {"low-latency", "TOLLGATE_ASYNC_WORKERS", "1", "TOLLGATE_ASYNC_BATCH_SIZE", "500",
-                    "TOLLGATE_ASYNC_FLUSH_INTERVAL", "250ms", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "16384"},
+            {"low-latency", "TOLLGATE_ASYNC_WORKERS", "2", "TOLLGATE_ASYNC_BATCH_SIZE", "500",
+                    "TOLLGATE_ASYNC_FLUSH_INTERVAL", "250ms", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "65536"},
     };
 
     /** Every {@link #SWEEP} variant on PostgreSQL (when it answers) and on H2. */
