@@ -290,7 +290,7 @@ final class Report {
         sb.append("PostgreSQL rows are `pg_stat_user_tables` n_tup_ins + n_tup_upd of `").append(Pg.SCHEMA)
                 .append(".tollgate_usage` over the whole server run (warm-up included), read after the server exited; ")
                 .append("commits are `pg_stat_database.xact_commit` of the whole database, which other agents may share.\n\n");
-        sb.append("| configuration | startup s | warm-up s | requests | heap after GC, after warm-up MiB | heap after GC, end MiB | PG usage rows written / 1,000 req | PG applied-batch rows | PG commits / 1,000 req | H2 file MiB | error |\n");
+        sb.append("| configuration | startup s | warm-up s | requests | heap after GC, after warm-up MiB | heap after GC, end MiB | PG usage rows written / 1,000 req | PG applied-batch rows | PG commits / 1,000 req | H2 file MiB (after stop) | error |\n");
         sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (Run r : runs) {
             Pg.Counters pg = r.pg();
