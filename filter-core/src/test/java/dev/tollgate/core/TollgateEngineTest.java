@@ -199,6 +199,7 @@ class TollgateEngineTest {
             long statements = recorded.statements().stream().filter(t -> t.contains(" IN ((")).count();
             assertThat(statements).as("re-read statements for %d counters", subjects).isBetween(1L, subjects / 4L);
 
+            // The re-read values are in the view once they are counted.
             for (int i = 0; i < subjects; i++) {
                 assertThat(b.check("s" + i, "requests", 1).remaining()).as("s" + i).isEqualTo(99 - (1 + i % 7));
             }

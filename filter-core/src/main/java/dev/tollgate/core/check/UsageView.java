@@ -256,11 +256,11 @@ public final class UsageView {
         if (keys.isEmpty()) {
             return;
         }
-        reads.add(keys.size());
         long[] values;
         try {
             values = guard.read(() -> store.used(keys));
         } catch (RuntimeException e) {
+            reads.add(keys.size());
             for (Cell c : cells) {
                 synchronized (c) {
                     c.refreshing = false;
@@ -281,6 +281,8 @@ public final class UsageView {
                 c.refreshing = false;
             }
         }
+        // Counted once the values are in the view, so a caller that sees the count sees them.
+        reads.add(keys.size());
     }
 
     /** Cached usage without touching the store, or -1 when the counter is not loaded. */
