@@ -127,12 +127,19 @@ public final class Batcher {
             return n;
         }
 
-        /** Puts a flush marker in every lane, after what each holds; returns how many. */
-        int mark(CountDownLatch latch) throws InterruptedException {
+        /**
+         * Puts a flush marker in the first lane. The batcher that takes it first drains what
+         * every lane holds ({@link #drainAll}), so it flushes whatever was queued before.
+         */
+        void mark(CountDownLatch latch) throws InterruptedException {
+            lanes[0].put(UsageEvent.marker(latch));
+        }
+
+        /** Moves everything the lanes hold now to {@code into} (the batcher thread only). */
+        void drainAll(List<UsageEvent> into) {
             for (ArrayBlockingQueue<UsageEvent> q : lanes) {
-                q.put(UsageEvent.marker(latch));
+                q.drainTo(into, q.size());
             }
-            return lanes.length;
         }
 
         int size() {
@@ -361,11 +368,7 @@ public final class Batcher {
                 return pendingRecords() == 0;
             }
             if (config.asyncEnabled()) {
-                int lanes = 0;
-                for (Stripe s : stripes) {
-                    lanes += s.lanes.length;
-                }
-                CountDownLatch latch = new CountDownLatch(lanes);
+                CountDownLatch latch = new CountDownLatch(stripes.length);
                 for (Stripe s : stripes) {
                     s.mark(latch);
                 }
@@ -488,6 +491,14 @@ public final class Batcher {
                         }
                         buf.clear();
                     }
+                }
+                if (!markers.isEmpty()) {
+                    // A flush() waits: what its caller queued before may be in any lane.
+                    s.drainAll(buf);
+                    for (UsageEvent x : buf) {
+                        take(agg, x, markers);
+                    }
+                    buf.clear();
                 }
                 if (!markers.isEmpty() || agg.keys() >= config.batchSize() || System.nanoTime() - next >= 0) {
                     try {
