@@ -202,14 +202,7 @@ public final class JdbiUsageStore implements UsageStore {
             if (!deltas.isEmpty()) {
                 PreparedBatch batch = h.prepareBatch(dialect.addUsage());
                 for (UsageDelta d : deltas) {
-                    UsageKey k = d.key();
-                    batch.bind("subject", k.subject())
-                            .bind("quota", k.quota())
-                            .bind("period", k.period().name())
-                            .bind("windowStart", utc(k.windowStart()))
-                            .bind("delta", d.amount())
-                            .bind("now", now)
-                            .add();
+                    bindKey(batch, d.key()).bind("delta", d.amount()).bind("now", now).add();
                 }
                 try {
                     if (totals == null) {
@@ -378,10 +371,16 @@ public final class JdbiUsageStore implements UsageStore {
     }
 
     private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindKey(S statement, UsageKey k) {
-        return statement.bind("subject", k.subject())
-                .bind("quota", k.quota())
-                .bind("period", k.period().name())
-                .bind("windowStart", utc(k.windowStart()));
+        return bindKey(statement, k, "");
+    }
+
+    /** Binds a key's {@code :subject}, {@code :quota}, {@code :period} and {@code :windowStart}, each name + {@code suffix}. */
+    private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindKey(S statement, UsageKey k,
+                                                                                  String suffix) {
+        return statement.bind("subject" + suffix, k.subject())
+                .bind("quota" + suffix, k.quota())
+                .bind("period" + suffix, k.period().name())
+                .bind("windowStart" + suffix, utc(k.windowStart()));
     }
 
     @Override
@@ -400,15 +399,7 @@ public final class JdbiUsageStore implements UsageStore {
 
     @Override
     public long used(UsageKey key) {
-        return call(h -> h.createQuery("SELECT used FROM tollgate_usage WHERE subject = :subject AND quota = :quota"
-                        + " AND period = :period AND window_start = :windowStart")
-                .bind("subject", key.subject())
-                .bind("quota", key.quota())
-                .bind("period", key.period().name())
-                .bind("windowStart", utc(key.windowStart()))
-                .mapTo(Long.class)
-                .findOne()
-                .orElse(0L));
+        return call(h -> bindKey(h.createQuery(SELECT_USED), key).mapTo(Long.class).findOne().orElse(0L));
     }
 
     /** Counters read by one statement of {@link #used(List)}. */
@@ -426,16 +417,14 @@ public final class JdbiUsageStore implements UsageStore {
             StringBuilder sql = new StringBuilder("SELECT subject, quota, period, window_start, used FROM tollgate_usage"
                     + " WHERE (subject, quota, period, window_start) IN (");
             for (int i = 0; i < chunk.size(); i++) {
-                sql.append(i == 0 ? "" : ", ").append("(:s").append(i).append(", :q").append(i).append(", :p").append(i)
-                        .append(", :w").append(i).append(')');
+                sql.append(i == 0 ? "" : ", ").append("(:subject").append(i).append(", :quota").append(i)
+                        .append(", :period").append(i).append(", :windowStart").append(i).append(')');
             }
             sql.append(')');
             run(h -> {
                 org.jdbi.v3.core.statement.Query q = h.createQuery(sql.toString());
                 for (int i = 0; i < chunk.size(); i++) {
-                    UsageKey k = chunk.get(i);
-                    q.bind("s" + i, k.subject()).bind("q" + i, k.quota()).bind("p" + i, k.period().name())
-                            .bind("w" + i, utc(k.windowStart()));
+                    bindKey(q, chunk.get(i), Integer.toString(i));
                 }
                 q.map((rs, ctx) -> Map.entry(new UsageKey(rs.getString(1), rs.getString(2), Period.valueOf(rs.getString(3)),
                                 rs.getObject(4, OffsetDateTime.class).toInstant().toEpochMilli()), rs.getLong(5)))
