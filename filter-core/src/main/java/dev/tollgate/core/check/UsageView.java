@@ -48,6 +48,15 @@ public final class UsageView {
          */
         volatile long seq;
 
+        /** Takes a value read from the store at {@code at}; the caller holds the monitor. */
+        void read(long value, long at) {
+            seq++;
+            stored = value;
+            loaded = true;
+            loadedAt = at;
+            seq++;
+        }
+
         synchronized long used() {
             return stored + inFlight + unflushed.sum();
         }
@@ -222,11 +231,7 @@ public final class UsageView {
                 if ((c.version == version && c.writes == 0) || attempt >= 3) {
                     // After three overlaps, accept the value: the error is at most one write
                     // of this counter, until the next re-read.
-                    c.seq++;
-                    c.stored = value;
-                    c.loaded = true;
-                    c.loadedAt = ticker.read();
-                    c.seq++;
+                    c.read(value, ticker.read());
                     return;
                 }
             }
@@ -273,10 +278,7 @@ public final class UsageView {
             Cell c = cells.get(i);
             synchronized (c) {
                 if (c.version == versions[i] && c.writes == 0) {
-                    c.seq++;
-                    c.stored = values[i];
-                    c.loadedAt = now;
-                    c.seq++;
+                    c.read(values[i], now);
                 }
                 c.refreshing = false;
             }
