@@ -1,6 +1,6 @@
 package dev.tollgate.core;
 
-import dev.tollgate.core.store.UsageKey;
+import dev.tollgate.core.spi.UsageKey;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**

@@ -4,9 +4,9 @@ import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.core.TollgateConfig.SchemaMode;
-import dev.tollgate.core.store.Dialect;
-import dev.tollgate.core.store.JdbiUsageStore;
-import dev.tollgate.core.store.UsageStore;
+import dev.tollgate.core.internal.jdbc.Dialect;
+import dev.tollgate.core.internal.jdbc.JdbiUsageStore;
+import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.testing.GatedStore;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;

@@ -4,8 +4,8 @@ import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.core.TollgateConfig.SchemaMode;
-import dev.tollgate.core.store.Dialect;
-import dev.tollgate.core.store.JdbiUsageStore;
+import dev.tollgate.core.internal.jdbc.Dialect;
+import dev.tollgate.core.internal.jdbc.JdbiUsageStore;
 import dev.tollgate.core.testing.FlakyDataSource;
 import dev.tollgate.core.testing.GatedStore;
 import dev.tollgate.core.testing.LogCapture;

@@ -3,11 +3,11 @@ package dev.tollgate.core;
 import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tollgate.core.store.Dialect;
-import dev.tollgate.core.store.InDoubtException;
-import dev.tollgate.core.store.JdbiUsageStore;
-import dev.tollgate.core.store.StoreException;
-import dev.tollgate.core.store.UsageStore;
+import dev.tollgate.core.internal.jdbc.Dialect;
+import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.internal.jdbc.JdbiUsageStore;
+import dev.tollgate.core.spi.StoreException;
+import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.testing.FlakyDataSource;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;

@@ -3,10 +3,10 @@ package dev.tollgate.core;
 import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tollgate.core.http.Admission;
-import dev.tollgate.core.http.EdgeConfig;
-import dev.tollgate.core.http.QuotaGate;
-import dev.tollgate.core.http.SubjectResult;
+import dev.tollgate.core.edge.Admission;
+import dev.tollgate.core.edge.EdgeConfig;
+import dev.tollgate.core.edge.QuotaGate;
+import dev.tollgate.core.edge.SubjectResult;
 import dev.tollgate.core.testing.FlakyDataSource;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;

@@ -1,11 +1,11 @@
 package dev.tollgate.gateway;
 
-import dev.tollgate.core.http.Admission;
-import dev.tollgate.core.http.EdgeConfig;
-import dev.tollgate.core.http.QuotaCost;
-import dev.tollgate.core.http.QuotaGate;
-import dev.tollgate.core.http.QuotaRule;
-import dev.tollgate.core.http.SubjectResult;
+import dev.tollgate.core.edge.Admission;
+import dev.tollgate.core.edge.EdgeConfig;
+import dev.tollgate.core.edge.QuotaCost;
+import dev.tollgate.core.edge.QuotaGate;
+import dev.tollgate.core.edge.QuotaRule;
+import dev.tollgate.core.edge.SubjectResult;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway;
 
+import dev.tollgate.core.internal.journal.Journal;
 import dev.tollgate.core.TollgateConfig;
 
 import dev.tollgate.core.config.ConfigKeys;
@@ -15,7 +16,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * <p>Every value is kept as text and validated by the engine's own configuration
  * ({@link dev.tollgate.core.TollgateConfig#from(Settings)} and
- * {@link dev.tollgate.core.http.EdgeConfig#from(Settings)}), so a bad value fails start-up
+ * {@link dev.tollgate.core.edge.EdgeConfig#from(Settings)}), so a bad value fails start-up
  * with the same message as in the servlet filter: the key, the value and what is allowed.
  * The defaults shown here are the engine's. Not thread-safe; Spring binds it once.
  */

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateConfig;
-import dev.tollgate.core.http.EdgeConfig;
-import dev.tollgate.core.http.QuotaGate;
+import dev.tollgate.core.edge.EdgeConfig;
+import dev.tollgate.core.edge.QuotaGate;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +30,7 @@ class QuotaFilterSignalsTest {
     private final Tollgate tollgate = Tollgate.builder(TollgateConfig.ofDefaults()).dataSource(db.dataSource()).build();
     private final Settlements settlements = new Settlements();
     private final QuotaFilter filter = new QuotaFilter(new QuotaGate(tollgate, EdgeConfig.custom()
-            .countedStatuses(dev.tollgate.core.http.StatusSet.parse("2xx,4xx,504,!429"))
+            .countedStatuses(dev.tollgate.core.edge.StatusSet.parse("2xx,4xx,504,!429"))
             .rule("all", "/**", null, "requests").build()), null, Schedulers.immediate(), settlements);
 
     @AfterEach

@@ -1,7 +1,7 @@
 package dev.tollgate.servlet;
 
-import dev.tollgate.core.http.AdminApi;
-import dev.tollgate.core.http.Problem;
+import dev.tollgate.core.edge.AdminApi;
+import dev.tollgate.core.edge.Problem;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;

@@ -2,7 +2,7 @@ package dev.tollgate.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tollgate.core.http.FlatJson;
+import dev.tollgate.core.edge.FlatJson;
 import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

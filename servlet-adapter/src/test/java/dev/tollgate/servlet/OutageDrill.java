@@ -1,6 +1,6 @@
 package dev.tollgate.servlet;
 
-import dev.tollgate.core.http.FlatJson;
+import dev.tollgate.core.edge.FlatJson;
 import dev.tollgate.core.testing.FaultProxy;
 import dev.tollgate.core.testing.TestDatabase;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package dev.tollgate.core.testing;
 
 import dev.tollgate.core.Limit;
-import dev.tollgate.core.store.SubjectRecord;
-import dev.tollgate.core.store.UsageDelta;
-import dev.tollgate.core.store.UsageKey;
-import dev.tollgate.core.store.UsageStore;
+import dev.tollgate.core.spi.SubjectRecord;
+import dev.tollgate.core.spi.UsageDelta;
+import dev.tollgate.core.spi.UsageKey;
+import dev.tollgate.core.spi.UsageStore;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;

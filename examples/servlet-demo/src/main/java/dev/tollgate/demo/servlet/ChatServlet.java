@@ -1,6 +1,6 @@
 package dev.tollgate.demo.servlet;
 
-import dev.tollgate.core.http.Json;
+import dev.tollgate.core.edge.Json;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;

@@ -1,0 +1,332 @@
+package dev.tollgate.core.edge;
+
+import dev.tollgate.core.Health;
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Names;
+import dev.tollgate.core.QuotaUsage;
+import dev.tollgate.core.Stats;
+import dev.tollgate.core.Tollgate;
+import dev.tollgate.core.TollgateException;
+import java.lang.reflect.RecordComponent;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin and self-service API, independent of any HTTP stack: an adapter passes the
+ * method, the path below where it mounts the API, the {@code Authorization} header and the
+ * body, and writes back the {@link Response}. Thread-safe.
+ *
+ * <p>Routes (paths relative to the mount point, e.g. {@code /tollgate}); every answer is JSON,
+ * errors are {@code application/problem+json}:
+ * <table>
+ * <caption>Admin API</caption>
+ * <tr><th>method and path</th><th>does</th></tr>
+ * <tr><td>{@code GET /me}</td><td>self-service: the caller's own usage, the caller identified
+ *     exactly as for a metered request (e.g. its {@code X-API-Key}); needs no admin token</td></tr>
+ * <tr><td>{@code GET /health}</td><td>the engine's health (200, or 503 when DOWN)</td></tr>
+ * <tr><td>{@code GET /stats}</td><td>engine counters and edge counters</td></tr>
+ * <tr><td>{@code GET /subjects/{subject}}</td><td>a subject's plan and, per quota limit,
+ *     window, used, stored, limit, remaining and reset</td></tr>
+ * <tr><td>{@code PUT /subjects/{subject}/plan}</td><td>body {@code {"plan":"pro"}}: assign a
+ *     configured plan</td></tr>
+ * <tr><td>{@code PUT /subjects/{subject}/limits/{quota}}</td><td>body
+ *     {@code {"limit":"100/day"}} (or {@code "10/minute,1000/day"}): replace the subject's
+ *     overrides of that quota; they replace the plan's limits of the quota</td></tr>
+ * <tr><td>{@code DELETE /subjects/{subject}/limits/{quota}}</td><td>remove the overrides, so
+ *     the plan's limits apply again</td></tr>
+ * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now</td></tr>
+ * </table>
+ *
+ * <p>Every route but {@code /me} needs {@code Authorization: Bearer <tollgate.admin.token>}:
+ * no or a non-bearer credential is answered with 401, a wrong token with 403. The token is
+ * compared in constant time and never logged. Without a configured token those routes
+ * answer 404. Request bodies are flat JSON objects (see {@link FlatJson}) of at most
+ * {@value #MAX_BODY_BYTES} bytes (else 413); unknown members are refused with 400.
+ * Subjects are given as they are stored ({@code key:<sha-256>} for API keys, which
+ * {@code GET /me} shows); adapters pass the path URL-decoded.
+ */
+public final class AdminApi {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApi.class);
+
+    /** Largest request body accepted, in bytes. */
+    public static final int MAX_BODY_BYTES = 16 * 1024;
+    /** Content type of successful answers. */
+    public static final String JSON = "application/json";
+
+    private final QuotaGate gate;
+    private final Tollgate tollgate;
+    private final byte[] tokenDigest;
+
+    /** An API over the gate's engine, protected by the gate's {@code tollgate.admin.token}. */
+    public AdminApi(QuotaGate gate) {
+        this.gate = Objects.requireNonNull(gate, "gate");
+        this.tollgate = gate.tollgate();
+        String token = gate.config().adminToken();
+        this.tokenDigest = token == null ? null : sha256(token);
+    }
+
+    /** Whether the token-protected routes are enabled (a token is configured). */
+    public boolean enabled() {
+        return tokenDigest != null;
+    }
+
+    /** What to send back: status, extra header fields, content type and body. */
+    public record Response(int status, List<Map.Entry<String, String>> headers, String contentType, String body) {
+        public Response {
+            headers = List.copyOf(headers);
+        }
+    }
+
+    /**
+     * Handles one request.
+     *
+     * @param method        the HTTP method
+     * @param path          the path below the mount point, URL-decoded; {@code null} or empty is {@code /}
+     * @param authorization the {@code Authorization} header, or {@code null}
+     * @param body          the request body, or {@code null}; the adapter bounds it to {@value #MAX_BODY_BYTES} bytes
+     * @param caller        resolves the caller as a metered request would (only {@code GET /me} calls it)
+     */
+    public Response handle(String method, String path, String authorization, String body,
+                           Supplier<SubjectResult> caller) {
+        String m = method == null ? "" : method.toUpperCase(Locale.ROOT);
+        String p = path == null || path.isEmpty() ? "/" : path;
+        if (body != null && (body.length() > MAX_BODY_BYTES
+                || body.getBytes(StandardCharsets.UTF_8).length > MAX_BODY_BYTES)) {
+            return problem(413, "Content Too Large", "Admin request bodies are limited to " + MAX_BODY_BYTES
+                    + " bytes.");
+        }
+        List<String> seg = segments(p);
+        try {
+            if (seg.equals(List.of("me"))) {
+                return allow(m, Set.of("GET")) ? me(caller.get()) : notAllowed("GET");
+            }
+            if (tokenDigest == null) {
+                return problem(404, "Not Found", "The admin API is disabled: set tollgate.admin.token to enable it.");
+            }
+            Response denied = authorize(authorization);
+            if (denied != null) {
+                return denied;
+            }
+            return route(m, seg, body);
+        } catch (IllegalArgumentException e) {
+            return problem(400, "Bad Request", e.getMessage());
+        } catch (TollgateException e) {
+            LOG.warn("Admin request {} {} failed: {}", m, p, e.getMessage());
+            return problem(503, "Service Unavailable", "The quota store cannot be reached; retry later.");
+        }
+    }
+
+    private Response route(String m, List<String> seg, String body) {
+        if (seg.equals(List.of("health"))) {
+            return allow(m, Set.of("GET")) ? health() : notAllowed("GET");
+        }
+        if (seg.equals(List.of("stats"))) {
+            return allow(m, Set.of("GET")) ? stats() : notAllowed("GET");
+        }
+        if (seg.equals(List.of("flush"))) {
+            if (!allow(m, Set.of("POST"))) {
+                return notAllowed("POST");
+            }
+            boolean done = tollgate.flush();
+            return json(200, Map.of("flushed", done));
+        }
+        if (seg.size() >= 2 && seg.get(0).equals("subjects")) {
+            String subject = Names.subject(seg.get(1));
+            if (seg.size() == 2) {
+                return allow(m, Set.of("GET")) ? json(200, subjectView(subject)) : notAllowed("GET");
+            }
+            if (seg.size() == 3 && seg.get(2).equals("plan")) {
+                if (!allow(m, Set.of("PUT"))) {
+                    return notAllowed("PUT");
+                }
+                Map<String, Object> in = body(body, "plan");
+                tollgate.assignPlan(subject, stringMember(in, "plan"));
+                return json(200, subjectView(subject));
+            }
+            if (seg.size() == 4 && seg.get(2).equals("limits")) {
+                String quota = Names.quota(seg.get(3));
+                if (m.equals("PUT")) {
+                    List<Limit> limits = Limit.parseList(stringMember(body(body, "limit"), "limit"));
+                    tollgate.removeLimits(subject, quota);
+                    for (Limit l : limits) {
+                        tollgate.setLimit(subject, quota, l);
+                    }
+                    return json(200, subjectView(subject));
+                }
+                if (m.equals("DELETE")) {
+                    tollgate.removeLimits(subject, quota);
+                    return json(200, subjectView(subject));
+                }
+                return notAllowed("PUT, DELETE");
+            }
+        }
+        return problem(404, "Not Found", "No admin route for " + String.join("/", seg)
+                + "; see the admin API reference.");
+    }
+
+    private Response authorize(String authorization) {
+        String given = null;
+        if (authorization != null) {
+            String a = authorization.trim();
+            if (a.length() > 7 && a.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                given = a.substring(7).trim();
+            }
+        }
+        if (given == null || given.isEmpty()) {
+            Response r = problem(401, "Unauthorized", "Send the admin token as 'Authorization: Bearer <token>'.");
+            List<Map.Entry<String, String>> h = new ArrayList<>(r.headers());
+            h.add(Map.entry("WWW-Authenticate", "Bearer realm=\"tollgate\""));
+            return new Response(r.status(), h, r.contentType(), r.body());
+        }
+        // Digests of equal length, compared in constant time: neither content nor length leaks.
+        if (!MessageDigest.isEqual(tokenDigest, sha256(given))) {
+            LOG.warn("Admin request with a wrong token refused");
+            return problem(403, "Forbidden", "The admin token is not valid.");
+        }
+        return null;
+    }
+
+    private Response me(SubjectResult caller) {
+        if (caller.problem() != null) {
+            Problem p = caller.problem();
+            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+        }
+        if (!caller.present()) {
+            EdgeConfig c = gate.config();
+            String how = c.subjectSource() == EdgeConfig.SubjectSource.HEADER
+                    ? "Send your API key in the " + c.subjectHeader() + " header."
+                    : "Identify yourself as for any metered request.";
+            Problem p = Problem.missingSubject(how);
+            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+        }
+        return json(200, subjectView(caller.subject()));
+    }
+
+    private Response health() {
+        Health h = tollgate.health();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", h.status().name());
+        m.put("reason", h.reason());
+        return json(h.status() == Health.Status.DOWN ? 503 : 200, m);
+    }
+
+    private Response stats() {
+        Map<String, Object> engine = new LinkedHashMap<>();
+        Stats s = tollgate.stats();
+        for (RecordComponent rc : Stats.class.getRecordComponents()) {
+            Object v;
+            try {
+                v = rc.getAccessor().invoke(s);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            if (v instanceof Duration d) {
+                engine.put(rc.getName() + "Ms", d.toMillis());
+            } else {
+                engine.put(rc.getName(), v);
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("engine", engine);
+        m.put("edge", gate.stats());
+        return json(200, m);
+    }
+
+    private Map<String, Object> subjectView(String subject) {
+        List<Object> quotas = new ArrayList<>();
+        for (QuotaUsage u : tollgate.usage(subject)) {
+            Map<String, Object> q = new LinkedHashMap<>();
+            q.put("quota", u.quota());
+            q.put("policy", u.quota() + "-" + u.period().label());
+            q.put("window", u.period().label());
+            q.put("windowStart", u.windowStart().toString());
+            q.put("reset", u.resetAt() == null ? null : u.resetAt().toString());
+            q.put("used", u.used());
+            q.put("stored", u.stored());
+            q.put("limit", u.limit());
+            q.put("remaining", u.remaining());
+            quotas.add(q);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("subject", subject);
+        m.put("plan", tollgate.planOf(subject));
+        m.put("quotas", quotas);
+        return m;
+    }
+
+    private static Map<String, Object> body(String body, String... allowed) {
+        if (body == null || body.isBlank()) {
+            throw new IllegalArgumentException("A JSON body with " + Arrays.toString(allowed) + " is required.");
+        }
+        Map<String, Object> in = FlatJson.parseObject(body);
+        for (String k : in.keySet()) {
+            if (!Arrays.asList(allowed).contains(k)) {
+                throw new IllegalArgumentException("Unknown member '" + k + "'; allowed: " + Arrays.toString(allowed));
+            }
+        }
+        return in;
+    }
+
+    private static String stringMember(Map<String, Object> in, String name) {
+        Object v = in.get(name);
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new IllegalArgumentException("Member '" + name + "' must be a non-empty string.");
+        }
+        return s.trim();
+    }
+
+    private static List<String> segments(String path) {
+        List<String> out = new ArrayList<>();
+        for (String s : path.split("/")) {
+            if (!s.isEmpty()) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static boolean allow(String method, Set<String> methods) {
+        return methods.contains(method) || (method.equals("HEAD") && methods.contains("GET"));
+    }
+
+    private static Response notAllowed(String allow) {
+        Response r = problem(405, "Method Not Allowed", "Allowed: " + allow + ".");
+        List<Map.Entry<String, String>> h = new ArrayList<>(r.headers());
+        h.add(Map.entry("Allow", allow));
+        return new Response(405, h, r.contentType(), r.body());
+    }
+
+    private static Response json(int status, Object value) {
+        return new Response(status, noStore(), JSON, Json.write(value));
+    }
+
+    private static Response problem(int status, String title, String detail) {
+        return new Response(status, noStore(), Problem.CONTENT_TYPE,
+                new Problem(status, "about:blank", title, detail, Map.of()).toJson(null));
+    }
+
+    private static List<Map.Entry<String, String>> noStore() {
+        return List.of(Map.entry("Cache-Control", "no-store"));
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+package dev.tollgate.core.edge;
+
+import dev.tollgate.core.Decision;
+import dev.tollgate.core.FailMode;
+import dev.tollgate.core.Names;
+import dev.tollgate.core.Reservation;
+import dev.tollgate.core.Subjects;
+import dev.tollgate.core.Tollgate;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The request-edge logic both adapters share: resolve the subject, match a rule, check every
+ * quota of the rule, build the headers or the rejection, and after the response charge the
+ * final costs once. Adapters only translate their HTTP objects. Thread-safe.
+ */
+public final class QuotaGate {
+    private static final Logger LOG = LoggerFactory.getLogger(QuotaGate.class);
+    /** Longest API key accepted in the subject header. */
+    public static final int MAX_KEY_LENGTH = 512;
+
+    private final Tollgate tollgate;
+    private final EdgeConfig config;
+    private final Clock clock;
+
+    private final LongAdder admitted = new LongAdder();
+    private final LongAdder passed = new LongAdder();
+    private final LongAdder rejectedQuota = new LongAdder();
+    private final LongAdder rejectedNoSubject = new LongAdder();
+    private final LongAdder rejectedBadSubject = new LongAdder();
+    private final LongAdder rejectedStore = new LongAdder();
+    private final LongAdder shadowDenied = new LongAdder();
+    private final LongAdder malformedCost = new LongAdder();
+    private final LongAdder notCharged = new LongAdder();
+
+    public QuotaGate(Tollgate tollgate, EdgeConfig config) {
+        this(tollgate, config, Clock.systemUTC());
+    }
+
+    public QuotaGate(Tollgate tollgate, EdgeConfig config, Clock clock) {
+        this.tollgate = tollgate;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public EdgeConfig config() {
+        return config;
+    }
+
+    public Tollgate tollgate() {
+        return tollgate;
+    }
+
+    /**
+     * The subject for the values of the API-key header: absent when there is none, refused
+     * (400) when repeated, longer than {@value #MAX_KEY_LENGTH} characters or not visible
+     * ASCII; otherwise the key's SHA-256 fingerprint (the raw key goes nowhere).
+     */
+    public SubjectResult subjectFromHeader(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return SubjectResult.absent();
+        }
+        String header = config.subjectHeader();
+        if (values.size() > 1) {
+            return SubjectResult.refused("The " + header + " header must appear once");
+        }
+        String v = values.get(0) == null ? "" : values.get(0).trim();
+        if (v.isEmpty()) {
+            return SubjectResult.absent();
+        }
+        if (v.length() > MAX_KEY_LENGTH) {
+            return SubjectResult.refused("The " + header + " header is longer than " + MAX_KEY_LENGTH + " characters");
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                return SubjectResult.refused("The " + header + " header may only hold visible ASCII characters");
+            }
+        }
+        return SubjectResult.of(Subjects.apiKey(v));
+    }
+
+    /** The subject for a principal or resolver name; refused (400) when not a valid subject. */
+    public SubjectResult subjectFromName(String name) {
+        if (name == null || name.isBlank()) {
+            return SubjectResult.absent();
+        }
+        try {
+            return SubjectResult.of(Names.subject(name));
+        } catch (IllegalArgumentException e) {
+            return SubjectResult.refused("The caller's identity cannot be used as a quota subject: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Decides a request before it runs.
+     *
+     * @param method  the HTTP method
+     * @param path    the request path within the application (normalized by the container)
+     * @param subject who pays, from {@link #subjectFromHeader} or {@link #subjectFromName}
+     */
+    public Admission admit(String method, String path, SubjectResult subject) {
+        if (!config.enabled()) {
+            return Admission.pass();
+        }
+        QuotaRule rule = config.match(method, path);
+        if (rule == null) {
+            passed.increment();
+            return Admission.pass();
+        }
+        if (subject.problem() != null) {
+            rejectedBadSubject.increment();
+            return reject(subject.problem(), path, List.of(), null, rule);
+        }
+        if (!subject.present()) {
+            if (!config.subjectRequired()) {
+                passed.increment();
+                return Admission.pass();
+            }
+            rejectedNoSubject.increment();
+            return reject(Problem.missingSubject(missingSubjectDetail()), path, List.of(), null, rule);
+        }
+        String who = subject.subject();
+        List<Decision> decisions = new ArrayList<>(rule.costs().size());
+        List<Reservation> reservations = new ArrayList<>(rule.costs().size());
+        Decision denied = null;
+        for (QuotaCost cost : rule.costs()) {
+            // A check, or in strict mode near the limit a reservation in the store.
+            Reservation r = tollgate.reserve(who, cost.quota(), cost.fixed());
+            reservations.add(r);
+            Decision d = r.decision();
+            decisions.add(d);
+            boolean blocked = d.reason() == Decision.Reason.STORE_UNAVAILABLE && config.failMode() != null
+                    ? config.failMode() == FailMode.CLOSED
+                    : !d.allowed();
+            if (blocked) {
+                denied = denied == null ? d : Decision.stricter(denied, d);
+            }
+        }
+        Instant now = clock.instant();
+        List<Map.Entry<String, String>> headers = rateLimitHeaders(decisions, now);
+        if (denied != null) {
+            if (config.mode() == EdgeConfig.Mode.SHADOW) {
+                shadowDenied.increment();
+                LOG.info("Shadow mode: would deny {} {} for subject {} ({} {}, limit {}, used {})", method, path, who,
+                        denied.policy(), denied.reason(), denied.limit(), denied.used());
+            } else if (denied.reason() == Decision.Reason.STORE_UNAVAILABLE) {
+                release(reservations);
+                rejectedStore.increment();
+                long retry = Math.max(1, tollgate.config().breakerWaitInOpen().toSeconds());
+                return reject(Problem.storeUnavailable("Quotas cannot be checked right now; retry later."), path,
+                        List.of(Map.entry(RateLimitFields.RETRY_AFTER, Long.toString(retry))), who, rule);
+            } else {
+                release(reservations);
+                rejectedQuota.increment();
+                // Nothing is charged for a denied request: show what is left now, not after it.
+                List<Map.Entry<String, String>> h = new ArrayList<>(rateLimitHeaders(uncharged(decisions), now));
+                long retry = denied.secondsUntilReset(now);
+                if (retry > 0) {
+                    h.add(0, Map.entry(RateLimitFields.RETRY_AFTER, Long.toString(retry)));
+                }
+                Map<String, Object> ext = new LinkedHashMap<>();
+                ext.put("policy", denied.policy());
+                ext.put("quota", denied.quota());
+                ext.put("limit", denied.limit());
+                ext.put("used", denied.used());
+                ext.put("remaining", denied.remaining());
+                if (denied.resetAt() != null) {
+                    ext.put("reset", denied.resetAt().toString());
+                }
+                String detail = "The " + denied.quota() + " quota of " + denied.limit() + " per "
+                        + denied.period().label() + " is exhausted"
+                        + (denied.resetAt() != null ? "; it resets at " + denied.resetAt() + "." : ".");
+                return reject(Problem.quotaExceeded(detail, ext), path, h, who, rule, decisions);
+            }
+        }
+        admitted.increment();
+        return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions, reservations);
+    }
+
+    /** A rejected request is not charged: what strict mode reserved for its other quotas goes back. */
+    private static void release(List<Reservation> reservations) {
+        for (Reservation r : reservations) {
+            try {
+                r.release();
+            } catch (IllegalStateException e) {
+                LOG.error("Reservation not released because Tollgate is closed: {}", r);
+            }
+        }
+    }
+
+    private String missingSubjectDetail() {
+        return switch (config.subjectSource()) {
+            case HEADER -> "Send your API key in the " + config.subjectHeader() + " header.";
+            case PRINCIPAL -> "Authenticate to use this API.";
+            case RESOLVER -> "The request does not identify who pays for it.";
+        };
+    }
+
+    private List<Map.Entry<String, String>> rateLimitHeaders(List<Decision> decisions, Instant now) {
+        if (!config.headersEnabled()) {
+            return List.of();
+        }
+        List<Map.Entry<String, String>> h = new ArrayList<>(2);
+        String policy = RateLimitFields.policy(decisions);
+        if (policy != null) {
+            h.add(Map.entry(RateLimitFields.POLICY, policy));
+            h.add(Map.entry(RateLimitFields.RATE_LIMIT, RateLimitFields.rateLimit(decisions, now)));
+        }
+        return h;
+    }
+
+    private static List<Decision> uncharged(List<Decision> decisions) {
+        List<Decision> out = new ArrayList<>(decisions.size());
+        for (Decision d : decisions) {
+            out.add(!d.limited() ? d : new Decision(d.allowed(), d.reason(), d.quota(), d.period(), d.limit(), d.used(),
+                    Math.max(0, d.limit() - d.used()), d.windowStart(), d.resetAt()));
+        }
+        return out;
+    }
+
+    private Admission reject(Problem p, String path, List<Map.Entry<String, String>> headers, String who,
+                             QuotaRule rule) {
+        return reject(p, path, headers, who, rule, List.of());
+    }
+
+    private Admission reject(Problem p, String path, List<Map.Entry<String, String>> headers, String who,
+                             QuotaRule rule, List<Decision> decisions) {
+        return new Admission(Admission.Kind.REJECT, p.status(), headers, p.toJson(path), who, rule, decisions,
+                List.of());
+    }
+
+    /**
+     * Charges an admitted request once its response is complete: each quota of its rule, at
+     * its fixed cost or the cost in its response header. Only statuses in
+     * {@code tollgate.count.statuses} are charged. Calling it again for the same admission
+     * does nothing, so adapters may call it from every completion path.
+     *
+     * @param status         the response status
+     * @param responseHeader the values of a response header, by name (empty list when absent)
+     */
+    public void settle(Admission admission, int status, Function<String, List<String>> responseHeader) {
+        if (admission.kind() != Admission.Kind.ADMIT || !admission.settled.compareAndSet(false, true)) {
+            return;
+        }
+        if (!config.countedStatuses().contains(status)) {
+            notCharged.increment();
+            release(admission.reservations);
+            return;
+        }
+        List<QuotaCost> costs = admission.rule.costs();
+        for (int i = 0; i < costs.size(); i++) {
+            QuotaCost cost = costs.get(i);
+            long amount = cost.fromResponse() ? costFromHeader(cost, responseHeader.apply(cost.costHeader()))
+                    : cost.fixed();
+            try {
+                if (i < admission.reservations.size()) {
+                    admission.reservations.get(i).settle(amount);
+                } else {
+                    tollgate.consume(admission.subject, cost.quota(), amount);
+                }
+            } catch (IllegalStateException e) {
+                LOG.error("Usage not recorded because Tollgate is closed: subject={} quota={} amount={}",
+                        admission.subject, cost.quota(), amount);
+            }
+        }
+    }
+
+    /**
+     * The cost in a response header, or the estimate when the header is missing or malformed
+     * (repeated, not a plain non-negative whole number, or above {@code tollgate.cost.max});
+     * a malformed one is logged and counted.
+     */
+    long costFromHeader(QuotaCost cost, List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return cost.fixed();
+        }
+        String reason = null;
+        long amount = -1;
+        if (values.size() > 1) {
+            reason = "repeated";
+        } else {
+            String v = values.get(0) == null ? "" : values.get(0).trim();
+            if (v.isEmpty() || v.length() > 19 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                reason = "not a non-negative whole number";
+            } else {
+                amount = Long.parseLong(v);
+                if (amount > config.costMax()) {
+                    reason = "above tollgate.cost.max (" + config.costMax() + ")";
+                }
+            }
+        }
+        if (reason == null) {
+            return amount;
+        }
+        malformedCost.increment();
+        String shown = String.join(" | ", values).replaceAll("[^\\x20-\\x7e]", "?");
+        LOG.warn("Ignoring malformed {} response header ({}): '{}'; charging the estimate {} of quota {}",
+                cost.costHeader(), reason, shown.length() > 64 ? shown.substring(0, 64) + "..." : shown,
+                cost.fixed(), cost.quota());
+        return cost.fixed();
+    }
+
+    /** The edge's counters, by name. */
+    public Map<String, Long> stats() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("admitted", admitted.sum());
+        m.put("passedThrough", passed.sum());
+        m.put("rejectedQuota", rejectedQuota.sum());
+        m.put("rejectedNoSubject", rejectedNoSubject.sum());
+        m.put("rejectedBadSubject", rejectedBadSubject.sum());
+        m.put("rejectedStoreUnavailable", rejectedStore.sum());
+        m.put("shadowDenied", shadowDenied.sum());
+        m.put("malformedCost", malformedCost.sum());
+        m.put("notCharged", notCharged.sum());
+        return m;
+    }
+}

@@ -1,0 +1,158 @@
+package dev.tollgate.core.internal.engine;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.spi.SubjectRecord;
+import dev.tollgate.core.spi.UsageStore;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resolves a subject's limits: plan from the store (or the default plan), limits from the
+ * configured plans, overrides from the store. Cached per subject and re-read in the
+ * background after {@code tollgate.check.cache.policy-refresh-after}. Thread-safe.
+ */
+public final class Policies {
+    private static final Logger LOG = LoggerFactory.getLogger(Policies.class);
+
+    /** A cached policy and when it was read. */
+    private static final class Entry {
+        final SubjectPolicy policy;
+        final long loadedAt;
+        final AtomicBoolean refreshing = new AtomicBoolean();
+
+        Entry(SubjectPolicy policy, long loadedAt) {
+            this.policy = policy;
+            this.loadedAt = loadedAt;
+        }
+    }
+
+    private final TollgateConfig config;
+    private final UsageStore store;
+    private final StoreGuard guard;
+    private final Cache<String, Entry> cache;
+    private final Ticker ticker;
+    private final Executor executor;
+    private final long refreshAfterNanos;
+    private final Set<String> warnedPlans = ConcurrentHashMap.newKeySet();
+    private final LongAdder reads = new LongAdder();
+
+    public Policies(TollgateConfig config, UsageStore store, StoreGuard guard, Ticker ticker, Executor executor) {
+        this.config = config;
+        this.store = store;
+        this.guard = guard;
+        this.ticker = ticker;
+        this.executor = executor;
+        this.refreshAfterNanos = config.policyRefreshAfter().toNanos();
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(config.cacheMaxSize())
+                .executor(Runnable::run)
+                .build();
+    }
+
+    private SubjectPolicy load(String subject) {
+        reads.increment();
+        SubjectRecord record = guard.read(() -> store.subject(subject));
+        return resolve(record);
+    }
+
+    /** Reads of a subject's plan and overrides from the store, since start. */
+    public long reads() {
+        return reads.sum();
+    }
+
+    /** Applies configuration to what the store holds about a subject. */
+    public SubjectPolicy resolve(SubjectRecord record) {
+        String plan = record.plan().orElse(config.defaultPlan());
+        Map<String, List<Limit>> base = config.plans().get(plan);
+        if (base == null) {
+            if (!config.plans().isEmpty() && warnedPlans.add(plan)) {
+                LOG.warn("A subject is assigned plan '{}', which is not configured; using the default plan '{}'",
+                        plan, config.defaultPlan());
+            }
+            plan = config.defaultPlan();
+            base = config.plans().getOrDefault(plan, Map.of());
+        }
+        Map<String, List<Limit>> limits = new HashMap<>(base);
+        limits.putAll(record.overrides());
+        return new SubjectPolicy(plan, limits);
+    }
+
+    /**
+     * The subject's policy, loading it on first use.
+     *
+     * @throws dev.tollgate.core.spi.StoreException if it must be loaded and the store fails
+     */
+    public SubjectPolicy get(String subject) {
+        SubjectPolicy p = getIfPresent(subject);
+        if (p != null) {
+            return p;
+        }
+        SubjectPolicy loaded = load(subject);
+        cache.asMap().putIfAbsent(subject, new Entry(loaded, ticker.read()));
+        return loaded;
+    }
+
+    /**
+     * The cached policy, or {@code null}; never touches the store on this thread. A policy
+     * older than {@code policy-refresh-after} is re-read in the background.
+     */
+    public SubjectPolicy getIfPresent(String subject) {
+        return getIfPresent(subject, ticker.read());
+    }
+
+    /** {@link #getIfPresent(String)} with the ticker already read by the caller. */
+    public SubjectPolicy getIfPresent(String subject, long nowNanos) {
+        Entry e = cache.getIfPresent(subject);
+        if (e == null) {
+            return null;
+        }
+        if (nowNanos - e.loadedAt >= refreshAfterNanos && e.refreshing.compareAndSet(false, true)) {
+            try {
+                executor.execute(() -> refresh(subject, e));
+            } catch (RejectedExecutionException ex) {
+                e.refreshing.set(false);
+            }
+        }
+        return e.policy;
+    }
+
+    private void refresh(String subject, Entry old) {
+        try {
+            cache.asMap().replace(subject, old, new Entry(load(subject), ticker.read()));
+        } catch (RuntimeException ex) {
+            old.refreshing.set(false);
+            LOG.debug("Re-reading the policy of a subject failed: {}", ex.getMessage());
+        }
+    }
+
+    /** The default plan's policy, from configuration alone. */
+    public SubjectPolicy defaults() {
+        return resolve(SubjectRecord.NONE);
+    }
+
+    /**
+     * Re-reads a subject's policy now (after an admin change), so this node applies the
+     * change at once and keeps the policy cached for consume.
+     */
+    public void reload(String subject) {
+        try {
+            cache.put(subject, new Entry(load(subject), ticker.read()));
+        } catch (RuntimeException e) {
+            cache.invalidate(subject);
+            throw e;
+        }
+    }
+}

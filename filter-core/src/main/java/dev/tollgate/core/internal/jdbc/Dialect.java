@@ -1,0 +1,146 @@
+package dev.tollgate.core.internal.jdbc;
+
+import java.util.Locale;
+
+/**
+ * The SQL that differs between H2 and PostgreSQL, in one place. Both add a delta to a
+ * usage row: H2 with standard {@code MERGE … USING (VALUES …)}, PostgreSQL with
+ * {@code INSERT … ON CONFLICT … DO UPDATE}, which (unlike its MERGE) is race-free when two
+ * transactions insert the same new key. H2's MERGE can lose that race with a unique
+ * violation; {@link JdbiUsageStore#apply} then retries the whole transaction.
+ */
+public enum Dialect {
+    H2("/tollgate/schema-h2.sql",
+            """
+            MERGE INTO tollgate_usage t
+            USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:quota AS VARCHAR(64)), CAST(:period AS VARCHAR(8)),
+                           CAST(:windowStart AS TIMESTAMP WITH TIME ZONE), CAST(:delta AS BIGINT),
+                           CAST(:now AS TIMESTAMP WITH TIME ZONE)))
+                  AS d(subject, quota, period, window_start, delta, now)
+            ON t.subject = d.subject AND t.quota = d.quota AND t.period = d.period AND t.window_start = d.window_start
+            WHEN MATCHED THEN UPDATE SET used = t.used + d.delta, updated_at = d.now
+            WHEN NOT MATCHED THEN INSERT (subject, quota, period, window_start, used, updated_at)
+                VALUES (d.subject, d.quota, d.period, d.window_start, d.delta, d.now)
+            """,
+            """
+            MERGE INTO tollgate_subject t
+            USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:plan AS VARCHAR(64)),
+                           CAST(:now AS TIMESTAMP WITH TIME ZONE))) AS d(subject, plan, now)
+            ON t.subject = d.subject
+            WHEN MATCHED THEN UPDATE SET plan = d.plan, updated_at = d.now
+            WHEN NOT MATCHED THEN INSERT (subject, plan, updated_at) VALUES (d.subject, d.plan, d.now)
+            """,
+            """
+            MERGE INTO tollgate_limit_override t
+            USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:quota AS VARCHAR(64)), CAST(:period AS VARCHAR(8)),
+                           CAST(:max AS BIGINT))) AS d(subject, quota, period, max_amount)
+            ON t.subject = d.subject AND t.quota = d.quota AND t.period = d.period
+            WHEN MATCHED THEN UPDATE SET max_amount = d.max_amount
+            WHEN NOT MATCHED THEN INSERT (subject, quota, period, max_amount)
+                VALUES (d.subject, d.quota, d.period, d.max_amount)
+            """,
+            // A concurrent insert of the same key fails with a unique violation; the caller retries.
+            """
+            INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
+            VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
+            """,
+            """
+            SELECT used FROM FINAL TABLE (UPDATE tollgate_usage SET used = used + :delta, updated_at = :now
+            WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart
+              AND used <= :bound)
+            """),
+    POSTGRESQL("/tollgate/schema-postgresql.sql",
+            """
+            INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
+            VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
+            ON CONFLICT (subject, quota, period, window_start)
+            DO UPDATE SET used = tollgate_usage.used + EXCLUDED.used, updated_at = EXCLUDED.updated_at
+            """,
+            """
+            INSERT INTO tollgate_subject (subject, plan, updated_at) VALUES (:subject, :plan, :now)
+            ON CONFLICT (subject) DO UPDATE SET plan = EXCLUDED.plan, updated_at = EXCLUDED.updated_at
+            """,
+            """
+            INSERT INTO tollgate_limit_override (subject, quota, period, max_amount)
+            VALUES (:subject, :quota, :period, :max)
+            ON CONFLICT (subject, quota, period) DO UPDATE SET max_amount = EXCLUDED.max_amount
+            """,
+            """
+            INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
+            VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
+            ON CONFLICT (subject, quota, period, window_start) DO NOTHING
+            """,
+            """
+            UPDATE tollgate_usage SET used = used + :delta, updated_at = :now
+            WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart
+              AND used <= :bound
+            RETURNING used
+            """);
+
+    private final String schemaResource;
+    private final String addUsage;
+    private final String upsertPlan;
+    private final String upsertOverride;
+    private final String insertUsageIfMissing;
+    private final String addWithinReturning;
+
+    Dialect(String schemaResource, String addUsage, String upsertPlan, String upsertOverride,
+            String insertUsageIfMissing, String addWithinReturning) {
+        this.schemaResource = schemaResource;
+        this.addUsage = addUsage;
+        this.upsertPlan = upsertPlan;
+        this.upsertOverride = upsertOverride;
+        this.insertUsageIfMissing = insertUsageIfMissing;
+        this.addWithinReturning = addWithinReturning;
+    }
+
+    /** Classpath resource (next to this class) holding the schema script. */
+    String schemaResource() {
+        return schemaResource;
+    }
+
+    /** Adds {@code :delta} to a usage row, inserting it when missing. */
+    String addUsage() {
+        return addUsage;
+    }
+
+    /**
+     * Inserts a usage row of {@code :delta} when the key has none: 0 rows when another
+     * transaction inserted it first (PostgreSQL), or a unique violation (H2).
+     */
+    String insertUsageIfMissing() {
+        return insertUsageIfMissing;
+    }
+
+    /**
+     * One statement that adds {@code :delta} to an existing usage row only while
+     * {@code used <= :bound}, and returns the new value (no row when refused or missing).
+     */
+    String addWithinReturning() {
+        return addWithinReturning;
+    }
+
+    String upsertPlan() {
+        return upsertPlan;
+    }
+
+    String upsertOverride() {
+        return upsertOverride;
+    }
+
+    /**
+     * The dialect of a JDBC URL or a database product name.
+     *
+     * @throws IllegalArgumentException for databases other than H2 and PostgreSQL
+     */
+    public static Dialect of(String urlOrProduct) {
+        String s = urlOrProduct.toLowerCase(Locale.ROOT);
+        if (s.startsWith("jdbc:h2:") || s.equals("h2")) {
+            return H2;
+        }
+        if (s.startsWith("jdbc:postgresql:") || s.equals("postgresql")) {
+            return POSTGRESQL;
+        }
+        throw new IllegalArgumentException("Tollgate supports H2 and PostgreSQL, not '" + urlOrProduct + "'");
+    }
+}
