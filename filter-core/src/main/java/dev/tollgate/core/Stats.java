@@ -27,9 +27,13 @@ import java.time.Duration;
  * @param usageReads       reads of a counter's stored usage: first loads and re-reads after
  *                         {@code refresh-after} (a committed write refreshes its counters without one)
  * @param policyReads      reads of a subject's plan and overrides
+ * @param strictDecisions  reservations decided in the store (strict mode near a limit)
+ * @param journalErrors    journal appends and intents that failed (the usage was still recorded,
+ *                         but not crash-safe)
  */
 public record Stats(long total, long processed, long failed, long dropped, long deferred, long pendingDeferred,
                     long syncFallbacks, long batches, int queueDepth, int queueCapacity,
                     Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
-                    long failOpen, long failClosed, long storeErrors, long usageReads, long policyReads) {
+                    long failOpen, long failClosed, long storeErrors, long usageReads, long policyReads,
+                    long strictDecisions, long journalErrors) {
 }

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.core.testing.FlakyDataSource;
 import dev.tollgate.core.testing.LogCapture;
-import dev.tollgate.core.testing.TestDatabase;
-import dev.tollgate.core.testing.TestDatabases;
-import dev.tollgate.core.testing.TestDatabases.Backend;
+import dev.tollgate.core.testing.OnEachDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,12 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A bounded, randomized stress of the engine: many threads consume, consume synchronously,
@@ -37,9 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * logged per counter). The seed of each round is printed; set {@code -Dtollgate.stress.seed=…}
  * to replay one.
  */
-@ParameterizedClass
-@EnumSource(Backend.class)
-class ConcurrencyStressTest {
+class ConcurrencyStressTest extends OnEachDatabase {
     private static final int THREADS = 8;
     private static final int SUBJECTS = 12;
     private static final List<String> QUOTAS = List.of("requests", "tokens", "unmetered");
@@ -49,21 +40,6 @@ class ConcurrencyStressTest {
     private static final Pattern DROPPED = Pattern.compile(
             "Not written at close: subject=(\\S+) quota=(\\S+) (\\S+) window from \\S+( \\(batch \\S+ may have been committed\\))? amount=(\\d+)"
                     + "|Not written at close: subject=(\\S+) quota=(\\S+) minute from \\S+ amount=(\\d+)");
-
-    @Parameter
-    Backend backend;
-
-    TestDatabase db;
-
-    @BeforeEach
-    void open() {
-        db = TestDatabases.open(backend);
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
-    }
 
     /** Units per (subject, quota). */
     private static final class Ledger {

@@ -3,26 +3,17 @@ package dev.tollgate.core;
 import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.core.testing.OnEachDatabase;
 import dev.tollgate.core.testing.RecordingDataSource;
-import dev.tollgate.core.testing.TestDatabase;
-import dev.tollgate.core.testing.TestDatabases;
-import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Every value a caller passes — subjects full of SQL meta-characters, quota names — reaches
  * the database as a bound parameter: the SQL text the engine sends never contains it, and the
  * value is stored exactly as given.
  */
-@ParameterizedClass
-@EnumSource(Backend.class)
-class InputNeverBecomesSqlTest {
+class InputNeverBecomesSqlTest extends OnEachDatabase {
     private static final String MARK = "zq9";
     private static final List<String> SUBJECTS = List.of(
             MARK + "'); DROP TABLE tollgate_usage; --",
@@ -31,21 +22,6 @@ class InputNeverBecomesSqlTest {
             MARK + "%_*?[]{}$$ $tag$ ; /* */",
             MARK + "é中🙂",
             Subjects.apiKey(MARK + "raw-key"));
-
-    @Parameter
-    Backend backend;
-
-    TestDatabase db;
-
-    @BeforeEach
-    void open() {
-        db = TestDatabases.open(backend);
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
-    }
 
     @Test
     void inputsTravelAsParametersAndAreStoredVerbatim() {

@@ -4,13 +4,12 @@ import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.core.internal.jdbc.Dialect;
-import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.internal.jdbc.JdbiUsageStore;
+import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.testing.FlakyDataSource;
-import dev.tollgate.core.testing.TestDatabase;
-import dev.tollgate.core.testing.TestDatabases;
+import dev.tollgate.core.testing.OnEachDatabase;
 import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -23,41 +22,25 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The journal through the engine: what one engine could not write is written exactly once by
  * the next engine on the same journal, however much of it had been committed already. The
  * crash of a real JVM is in {@link dev.tollgate.core.durability.CrashRecoveryTest}.
  */
-@ParameterizedClass
-@EnumSource(Backend.class)
-class JournalRecoveryTest {
-
-    @Parameter
-    Backend backend;
+class JournalRecoveryTest extends OnEachDatabase {
 
     @TempDir
     Path journal;
 
-    TestDatabase db;
     FlakyDataSource flaky;
 
     @BeforeEach
     void open() {
-        db = TestDatabases.open(backend);
         flaky = new FlakyDataSource(db.dataSource());
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
     }
 
     private Tollgate engine() {
@@ -215,10 +198,11 @@ class JournalRecoveryTest {
         }
         first.close();
 
-        // Tables exist: the engine starts without the store (dialect given, schema left alone).
+        // Tables exist: the engine starts without the store (the store built on the flaky source, schema left alone).
         Tollgate second = Tollgate.builder(config().journalPath(journal).schema(TollgateConfig.SchemaMode.NONE)
                         .breakerWaitInOpen(Duration.ofMillis(100)).build())
-                .dataSource(flaky).dialect(dialect()).build();
+                .store(JdbiUsageStore.create(flaky, dialect(), TollgateConfig.SchemaMode.NONE, Duration.ofSeconds(10), null))
+                .build();
         try {
             assertThat(second.health().status()).isEqualTo(Health.Status.DEGRADED);
             assertThat(second.flush()).isFalse();

@@ -4,38 +4,20 @@ import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.core.testing.FlakyDataSource;
-import dev.tollgate.core.testing.TestDatabase;
-import dev.tollgate.core.testing.TestDatabases;
-import dev.tollgate.core.testing.TestDatabases.Backend;
+import dev.tollgate.core.testing.OnEachDatabase;
 import java.time.Duration;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /** The store goes away and comes back: usage is deferred, then written exactly once. */
-@ParameterizedClass
-@EnumSource(Backend.class)
-class StoreOutageTest {
+class StoreOutageTest extends OnEachDatabase {
 
-    @Parameter
-    Backend backend;
-
-    TestDatabase db;
     FlakyDataSource flaky;
 
     @BeforeEach
     void open() {
-        db = TestDatabases.open(backend);
         flaky = new FlakyDataSource(db.dataSource());
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
     }
 
     private Tollgate engine(TollgateConfig config) {

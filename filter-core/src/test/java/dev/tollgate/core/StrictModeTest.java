@@ -8,9 +8,7 @@ import dev.tollgate.core.edge.EdgeConfig;
 import dev.tollgate.core.edge.QuotaGate;
 import dev.tollgate.core.edge.SubjectResult;
 import dev.tollgate.core.testing.FlakyDataSource;
-import dev.tollgate.core.testing.TestDatabase;
-import dev.tollgate.core.testing.TestDatabases;
-import dev.tollgate.core.testing.TestDatabases.Backend;
+import dev.tollgate.core.testing.OnEachDatabase;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,12 +18,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Strict mode: near the limit a check becomes a conditional atomic update in the store, so no
@@ -33,24 +26,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@link Tollgate} instances, each with its own cache, sharing one database; the same with
  * separate JVMs runs in {@code scripts/scenarios.sh}.
  */
-@ParameterizedClass
-@EnumSource(Backend.class)
-class StrictModeTest {
-
-    @Parameter
-    Backend backend;
-
-    TestDatabase db;
-
-    @BeforeEach
-    void open() {
-        db = TestDatabases.open(backend);
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
-    }
+class StrictModeTest extends OnEachDatabase {
 
     private TollgateConfig.Builder strict(String threshold) {
         return config().limit("free", "requests", "200/day").strictThreshold(threshold)

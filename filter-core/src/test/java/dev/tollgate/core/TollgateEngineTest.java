@@ -5,9 +5,7 @@ import static dev.tollgate.core.EngineTestSupport.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tollgate.core.testing.TestDatabase;
-import dev.tollgate.core.testing.TestDatabases;
-import dev.tollgate.core.testing.TestDatabases.Backend;
+import dev.tollgate.core.testing.OnEachDatabase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -15,32 +13,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.Parameter;
-import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /** The engine end to end on a real database: totals are exact, checks see usage. */
-@ParameterizedClass
-@EnumSource(Backend.class)
-class TollgateEngineTest {
-
-    @Parameter
-    Backend backend;
-
-    TestDatabase db;
-
-    @BeforeEach
-    void open() {
-        db = TestDatabases.open(backend);
-    }
-
-    @AfterEach
-    void close() {
-        db.close();
-    }
+class TollgateEngineTest extends OnEachDatabase {
 
     @Test
     void eightProducersTimesOneHundredThousandConsumesAreStoredExactly() throws Exception {

@@ -1,10 +1,9 @@
 package dev.tollgate.gateway;
 
-import dev.tollgate.core.internal.journal.Journal;
 import dev.tollgate.core.TollgateConfig;
-
 import dev.tollgate.core.config.ConfigKeys;
 import dev.tollgate.core.config.Settings;
+import dev.tollgate.core.internal.journal.Journal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;

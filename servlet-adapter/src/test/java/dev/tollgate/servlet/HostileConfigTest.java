@@ -1,12 +1,12 @@
 package dev.tollgate.servlet;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.tollgate.core.testing.LogCapture;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
 import dev.tollgate.core.testing.TestDatabases.Backend;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;

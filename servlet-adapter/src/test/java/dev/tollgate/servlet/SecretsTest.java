@@ -1,13 +1,13 @@
 package dev.tollgate.servlet;
 
-import dev.tollgate.core.testing.TestDatabase;
-import dev.tollgate.core.testing.TestDatabases;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.edge.AdminApi;
 import dev.tollgate.core.testing.LogCapture;
 import dev.tollgate.core.testing.RawHttp;
+import dev.tollgate.core.testing.TestDatabase;
+import dev.tollgate.core.testing.TestDatabases;
 import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.io.InputStream;
 import java.net.http.HttpResponse;

@@ -43,6 +43,10 @@ public final class TollgateMetrics implements MeterBinder {
                 s -> s.stats().failOpen());
         counter(registry, "tollgate.check.fail.closed", "Checks refused because the store was unavailable",
                 s -> s.stats().failClosed());
+        counter(registry, "tollgate.check.strict", "Reservations decided in the store (strict mode)",
+                s -> s.stats().strictDecisions());
+        counter(registry, "tollgate.journal.errors", "Journal writes that failed (usage recorded, not crash-safe)",
+                s -> s.stats().journalErrors());
         gauge(registry, "tollgate.channel.depth", "Records in the channel", s -> s.stats().queueDepth());
         gauge(registry, "tollgate.consume.pending", "Records waiting for the store", s -> s.stats().pendingDeferred());
         gauge(registry, "tollgate.store.flush.latency", "Duration of the last flush, seconds",

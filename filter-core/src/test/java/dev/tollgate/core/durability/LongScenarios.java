@@ -1,8 +1,8 @@
 package dev.tollgate.core.durability;
 
-import dev.tollgate.core.Reservation;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.core.Reservation;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.testing.TestDatabase;

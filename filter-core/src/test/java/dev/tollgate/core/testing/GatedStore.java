@@ -1,25 +1,22 @@
 package dev.tollgate.core.testing;
 
-import dev.tollgate.core.Limit;
-import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
-import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real store whose writes from the batcher threads can be held at a gate, to make the
  * channel fill up. Everything else goes straight through.
  */
-public final class GatedStore implements UsageStore {
-    private final UsageStore delegate;
+public final class GatedStore extends ForwardingStore {
     private volatile CountDownLatch gate = new CountDownLatch(0);
-    private final java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger waiting = new AtomicInteger();
 
     public GatedStore(UsageStore delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     public void closeGateForBatchers() {
@@ -36,7 +33,7 @@ public final class GatedStore implements UsageStore {
     }
 
     @Override
-    public boolean apply(String batchId, List<UsageDelta> deltas) {
+    public Applied apply(String batchId, Instant at, List<UsageDelta> deltas) {
         if (Thread.currentThread().getName().startsWith("tollgate-batcher")) {
             waiting.incrementAndGet();
             try {
@@ -47,51 +44,6 @@ public final class GatedStore implements UsageStore {
                 waiting.decrementAndGet();
             }
         }
-        return delegate.apply(batchId, deltas);
-    }
-
-    @Override
-    public java.util.Set<String> appliedBatches(java.util.Collection<String> batchIds) {
-        return delegate.appliedBatches(batchIds);
-    }
-
-    @Override
-    public long used(UsageKey key) {
-        return delegate.used(key);
-    }
-
-    @Override
-    public SubjectRecord subject(String subject) {
-        return delegate.subject(subject);
-    }
-
-    @Override
-    public void assignPlan(String subject, String plan) {
-        delegate.assignPlan(subject, plan);
-    }
-
-    @Override
-    public void setOverride(String subject, String quota, Limit limit) {
-        delegate.setOverride(subject, quota, limit);
-    }
-
-    @Override
-    public int removeOverrides(String subject, String quota) {
-        return delegate.removeOverrides(subject, quota);
-    }
-
-    @Override
-    public int pruneAppliedBatches(Instant before) {
-        return delegate.pruneAppliedBatches(before);
-    }
-
-    @Override
-    public void ping() {
-        delegate.ping();
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
+        return super.apply(batchId, at, deltas);
     }
 }

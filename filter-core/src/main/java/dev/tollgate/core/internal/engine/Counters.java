@@ -2,20 +2,32 @@ package dev.tollgate.core.internal.engine;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** The engine's counters, written from many threads. Thread-safe. */
-public final class Counters {
-    public final LongAdder total = new LongAdder();
-    public final LongAdder processed = new LongAdder();
-    public final LongAdder failed = new LongAdder();
-    public final LongAdder dropped = new LongAdder();
-    public final LongAdder deferred = new LongAdder();
-    public final LongAdder syncFallbacks = new LongAdder();
-    public final LongAdder batches = new LongAdder();
-    public final LongAdder unitsWritten = new LongAdder();
-    public final LongAdder upserts = new LongAdder();
-    public final LongAdder checks = new LongAdder();
-    public final LongAdder denied = new LongAdder();
-    public final LongAdder failOpen = new LongAdder();
-    public final LongAdder failClosed = new LongAdder();
-    public volatile long lastFlushNanos;
+/**
+ * The engine's counters, written from many threads and read by {@link Reports}. Thread-safe.
+ */
+final class Counters {
+    /** Records accepted by consume (a strict settlement's adjustment is a record too). */
+    final LongAdder total = new LongAdder();
+    /** Records committed to the store. */
+    final LongAdder processed = new LongAdder();
+    /** Failed batch writes (each attempt the retry gave up on). */
+    final LongAdder failed = new LongAdder();
+    /** Records neither written nor kept in a journal when the engine closed. */
+    final LongAdder dropped = new LongAdder();
+    /** Records whose write failed and which were kept in memory to be written later. */
+    final LongAdder deferred = new LongAdder();
+    /** Records the caller wrote itself because the channel was full. */
+    final LongAdder syncFallbacks = new LongAdder();
+    final LongAdder batches = new LongAdder();
+    final LongAdder unitsWritten = new LongAdder();
+    final LongAdder upserts = new LongAdder();
+    final LongAdder checks = new LongAdder();
+    final LongAdder denied = new LongAdder();
+    final LongAdder failOpen = new LongAdder();
+    final LongAdder failClosed = new LongAdder();
+    /** Reservations decided in the store (strict mode). */
+    final LongAdder strictDecisions = new LongAdder();
+    /** Journal appends and intents that failed. */
+    final LongAdder journalErrors = new LongAdder();
+    volatile long lastFlushNanos;
 }

@@ -1,7 +1,7 @@
 package dev.tollgate.core.internal.engine;
 
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.TollgateConfig;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * configured plans, overrides from the store. Cached per subject and re-read in the
  * background after {@code tollgate.check.cache.policy-refresh-after}. Thread-safe.
  */
-public final class Policies {
+final class Policies {
     private static final Logger LOG = LoggerFactory.getLogger(Policies.class);
 
     /** A cached policy and when it was read. */
@@ -49,7 +49,7 @@ public final class Policies {
     private final Set<String> warnedPlans = ConcurrentHashMap.newKeySet();
     private final LongAdder reads = new LongAdder();
 
-    public Policies(TollgateConfig config, UsageStore store, StoreGuard guard, Ticker ticker, Executor executor) {
+    Policies(TollgateConfig config, UsageStore store, StoreGuard guard, Ticker ticker, Executor executor) {
         this.config = config;
         this.store = store;
         this.guard = guard;
@@ -69,12 +69,12 @@ public final class Policies {
     }
 
     /** Reads of a subject's plan and overrides from the store, since start. */
-    public long reads() {
+    long reads() {
         return reads.sum();
     }
 
     /** Applies configuration to what the store holds about a subject. */
-    public SubjectPolicy resolve(SubjectRecord record) {
+    SubjectPolicy resolve(SubjectRecord record) {
         String plan = record.plan().orElse(config.defaultPlan());
         Map<String, List<Limit>> base = config.plans().get(plan);
         if (base == null) {
@@ -95,7 +95,7 @@ public final class Policies {
      *
      * @throws dev.tollgate.core.spi.StoreException if it must be loaded and the store fails
      */
-    public SubjectPolicy get(String subject) {
+    SubjectPolicy get(String subject) {
         SubjectPolicy p = getIfPresent(subject);
         if (p != null) {
             return p;
@@ -109,12 +109,12 @@ public final class Policies {
      * The cached policy, or {@code null}; never touches the store on this thread. A policy
      * older than {@code policy-refresh-after} is re-read in the background.
      */
-    public SubjectPolicy getIfPresent(String subject) {
+    SubjectPolicy getIfPresent(String subject) {
         return getIfPresent(subject, ticker.read());
     }
 
     /** {@link #getIfPresent(String)} with the ticker already read by the caller. */
-    public SubjectPolicy getIfPresent(String subject, long nowNanos) {
+    SubjectPolicy getIfPresent(String subject, long nowNanos) {
         Entry e = cache.getIfPresent(subject);
         if (e == null) {
             return null;
@@ -138,16 +138,11 @@ public final class Policies {
         }
     }
 
-    /** The default plan's policy, from configuration alone. */
-    public SubjectPolicy defaults() {
-        return resolve(SubjectRecord.NONE);
-    }
-
     /**
      * Re-reads a subject's policy now (after an admin change), so this node applies the
      * change at once and keeps the policy cached for consume.
      */
-    public void reload(String subject) {
+    void reload(String subject) {
         try {
             cache.put(subject, new Entry(load(subject), ticker.read()));
         } catch (RuntimeException e) {

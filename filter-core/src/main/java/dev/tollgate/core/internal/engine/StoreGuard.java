@@ -18,14 +18,14 @@ import org.slf4j.LoggerFactory;
  * store's health is one thing), and a retry for writes only (a read on the request path
  * fails fast instead). Thread-safe.
  */
-public final class StoreGuard {
+final class StoreGuard {
     private static final Logger LOG = LoggerFactory.getLogger(StoreGuard.class);
 
     private final CircuitBreaker breaker;
     private final Retry retry;
     private final LongAdder errors = new LongAdder();
 
-    public StoreGuard(TollgateConfig config) {
+    StoreGuard(TollgateConfig config) {
         this.breaker = CircuitBreaker.of("tollgate-store", CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(10)
@@ -49,7 +49,7 @@ public final class StoreGuard {
     }
 
     /** A read on the request path: no retry, fails fast while the breaker is open. */
-    public <T> T read(Supplier<T> call) {
+    <T> T read(Supplier<T> call) {
         try {
             return breaker.executeSupplier(call);
         } catch (CallNotPermittedException e) {
@@ -58,7 +58,7 @@ public final class StoreGuard {
     }
 
     /** A write, retried; fails fast while the breaker is open. */
-    public <T> T write(Supplier<T> call) {
+    <T> T write(Supplier<T> call) {
         try {
             return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, call)).get();
         } catch (CallNotPermittedException e) {
@@ -66,12 +66,12 @@ public final class StoreGuard {
         }
     }
 
-    public CircuitBreaker breaker() {
+    CircuitBreaker breaker() {
         return breaker;
     }
 
     /** Store calls that failed (each attempt), since start. */
-    public long errors() {
+    long errors() {
         return errors.sum();
     }
 }

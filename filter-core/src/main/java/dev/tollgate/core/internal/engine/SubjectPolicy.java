@@ -11,13 +11,13 @@ import java.util.Map;
  * @param plan   the plan in force
  * @param limits quota → limits (one per period)
  */
-public record SubjectPolicy(String plan, Map<String, List<Limit>> limits) {
-    public SubjectPolicy {
+record SubjectPolicy(String plan, Map<String, List<Limit>> limits) {
+    SubjectPolicy {
         limits = Map.copyOf(limits);
     }
 
     /** Limits of a quota; empty when the quota is unlimited for this subject. */
-    public List<Limit> limits(String quota) {
+    List<Limit> limits(String quota) {
         List<Limit> l = limits.get(quota);
         return l == null ? List.of() : l;
     }

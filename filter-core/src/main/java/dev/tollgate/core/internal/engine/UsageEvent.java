@@ -7,10 +7,11 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One record on its way to the store. Resolved when the subject's policy was cached at
  * consume time (then it names its counters and the view adders it was added to);
- * otherwise the batcher resolves it from {@code subject}, {@code quota} and {@code at}.
- * Immutable once queued; the batcher sets {@link #segment} before.
+ * otherwise the writer resolves it from {@code subject}, {@code quota} and {@code at}.
+ * A marker carries no usage: the batcher that takes it counts its latch down once it has
+ * flushed what was queued before it. Immutable once queued; {@link #segment} is set before.
  */
-public final class UsageEvent {
+final class UsageEvent {
     final String subject;
     final String quota;
     final long amount;
@@ -33,13 +34,12 @@ public final class UsageEvent {
     }
 
     /** A record whose counters are known; {@code cells[i]} holds the amount added to the view for {@code keys[i]}. */
-    public static UsageEvent resolved(String subject, String quota, long amount, long at, UsageKey[] keys,
-                                      LongAdder[] cells) {
+    static UsageEvent resolved(String subject, String quota, long amount, long at, UsageKey[] keys, LongAdder[] cells) {
         return new UsageEvent(subject, quota, amount, at, keys, cells, null);
     }
 
-    /** A record whose counters the batcher still has to work out. */
-    public static UsageEvent unresolved(String subject, String quota, long amount, long at) {
+    /** A record whose counters the writer still has to work out. */
+    static UsageEvent unresolved(String subject, String quota, long amount, long at) {
         return new UsageEvent(subject, quota, amount, at, null, null, null);
     }
 
@@ -49,13 +49,5 @@ public final class UsageEvent {
 
     boolean isMarker() {
         return marker != null;
-    }
-
-    public String subject() {
-        return subject;
-    }
-
-    public long amount() {
-        return amount;
     }
 }

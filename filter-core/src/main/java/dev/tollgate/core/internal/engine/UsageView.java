@@ -19,63 +19,15 @@ import java.util.concurrent.atomic.LongAdder;
  * This node's view of usage per counter: the stored value, plus what this node has written
  * since reading it, plus what is on its way to the store (in a write right now, in the
  * channel, or deferred). A node therefore sees its own consumption at once and other nodes'
- * within {@code refresh-after}. Cells live in a bounded Caffeine cache. Thread-safe.
+ * within {@code refresh-after}. {@link Cell}s live in a bounded Caffeine cache. Thread-safe.
  *
- * <p>Exactness for this node's own usage: every write of a counter is bracketed by
- * {@link #beginWrite} and {@link #endWrite}, and a re-read of the store is only taken when
- * no write of that counter was in flight or started while it read, so a re-read can neither
- * miss nor double-count what this node wrote. Each consumption carries the {@link LongAdder}
- * it was added to, and exactly that adder is debited when the write begins.
+ * <p>Exactness for this node's own usage: every write of a counter is a {@link Bracket}
+ * ({@link #begin} to one ending), and a re-read of the store is only taken when no write of
+ * that counter was in flight or started while it read, so a re-read can neither miss nor
+ * double-count what this node wrote. Each consumption carries the {@link LongAdder} it was
+ * added to, and exactly that adder is debited when the write begins.
  */
-public final class UsageView {
-
-    /**
-     * One counter. Guarded by its own monitor, except the lock-free {@code unflushed} adder.
-     * Opaque outside this class: {@link #beginWrite} hands it out for {@link #endWrite}.
-     */
-    public static final class Cell {
-        final LongAdder unflushed = new LongAdder();
-        volatile long stored;
-        volatile boolean loaded;
-        volatile long inFlight;
-        int writes;
-        long version;
-        volatile long loadedAt;
-        volatile boolean refreshing;
-        /**
-         * Odd while a writer (holding the monitor) moves amounts between stored, in flight and
-         * unflushed; lets {@link #usedWithoutLock} read the three consistently without the lock.
-         */
-        volatile long seq;
-
-        /** Takes a value read from the store at {@code at}; the caller holds the monitor. */
-        void read(long value, long at) {
-            seq++;
-            stored = value;
-            loaded = true;
-            loadedAt = at;
-            seq++;
-        }
-
-        synchronized long used() {
-            return stored + inFlight + unflushed.sum();
-        }
-
-        /** The usage, read without the monitor; -1 if a writer kept interfering. */
-        long usedWithoutLock() {
-            for (int i = 0; i < 4; i++) {
-                long v = seq;
-                if ((v & 1) == 0) {
-                    long total = stored + inFlight + unflushed.sum();
-                    if (v == seq) {
-                        return total;
-                    }
-                }
-                Thread.onSpinWait();
-            }
-            return -1;
-        }
-    }
+final class UsageView {
 
     private final UsageStore store;
     private final StoreGuard guard;
@@ -89,7 +41,7 @@ public final class UsageView {
     /** Counters re-read per store call, at most. */
     static final int RELOAD_CHUNK = 200;
 
-    public UsageView(UsageStore store, StoreGuard guard, Duration refreshAfter, long maxSize, Ticker ticker,
+    UsageView(UsageStore store, StoreGuard guard, Duration refreshAfter, long maxSize, Ticker ticker,
                      Executor executor) {
         this.store = store;
         this.guard = guard;
@@ -116,12 +68,12 @@ public final class UsageView {
      *
      * @throws dev.tollgate.core.spi.StoreException if it must be read and the store fails
      */
-    public long used(UsageKey key) {
+    long used(UsageKey key) {
         return used(key, ticker.read());
     }
 
     /** {@link #used(UsageKey)} with the ticker already read by the caller. */
-    public long used(UsageKey key, long now) {
+    long used(UsageKey key, long now) {
         Cell c = cell(key);
         if (c.loaded && (c.refreshing || now - c.loadedAt < refreshAfterNanos)) {
             // The common case, a fresh cached counter: no lock, so checks of one hot key on
@@ -223,7 +175,7 @@ public final class UsageView {
                 version = c.version;
             }
             reads.increment();
-            long value = guard.read(() -> store.used(key));
+            long value = guard.read(() -> store.used(List.of(key))[0]);
             synchronized (c) {
                 if (c.loaded) {
                     return;
@@ -288,7 +240,7 @@ public final class UsageView {
     }
 
     /** Cached usage without touching the store, or -1 when the counter is not loaded. */
-    public long usedIfCached(UsageKey key) {
+    long usedIfCached(UsageKey key) {
         Cell c = cache.getIfPresent(key);
         if (c == null) {
             return -1;
@@ -302,100 +254,136 @@ public final class UsageView {
      * Adds a consumption to the counter's unflushed amount and returns the adder it went to,
      * which the batcher debits in {@link #beginWrite}. Never touches the store.
      */
-    public LongAdder addUnflushed(UsageKey key, long amount) {
+    LongAdder addUnflushed(UsageKey key, long amount) {
         Cell c = cell(key);
         c.unflushed.add(amount);
         return c.unflushed;
     }
 
     /**
-     * A write of {@code amount} to this counter is about to start: the amount moves from the
-     * adders that hold it ({@code debits}: adder → amount; the rest of {@code amount} was not
-     * in the view yet) to "in flight".
+     * Starts a write of several counters: each {@code amounts[i]} moves from the adders that
+     * hold it ({@code debits.get(i)}: adder → amount; the rest was not in the view yet, e.g. a
+     * replay or a strict reservation) to "in flight", where checks still count it. The write
+     * is then ended exactly once through the returned bracket, whatever its outcome.
+     *
+     * @param debits per counter, or {@code null} when no adder holds any of it
      */
-    public Cell beginWrite(UsageKey key, long amount, Map<LongAdder, Long> debits) {
-        Cell c = cell(key);
-        synchronized (c) {
-            c.writes++;
-            c.version++;
-            c.seq++;
-            c.inFlight += amount;
-            debits.forEach((adder, n) -> adder.add(-n));
-            c.seq++;
-        }
-        return c;
-    }
-
-    /**
-     * The write started by {@link #beginWrite} ended. When committed, the amount becomes part
-     * of the stored value; otherwise it goes back to unflushed, and the adder that now holds
-     * it is returned (to be debited when the write is retried).
-     */
-    public LongAdder endWrite(Cell c, long amount, boolean committed) {
-        synchronized (c) {
-            c.writes--;
-            c.version++;
-            c.seq++;
-            c.inFlight -= amount;
-            if (committed) {
-                c.stored += amount;
-            } else {
-                c.unflushed.add(amount);
+    Bracket begin(List<UsageKey> keys, long[] amounts, List<Map<LongAdder, Long>> debits) {
+        Cell[] cells = new Cell[keys.size()];
+        long[] versions = new long[cells.length];
+        for (int i = 0; i < cells.length; i++) {
+            Cell c = cell(keys.get(i));
+            synchronized (c) {
+                c.writes++;
+                c.version++;
+                c.seq++;
+                c.inFlight += amounts[i];
+                if (debits != null) {
+                    debits.get(i).forEach((adder, n) -> adder.add(-n));
+                }
+                c.seq++;
+                versions[i] = c.version;
             }
-            c.seq++;
+            cells[i] = c;
         }
-        return c.unflushed;
-    }
-
-    /** The cell's version, which every write's start and end advance (see {@link #endWriteObserved}). */
-    public long version(Cell c) {
-        synchronized (c) {
-            return c.version;
-        }
+        return new Bracket(cells, amounts, versions);
     }
 
     /**
-     * Ends a write like {@link #endWrite} (committed) or {@link #cancelWrite} (not), and takes
-     * {@code storedValue}, read from the store inside the write's own transaction, as the
-     * counter's stored value when no other write of the counter began or ended since
-     * {@code version} was read: a fresh view of every node's usage at no extra cost, and the
-     * counter needs no re-read for another {@code refresh-after}. A negative
-     * {@code storedValue} (the store could not tell) ends the write like {@link #endWrite}.
+     * One write of several counters in flight, from {@link #begin} to one of its endings.
+     * The view's exactness rests on every write being bracketed: a re-read of the store is
+     * only taken when no write of that counter was in flight or started while it read. Not
+     * thread-safe; owned by the writer that began it.
      */
-    public void endWriteObserved(Cell c, long amount, boolean committed, long version, long storedValue) {
-        synchronized (c) {
-            boolean alone = c.version == version && c.writes == 1 && c.loaded && storedValue >= 0;
-            c.writes--;
-            c.version++;
-            c.seq++;
-            c.inFlight -= amount;
-            if (alone) {
-                c.stored = storedValue;
-                c.loadedAt = ticker.read();
-            } else if (committed) {
-                c.stored += amount;
+    final class Bracket {
+        private final Cell[] cells;
+        private final long[] amounts;
+        private final long[] versions;
+
+        private Bracket(Cell[] cells, long[] amounts, long[] versions) {
+            this.cells = cells;
+            this.amounts = amounts;
+            this.versions = versions;
+        }
+
+        /**
+         * The write committed (or its batch id had been applied before, and the store holds it):
+         * the amounts become part of the stored values. A counter whose value after the write
+         * the store reported ({@code applied.total(i)}), and which no other write touched
+         * meanwhile, takes that value: a fresh view of every node's usage at no extra read.
+         */
+        void committed(UsageStore.Applied applied) {
+            for (int i = 0; i < cells.length; i++) {
+                end(i, true, applied == null ? -1 : applied.total(i));
             }
-            c.seq++;
         }
-    }
 
-    /**
-     * The write started by {@link #beginWrite} changed nothing in the store (its batch id had
-     * been applied before, and the store already holds the amount): it only stops being in
-     * flight.
-     */
-    public void cancelWrite(Cell c, long amount) {
-        synchronized (c) {
-            c.writes--;
-            c.version++;
-            c.seq++;
-            c.inFlight -= amount;
-            c.seq++;
+        /**
+         * A conditional write was decided: applied or not, each counter takes the value the
+         * store read inside the write when no other write touched it meanwhile.
+         */
+        void decided(boolean applied, List<Long> values) {
+            for (int i = 0; i < cells.length; i++) {
+                end(i, applied, values.get(i));
+            }
+        }
+
+        /**
+         * The write failed (or its outcome is unknown): the amounts go back to unflushed, and
+         * the adders that now hold them are returned, to be debited when it is retried.
+         */
+        LongAdder[] failed() {
+            LongAdder[] holders = new LongAdder[cells.length];
+            for (int i = 0; i < cells.length; i++) {
+                Cell c = cells[i];
+                synchronized (c) {
+                    c.writes--;
+                    c.version++;
+                    c.seq++;
+                    c.inFlight -= amounts[i];
+                    c.unflushed.add(amounts[i]);
+                    c.seq++;
+                }
+                holders[i] = c.unflushed;
+            }
+            return holders;
+        }
+
+        /** Nothing changed in the store and nothing is to be retried: the amounts stop being in flight. */
+        void cancelled() {
+            for (int i = 0; i < cells.length; i++) {
+                Cell c = cells[i];
+                synchronized (c) {
+                    c.writes--;
+                    c.version++;
+                    c.seq++;
+                    c.inFlight -= amounts[i];
+                    c.seq++;
+                }
+            }
+        }
+
+        private void end(int i, boolean committed, long storedValue) {
+            Cell c = cells[i];
+            synchronized (c) {
+                boolean alone = c.version == versions[i] && c.writes == 1 && c.loaded && storedValue >= 0;
+                c.writes--;
+                c.version++;
+                c.seq++;
+                c.inFlight -= amounts[i];
+                if (alone) {
+                    c.stored = storedValue;
+                    c.loadedAt = ticker.read();
+                } else if (committed) {
+                    c.stored += amounts[i];
+                }
+                c.seq++;
+            }
         }
     }
 
     /** What this node consumed of a counter and has not committed yet (0 when not cached). */
-    public long unflushed(UsageKey key) {
+    long unflushed(UsageKey key) {
         Cell c = cache.getIfPresent(key);
         if (c == null) {
             return 0;
@@ -406,11 +394,11 @@ public final class UsageView {
     }
 
     /** Reads of a counter from the store (first loads and re-reads), since start. */
-    public long reads() {
+    long reads() {
         return reads.sum();
     }
 
-    public long size() {
+    long size() {
         return cache.estimatedSize();
     }
 }

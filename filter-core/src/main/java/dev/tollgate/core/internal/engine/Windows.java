@@ -10,13 +10,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Current calendar windows per period, computed once per window rather than per call.
  * Thread-safe.
  */
-public final class Windows {
+final class Windows {
 
     /**
      * One window: {@code [start, end)} in epoch milliseconds; {@code end} is
      * {@link Long#MAX_VALUE} for {@link Period#TOTAL}.
      */
-    public record Window(Period period, long start, long end, Instant startInstant, Instant endInstant) {
+    record Window(Period period, long start, long end, Instant startInstant, Instant endInstant) {
         Window(Period period, long start, long end) {
             this(period, start, end, Instant.ofEpochMilli(start),
                     end == Long.MAX_VALUE ? Instant.MAX : Instant.ofEpochMilli(end));
@@ -31,26 +31,26 @@ public final class Windows {
     private final ZoneId zone;
     private final AtomicReferenceArray<Window> current = new AtomicReferenceArray<>(Period.values().length);
 
-    public Windows(Clock clock, ZoneId zone) {
+    Windows(Clock clock, ZoneId zone) {
         this.clock = clock;
         this.zone = zone;
     }
 
-    public Clock clock() {
+    Clock clock() {
         return clock;
     }
 
-    public long nowMillis() {
+    long nowMillis() {
         return clock.millis();
     }
 
     /** The window of {@code period} that contains the clock's current instant. */
-    public Window current(Period period) {
+    Window current(Period period) {
         return at(period, clock.millis());
     }
 
     /** The window of {@code period} that contains {@code millis}. */
-    public Window at(Period period, long millis) {
+    Window at(Period period, long millis) {
         Window w = current.get(period.ordinal());
         if (w != null && w.contains(millis)) {
             return w;

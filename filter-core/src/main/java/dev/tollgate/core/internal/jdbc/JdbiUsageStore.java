@@ -1,5 +1,10 @@
 package dev.tollgate.core.internal.jdbc;
 
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.TollgateConfig.SchemaMode;
+import dev.tollgate.core.TollgateException;
 import dev.tollgate.core.spi.BoundedDelta;
 import dev.tollgate.core.spi.BoundedResult;
 import dev.tollgate.core.spi.InDoubtException;
@@ -8,13 +13,6 @@ import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
-import dev.tollgate.core.Limit;
-import dev.tollgate.core.Period;
-import dev.tollgate.core.TollgateConfig.SchemaMode;
-import dev.tollgate.core.TollgateException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -46,28 +44,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class JdbiUsageStore implements UsageStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiUsageStore.class);
-    private static final String UNIQUE_VIOLATION = "23505";
-    private static final int MAX_INSERT_RACE_ATTEMPTS = 5;
-
-    /** Tables and the columns the engine uses, for {@code schema=validate}. */
-    private static final Map<String, String> TABLES = new LinkedHashMap<>();
-
-    static {
-        TABLES.put("tollgate_usage", "subject, quota, period, window_start, used, updated_at");
-        TABLES.put("tollgate_applied_batch", "batch_id, applied_at");
-        TABLES.put("tollgate_subject", "subject, plan, updated_at");
-        TABLES.put("tollgate_limit_override", "subject, quota, period, max_amount");
-    }
 
     private final Jdbi jdbi;
     private final Dialect dialect;
     private final AutoCloseable owned;
+    private final BoundedAdd boundedAdd;
 
     private JdbiUsageStore(DataSource dataSource, Dialect dialect, Duration queryTimeout, AutoCloseable owned) {
         this.jdbi = Jdbi.create(dataSource);
         this.jdbi.getConfig(SqlStatements.class).setQueryTimeout((int) Math.max(1, queryTimeout.toSeconds()));
         this.dialect = dialect;
         this.owned = owned;
+        this.boundedAdd = new BoundedAdd(jdbi, dialect);
     }
 
     /**
@@ -80,8 +68,28 @@ public final class JdbiUsageStore implements UsageStore {
     public static JdbiUsageStore create(DataSource dataSource, Dialect dialect, SchemaMode schema,
                                         Duration queryTimeout, AutoCloseable owned) {
         JdbiUsageStore store = new JdbiUsageStore(dataSource, dialect, queryTimeout, owned);
-        store.prepareSchema(schema);
+        Schema.prepare(store.jdbi, dialect, schema);
         return store;
+    }
+
+    /**
+     * The store the engine builds for itself: on the application's {@code dataSource} when
+     * given (its dialect read from the connection's metadata), else on a HikariCP pool built
+     * from {@code tollgate.store.*}, which the store then owns and closes.
+     *
+     * @throws TollgateException if the store cannot be set up
+     */
+    public static JdbiUsageStore open(TollgateConfig config, DataSource dataSource) {
+        if (dataSource != null) {
+            return create(dataSource, detectDialect(dataSource), config.schema(), config.queryTimeout(), null);
+        }
+        var pool = DataSources.pooled(config);
+        try {
+            return create(pool, Dialect.of(config.storeUrl()), config.schema(), config.queryTimeout(), pool);
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
     }
 
     /** Reads the dialect from a DataSource's connection metadata. */
@@ -97,131 +105,53 @@ public final class JdbiUsageStore implements UsageStore {
         return dialect;
     }
 
-    private void prepareSchema(SchemaMode schema) {
-        switch (schema) {
-            case NONE -> {
-            }
-            case CREATE -> {
-                String script = readScript();
-                try {
-                    jdbi.useHandle(h -> {
-                        for (String statement : script.split(";")) {
-                            if (!statement.isBlank()) {
-                                h.execute(statement);
-                            }
-                        }
-                    });
-                } catch (RuntimeException e) {
-                    // Tables another role created (and owns) make PostgreSQL refuse even
-                    // CREATE INDEX IF NOT EXISTS. If they are all there and usable, go on.
-                    try {
-                        validate();
-                    } catch (TollgateException invalid) {
-                        throw new TollgateException("tollgate.store.schema=create: could not create the Tollgate"
-                                + " tables (" + rootMessage(e) + ")", e);
-                    }
-                    LOG.warn("tollgate.store.schema=create: the Tollgate tables exist and are usable, but the"
-                            + " schema script could not run completely ({})", rootMessage(e));
-                }
-            }
-            case VALIDATE -> validate();
-        }
-    }
-
-    private void validate() {
-        TABLES.forEach((table, columns) -> {
-            try {
-                jdbi.useHandle(h -> h.createQuery("SELECT " + columns + " FROM " + table + " WHERE 1 = 0")
-                        .mapToMap().list());
-            } catch (RuntimeException e) {
-                throw new TollgateException("tollgate.store.schema=validate: table " + table
-                        + " is missing or lacks one of the columns (" + columns
-                        + "). Run the script " + dialect.schemaResource().substring(1)
-                        + " from tollgate-filter-core, or set tollgate.store.schema=create. Cause: "
-                        + rootMessage(e), e);
-            }
-        });
-    }
-
-    private String readScript() {
-        try (InputStream in = JdbiUsageStore.class.getResourceAsStream(dialect.schemaResource())) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + dialect.schemaResource());
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + dialect.schemaResource(), e);
-        }
-    }
-
     @Override
-    public boolean apply(String batchId, List<UsageDelta> deltas) {
-        return apply(batchId, deltas, null);
-    }
-
-    @Override
-    public boolean apply(String batchId, List<UsageDelta> deltas, long[] totals) {
-        if (totals != null && totals.length != deltas.size()) {
-            throw new IllegalArgumentException("totals has " + totals.length + " places for " + deltas.size() + " deltas");
-        }
+    public Applied apply(String batchId, Instant at, List<UsageDelta> deltas) {
         for (int attempt = 1; ; attempt++) {
             try {
-                return applyOnce(batchId, deltas, totals);
-            } catch (InsertRaceException e) {
+                return applyOnce(batchId, Sql.utc(at), deltas);
+            } catch (Sql.InsertRaceException e) {
                 // Two transactions inserted the same new counter at once; ours was rolled
                 // back whole, and the row now exists, so the next attempt updates it.
-                if (attempt >= MAX_INSERT_RACE_ATTEMPTS) {
+                if (attempt >= Sql.MAX_INSERT_RACE_ATTEMPTS) {
                     throw new StoreException("Writing batch " + batchId + " lost " + attempt
-                            + " insert races in a row: " + rootMessage(e.getCause()), e.getCause());
+                            + " insert races in a row: " + Sql.rootMessage(e.getCause()), e.getCause());
                 }
             }
         }
     }
 
-    /** A unique violation on a usage row: a concurrent insert of the same new key. */
-    private static final class InsertRaceException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        InsertRaceException(Throwable cause) {
-            super(cause);
-        }
-    }
-
-    private boolean applyOnce(String batchId, List<UsageDelta> deltas, long[] totals) {
+    private Applied applyOnce(String batchId, OffsetDateTime now, List<UsageDelta> deltas) {
         Handle h;
         try {
             h = jdbi.open();
         } catch (RuntimeException e) {
-            throw new StoreException("Store unavailable: " + rootMessage(e), e);
+            throw new StoreException("Store unavailable: " + Sql.rootMessage(e), e);
         }
         try (h) {
             h.begin();
-            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
             try {
                 h.createUpdate("INSERT INTO tollgate_applied_batch (batch_id, applied_at) VALUES (:id, :now)")
                         .bind("id", batchId).bind("now", now).execute();
             } catch (RuntimeException e) {
-                if (isUniqueViolation(e)) {
+                if (Sql.isUniqueViolation(e)) {
                     h.rollback();
-                    return false;
+                    return Applied.before();
                 }
                 throw e;
             }
+            long[] totals = new long[deltas.size()];
             if (!deltas.isEmpty()) {
                 PreparedBatch batch = h.prepareBatch(dialect.addUsage());
                 for (UsageDelta d : deltas) {
-                    bindKey(batch, d.key()).bind("delta", d.amount()).bind("now", now).add();
+                    Sql.bindKey(batch, d.key()).bind("delta", d.amount()).bind("now", now).add();
                 }
                 try {
-                    if (totals == null) {
-                        batch.execute();
-                    } else {
-                        readTotals(batch, totals);
-                    }
+                    readTotals(batch, totals);
                 } catch (RuntimeException e) {
-                    if (isUniqueViolation(e)) {
+                    if (Sql.isUniqueViolation(e)) {
                         h.rollback();
-                        throw new InsertRaceException(e);
+                        throw new Sql.InsertRaceException(e);
                     }
                     throw e;
                 }
@@ -230,13 +160,13 @@ public final class JdbiUsageStore implements UsageStore {
                 h.commit();
             } catch (RuntimeException e) {
                 throw new InDoubtException("Commit of batch " + batchId + " has an unknown outcome: "
-                        + rootMessage(e), e);
+                        + Sql.rootMessage(e), e);
             }
-            return true;
-        } catch (StoreException | InsertRaceException e) {
+            return new Applied(true, totals);
+        } catch (StoreException | Sql.InsertRaceException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new StoreException("Writing batch " + batchId + " failed: " + rootMessage(e), e);
+            throw new StoreException("Writing batch " + batchId + " failed: " + Sql.rootMessage(e), e);
         }
     }
 
@@ -262,133 +192,9 @@ public final class JdbiUsageStore implements UsageStore {
         }
     }
 
-    private static final String ADD_WITHIN = "UPDATE tollgate_usage SET used = used + :delta, updated_at = :now"
-            + " WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart"
-            + " AND used <= :bound";
-    private static final String SELECT_USED = "SELECT used FROM tollgate_usage WHERE subject = :subject"
-            + " AND quota = :quota AND period = :period AND window_start = :windowStart";
-
     @Override
-    public BoundedResult addWithin(List<BoundedDelta> deltas) {
-        if (deltas.size() == 1 && deltas.get(0).max() - deltas.get(0).amount() >= 0) {
-            // One counter (the usual case): one statement committed on its own, so the row is
-            // locked only while the server runs it, never across a round trip to this node.
-            BoundedDelta d = deltas.get(0);
-            Handle h;
-            try {
-                h = jdbi.open();
-            } catch (RuntimeException e) {
-                throw new StoreException("Store unavailable: " + rootMessage(e), e);
-            }
-            Optional<Long> after;
-            try (h) {
-                after = bindKey(h.createQuery(dialect.addWithinReturning()), d.key())
-                        .bind("delta", d.amount()).bind("now", OffsetDateTime.now(ZoneOffset.UTC))
-                        .bind("bound", d.max() - d.amount())
-                        .mapTo(Long.class).findOne();
-            } catch (RuntimeException e) {
-                throw new InDoubtException("A bounded add has an unknown outcome: " + rootMessage(e), e);
-            }
-            if (after.isPresent()) {
-                return new BoundedResult(true, List.of(after.get()));
-            }
-            // Refused, or the row does not exist yet: the transaction below tells which.
-        }
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return addWithinOnce(deltas);
-            } catch (InsertRaceException e) {
-                if (attempt >= MAX_INSERT_RACE_ATTEMPTS) {
-                    throw new StoreException("A bounded add lost " + attempt + " insert races in a row: "
-                            + rootMessage(e.getCause()), e.getCause());
-                }
-            }
-        }
-    }
-
-    private BoundedResult addWithinOnce(List<BoundedDelta> deltas) {
-        Handle h;
-        try {
-            h = jdbi.open();
-        } catch (RuntimeException e) {
-            throw new StoreException("Store unavailable: " + rootMessage(e), e);
-        }
-        try (h) {
-            h.begin();
-            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-            boolean applied = true;
-            for (BoundedDelta d : deltas) {
-                if (!addOneWithin(h, d, now)) {
-                    applied = false;
-                    break;
-                }
-            }
-            List<Long> used = new ArrayList<>(deltas.size());
-            for (BoundedDelta d : deltas) {
-                used.add(bindKey(h.createQuery(SELECT_USED), d.key()).mapTo(Long.class).findOne().orElse(0L));
-            }
-            if (!applied) {
-                h.rollback();
-                return new BoundedResult(false, used);
-            }
-            try {
-                h.commit();
-            } catch (RuntimeException e) {
-                throw new InDoubtException("Commit of a bounded add has an unknown outcome: " + rootMessage(e), e);
-            }
-            return new BoundedResult(true, used);
-        } catch (StoreException | InsertRaceException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new StoreException("Bounded add failed: " + rootMessage(e), e);
-        }
-    }
-
-    /** Adds one delta if the counter stays within its max; creates the row when missing. */
-    private boolean addOneWithin(Handle h, BoundedDelta d, OffsetDateTime now) {
-        long bound = d.max() - d.amount();
-        if (bound < 0) {
-            return false;
-        }
-        for (int tries = 0; tries < 2; tries++) {
-            int updated = bindKey(h.createUpdate(ADD_WITHIN), d.key())
-                    .bind("delta", d.amount()).bind("now", now).bind("bound", bound).execute();
-            if (updated == 1) {
-                return true;
-            }
-            if (bindKey(h.createQuery(SELECT_USED), d.key()).mapTo(Long.class).findOne().isPresent()) {
-                return false;
-            }
-            int inserted;
-            try {
-                inserted = bindKey(h.createUpdate(dialect.insertUsageIfMissing()), d.key())
-                        .bind("delta", d.amount()).bind("now", now).execute();
-            } catch (RuntimeException e) {
-                if (isUniqueViolation(e)) {
-                    h.rollback();
-                    throw new InsertRaceException(e);
-                }
-                throw e;
-            }
-            if (inserted == 1) {
-                return true;
-            }
-            // Another transaction inserted the row first: update it.
-        }
-        return false;
-    }
-
-    private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindKey(S statement, UsageKey k) {
-        return bindKey(statement, k, "");
-    }
-
-    /** Binds a key's {@code :subject}, {@code :quota}, {@code :period} and {@code :windowStart}, each name + {@code suffix}. */
-    private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S bindKey(S statement, UsageKey k,
-                                                                                  String suffix) {
-        return statement.bind("subject" + suffix, k.subject())
-                .bind("quota" + suffix, k.quota())
-                .bind("period" + suffix, k.period().name())
-                .bind("windowStart" + suffix, utc(k.windowStart()));
+    public BoundedResult addWithin(Instant at, List<BoundedDelta> deltas) {
+        return boundedAdd.addWithin(at, deltas);
     }
 
     @Override
@@ -405,11 +211,6 @@ public final class JdbiUsageStore implements UsageStore {
         return found;
     }
 
-    @Override
-    public long used(UsageKey key) {
-        return call(h -> bindKey(h.createQuery(SELECT_USED), key).mapTo(Long.class).findOne().orElse(0L));
-    }
-
     /** Counters read by one statement of {@link #used(List)}. */
     static final int READ_CHUNK = 200;
 
@@ -417,6 +218,11 @@ public final class JdbiUsageStore implements UsageStore {
     public long[] used(List<UsageKey> keys) {
         long[] out = new long[keys.size()];
         if (keys.isEmpty()) {
+            return out;
+        }
+        if (keys.size() == 1) {
+            // A first read on the request path: the plain key lookup.
+            out[0] = call(h -> Sql.bindKey(h.createQuery(Sql.SELECT_USED), keys.get(0)).mapTo(Long.class).findOne().orElse(0L));
             return out;
         }
         Map<UsageKey, Long> found = new HashMap<>();
@@ -432,7 +238,7 @@ public final class JdbiUsageStore implements UsageStore {
             run(h -> {
                 org.jdbi.v3.core.statement.Query q = h.createQuery(sql.toString());
                 for (int i = 0; i < chunk.size(); i++) {
-                    bindKey(q, chunk.get(i), Integer.toString(i));
+                    Sql.bindKey(q, chunk.get(i), Integer.toString(i));
                 }
                 q.map((rs, ctx) -> Map.entry(new UsageKey(rs.getString(1), rs.getString(2), Period.valueOf(rs.getString(3)),
                                 rs.getObject(4, OffsetDateTime.class).toInstant().toEpochMilli()), rs.getLong(5)))
@@ -478,9 +284,9 @@ public final class JdbiUsageStore implements UsageStore {
     }
 
     @Override
-    public void assignPlan(String subject, String plan) {
+    public void assignPlan(String subject, String plan, Instant at) {
         run(h -> h.createUpdate(dialect.upsertPlan())
-                .bind("subject", subject).bind("plan", plan).bind("now", OffsetDateTime.now(ZoneOffset.UTC))
+                .bind("subject", subject).bind("plan", plan).bind("now", Sql.utc(at))
                 .execute());
     }
 
@@ -499,7 +305,7 @@ public final class JdbiUsageStore implements UsageStore {
     }
 
     @Override
-    public int pruneAppliedBatches(Instant before) {
+    public int prune(Instant before) {
         return call(h -> h.createUpdate("DELETE FROM tollgate_applied_batch WHERE applied_at < :before")
                 .bind("before", OffsetDateTime.ofInstant(before, ZoneOffset.UTC)).execute());
     }
@@ -524,7 +330,7 @@ public final class JdbiUsageStore implements UsageStore {
         try {
             return jdbi.withHandle(work::apply);
         } catch (RuntimeException e) {
-            throw new StoreException("Store call failed: " + rootMessage(e), e);
+            throw new StoreException("Store call failed: " + Sql.rootMessage(e), e);
         }
     }
 
@@ -533,27 +339,5 @@ public final class JdbiUsageStore implements UsageStore {
             work.accept(h);
             return null;
         });
-    }
-
-    private static OffsetDateTime utc(long epochMillis) {
-        return OffsetDateTime.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
-    }
-
-    private static boolean isUniqueViolation(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && UNIQUE_VIOLATION.equals(sql.getSQLState())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        String m = t.getMessage();
-        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
     }
 }

@@ -1,567 +1,82 @@
 package dev.tollgate.core.internal.journal;
 
-import dev.tollgate.core.TollgateException;
-import dev.tollgate.core.config.ConfigKeys;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The local journal ({@code tollgate.async.journal.path}): an append-only log of consumption
- * in segment files, so that usage acknowledged to a caller survives a crash of the JVM.
- *
- * <ul>
- *   <li>{@link #append} writes one usage record to the active segment with one
- *       {@code write} call before it returns: from then on the record survives the death of
- *       the process (it is in the operating system's page cache). A background thread forces
- *       the file to disk every {@code fsync-interval}, so a power loss can cost at most that
- *       much; with an interval of zero, {@code append} waits until its record is on disk
- *       (appends waiting together share one fsync).</li>
- *   <li>{@link #intent} records, and forces to disk, which records a batch covers before the
- *       batch is sent to the store; {@link #committed} counts them as written once it is.</li>
- *   <li>A segment is closed when it is large, or when all of it is written and it is a few
- *       seconds old; closed segments are deleted oldest first as soon as everything in them
- *       is committed.</li>
- *   <li>Segments left by an earlier run are not appended to: {@link #recovery()} says what of
- *       them is still to be written, and the engine replays it.</li>
- * </ul>
- *
- * One engine at a time uses a directory (a lock file enforces it). Thread-safe.
+ * Where the engine makes consumption crash-safe before it is written to the store:
+ * {@link FileJournal} when {@code tollgate.async.journal.path} is set, {@link #NONE}
+ * otherwise, which records nothing and costs nothing. Implementations are thread-safe.
  */
-public final class Journal implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
-    private static final Pattern SEGMENT = Pattern.compile("segment-(\\d{20})\\.tgj");
-    private static final String LOCK_FILE = "journal.lock";
+public interface Journal extends AutoCloseable {
 
-    static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
-    static final long DEFAULT_IDLE_ROTATE_BYTES = 1L << 20;
-    static final long DEFAULT_IDLE_ROTATE_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** No journal: nothing is appended, nothing is replayed. */
+    Journal NONE = new Journal() {
+        private final Recovery nothing = Recovery.none();
 
-    /** One segment file of this run. Counters of records are guarded by the append lock, except {@code committed}. */
-    private static final class Segment {
-        final long number;
-        final Path path;
-        final long createdNanos = System.nanoTime();
-        FileChannel channel;
-        long size;
-        long appended;
-        final AtomicLong committed = new AtomicLong();
-        boolean sealed;
-
-        Segment(long number, Path path) {
-            this.number = number;
-            this.path = path;
+        @Override
+        public boolean enabled() {
+            return false;
         }
-    }
 
-    private final Path dir;
-    private final long fsyncIntervalNanos;
-    private final long segmentBytes;
-    private final long idleRotateBytes;
-    private final long idleRotateNanos;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
-    private final Recovery recovery;
+        @Override
+        public long append(String subject, String quota, long amount, long at) {
+            return -1;
+        }
 
-    private final ReentrantLock appendLock = new ReentrantLock();
-    private final ArrayDeque<Segment> live = new ArrayDeque<>();
-    private final Map<Long, Segment> byNumber = new ConcurrentHashMap<>();
-    private Segment active;
-    private long nextNumber;
-    /** Bytes appended by this run, across segments: a position in the log. */
-    private long written;
+        @Override
+        public void intent(String batchId, Collection<Cover> covers) {
+        }
 
-    private final Object syncMonitor = new Object();
-    private long synced;
-    private long syncRequested;
-    private final Thread syncer;
-    private volatile boolean closed;
-    private final AtomicLong appendedRecords = new AtomicLong();
+        @Override
+        public void committed(long segment, long records) {
+        }
 
-    private Journal(Path dir, Duration fsyncInterval, long segmentBytes, long idleRotateBytes, long idleRotateNanos) {
-        this.dir = dir;
-        this.fsyncIntervalNanos = fsyncInterval.toNanos();
-        this.segmentBytes = segmentBytes;
-        this.idleRotateBytes = idleRotateBytes;
-        this.idleRotateNanos = idleRotateNanos;
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new TollgateException(ConfigKeys.ASYNC_JOURNAL_PATH + ": cannot create the journal directory '"
-                    + dir + "': " + e, e);
+        @Override
+        public Recovery recovery() {
+            return nothing;
         }
-        FileChannel lc = null;
-        FileLock l;
-        try {
-            lc = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            l = lc.tryLock();
-        } catch (OverlappingFileLockException e) {
-            l = null;
-        } catch (IOException e) {
-            closeQuietly(lc);
-            throw new TollgateException(ConfigKeys.ASYNC_JOURNAL_PATH + ": cannot lock the journal directory '"
-                    + dir + "': " + e, e);
+
+        @Override
+        public Path directory() {
+            return null;
         }
-        if (l == null) {
-            closeQuietly(lc);
-            throw new TollgateException(ConfigKeys.ASYNC_JOURNAL_PATH + ": the journal directory '" + dir
-                    + "' is in use by another Tollgate engine; each engine needs its own");
+
+        @Override
+        public void close() {
         }
-        this.lockChannel = lc;
-        this.lock = l;
-        try {
-            this.recovery = recover();
-            appendLock.lock();
-            try {
-                rotate();
-            } finally {
-                appendLock.unlock();
-            }
-        } catch (IOException | RuntimeException e) {
-            releaseLock();
-            throw new TollgateException(ConfigKeys.ASYNC_JOURNAL_PATH + ": cannot open the journal in '" + dir
-                    + "': " + e, e);
-        }
-        this.syncer = new Thread(this::syncLoop, "tollgate-journal");
-        syncer.setDaemon(true);
-        syncer.start();
+    };
+
+    /** Whether records are kept at all. */
+    default boolean enabled() {
+        return true;
     }
 
     /**
-     * Opens (creating it if needed) the journal in {@code dir} and reads what an earlier run
-     * left there.
+     * Appends one consumption before it is queued.
      *
-     * @param fsyncInterval how often new records are forced to disk; zero: {@link #append}
-     *                      waits for it
-     * @throws TollgateException naming {@code tollgate.async.journal.path} if the directory
-     *                           cannot be created, read or locked
-     */
-    public static Journal open(Path dir, Duration fsyncInterval) {
-        return new Journal(dir, fsyncInterval, DEFAULT_SEGMENT_BYTES, DEFAULT_IDLE_ROTATE_BYTES,
-                DEFAULT_IDLE_ROTATE_NANOS);
-    }
-
-    /** For tests: small segments and quick rotation. */
-    static Journal open(Path dir, Duration fsyncInterval, long segmentBytes, long idleRotateBytes,
-                        Duration idleRotateAge) {
-        return new Journal(dir, fsyncInterval, segmentBytes, idleRotateBytes, idleRotateAge.toNanos());
-    }
-
-    private Recovery recover() throws IOException {
-        List<SegmentReader.Contents> found = new ArrayList<>();
-        long max = 0;
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> SEGMENT.matcher(p.getFileName().toString()).matches()).sorted().toList();
-        }
-        for (Path p : files) {
-            Matcher m = SEGMENT.matcher(p.getFileName().toString());
-            m.matches();
-            long number = Long.parseLong(m.group(1));
-            max = Math.max(max, number);
-            SegmentReader.Contents c = SegmentReader.read(number, p);
-            if (c.problem != null) {
-                LOG.warn("Journal segment {}: {}; the {} bytes after byte {} are skipped (a record cut short by a"
-                        + " crash was never acknowledged)", p, c.problem, c.fileBytes - c.validBytes, c.validBytes);
-            }
-            if (c.problem == null && c.usage.isEmpty() && c.intents.isEmpty()) {
-                Files.deleteIfExists(p);
-                continue;
-            }
-            found.add(c);
-        }
-        nextNumber = max + 1;
-        if (!found.isEmpty()) {
-            long records = found.stream().mapToLong(c -> c.usageRecords).sum();
-            LOG.info("Journal {}: {} segments from an earlier run hold {} usage records; replaying what the store"
-                    + " does not have", dir, found.size(), records);
-        }
-        return new Recovery(found);
-    }
-
-    /** What an earlier run left to replay (empty when it closed cleanly). */
-    public Recovery recovery() {
-        return recovery;
-    }
-
-    public Path directory() {
-        return dir;
-    }
-
-    /**
-     * Appends one consumption. When this returns, the record survives the death of the
-     * process; it is on disk within {@code fsync-interval} (at once with an interval of zero).
-     *
-     * @return the number of the segment it went to, for {@link #committed}
+     * @return the segment that holds it, for {@link #committed}; -1 when none does
      * @throws JournalException if it could not be written (it is then not in the journal)
      */
-    public long append(String subject, String quota, long amount, long at) {
-        byte[] rec = Records.usage(subject, quota, amount, at);
-        long segment;
-        long position;
-        appendLock.lock();
-        try {
-            Segment s = writeLocked(rec);
-            s.appended++;
-            segment = s.number;
-            position = written;
-        } finally {
-            appendLock.unlock();
-        }
-        appendedRecords.incrementAndGet();
-        if (fsyncIntervalNanos == 0) {
-            awaitSynced(position);
-        }
-        return segment;
-    }
+    long append(String subject, String quota, long amount, long at);
 
     /**
-     * Records which journal records batch {@code batchId} covers, and forces the journal to
-     * disk, before the batch is sent: replay must never take a committed batch's records for
-     * unwritten ones.
+     * Records which journal records batch {@code batchId} covers, durably, before the batch
+     * is sent to the store.
      *
-     * @throws JournalException if it could not be written or forced
+     * @throws JournalException if it could not be written
      */
-    public void intent(String batchId, Collection<Cover> covers) {
-        byte[] rec = Records.intent(batchId, covers);
-        Segment s;
-        long position;
-        appendLock.lock();
-        try {
-            s = writeLocked(rec);
-            position = written;
-        } finally {
-            appendLock.unlock();
-        }
-        try {
-            force(s, position);
-        } catch (IOException e) {
-            throw new JournalException("Cannot force the journal in " + dir + " to disk: " + e, e);
-        }
-    }
+    void intent(String batchId, Collection<Cover> covers);
 
-    /** Counts {@code records} of segment {@code segment} as committed to the store. */
-    public void committed(long segment, long records) {
-        Segment s = byNumber.get(segment);
-        if (s != null) {
-            s.committed.addAndGet(records);
-        }
-    }
+    /** Counts {@code records} of {@code segment} as committed to the store. */
+    void committed(long segment, long records);
 
-    /** Deletes what is fully committed now (also done in the background). */
-    public void trim() {
-        appendLock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            Segment a = active;
-            if (a != null && a.appended > 0 && a.committed.get() >= a.appended
-                    && (a.size >= idleRotateBytes || System.nanoTime() - a.createdNanos >= idleRotateNanos)) {
-                rotate();
-            }
-            deleteCommitted();
-        } catch (IOException e) {
-            LOG.warn("Journal housekeeping in {} failed: {}", dir, e.toString());
-        } finally {
-            appendLock.unlock();
-        }
-    }
+    /** What an earlier run left to replay (empty when it closed cleanly). */
+    Recovery recovery();
 
-    /** Segment files of this run not yet deleted (the active one included). */
-    public int liveSegments() {
-        appendLock.lock();
-        try {
-            return live.size();
-        } finally {
-            appendLock.unlock();
-        }
-    }
+    /** The journal's directory, or {@code null} without one. */
+    Path directory();
 
-    /** Usage records appended by this run. */
-    public long appendedRecords() {
-        return appendedRecords.get();
-    }
-
-    private Segment writeLocked(byte[] rec) {
-        if (closed) {
-            throw new JournalException("The journal in " + dir + " is closed", null);
-        }
-        try {
-            if (active == null || (active.size + rec.length > segmentBytes && active.appended > 0)) {
-                rotate();
-            }
-            Segment s = active;
-            long before = s.size;
-            try {
-                ByteBuffer b = ByteBuffer.wrap(rec);
-                while (b.hasRemaining()) {
-                    s.channel.write(b);
-                }
-            } catch (IOException e) {
-                // Leave no partial record behind a good one: cut it off, or give up on the file.
-                try {
-                    s.channel.truncate(before);
-                    s.channel.position(before);
-                } catch (IOException e2) {
-                    e.addSuppressed(e2);
-                    sealQuietly(s);
-                    active = null;
-                }
-                throw e;
-            }
-            s.size += rec.length;
-            written += rec.length;
-            return s;
-        } catch (IOException e) {
-            throw new JournalException("Cannot append to the journal in " + dir + ": " + e, e);
-        }
-    }
-
-    /** Closes the active segment (forced to disk) and starts a new one. Under the append lock. */
-    private void rotate() throws IOException {
-        Segment old = active;
-        if (old != null) {
-            sealQuietly(old);
-        }
-        active = null;
-        long number = nextNumber++;
-        Path path = dir.resolve(String.format("segment-%020d.tgj", number));
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        Segment s = new Segment(number, path);
-        try {
-            ByteBuffer h = Records.header(UUID.randomUUID(), System.currentTimeMillis());
-            while (h.hasRemaining()) {
-                ch.write(h);
-            }
-            ch.force(true);
-        } catch (IOException e) {
-            closeQuietly(ch);
-            Files.deleteIfExists(path);
-            throw e;
-        }
-        s.channel = ch;
-        s.size = Records.HEADER_BYTES;
-        forceDirectory();
-        live.addLast(s);
-        byNumber.put(number, s);
-        active = s;
-    }
-
-    private void sealQuietly(Segment s) {
-        s.sealed = true;
-        try {
-            s.channel.force(false);
-        } catch (IOException e) {
-            LOG.warn("Cannot force journal segment {} to disk: {}", s.path, e.toString());
-        }
-        closeQuietly(s.channel);
-    }
-
-    /** Deletes closed segments, oldest first, while everything in them is committed. Under the append lock. */
-    private void deleteCommitted() throws IOException {
-        while (!live.isEmpty()) {
-            Segment s = live.peekFirst();
-            if (!s.sealed || s.committed.get() < s.appended) {
-                return;
-            }
-            Files.deleteIfExists(s.path);
-            live.removeFirst();
-            byNumber.remove(s.number);
-        }
-    }
-
-    private void forceDirectory() {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Not every platform can open a directory; the file itself is forced.
-        }
-    }
-
-    private void force(Segment s, long position) throws IOException {
-        synchronized (syncMonitor) {
-            if (synced >= position) {
-                return;
-            }
-        }
-        try {
-            s.channel.force(false);
-        } catch (ClosedChannelException e) {
-            // Closed by rotation, which forced it first.
-        }
-        synchronized (syncMonitor) {
-            if (position > synced) {
-                synced = position;
-                syncMonitor.notifyAll();
-            }
-        }
-    }
-
-    private void syncNow() {
-        Segment s;
-        long position;
-        appendLock.lock();
-        try {
-            s = active;
-            position = written;
-        } finally {
-            appendLock.unlock();
-        }
-        if (s == null) {
-            return;
-        }
-        try {
-            force(s, position);
-        } catch (IOException e) {
-            LOG.error("Cannot force the journal in {} to disk: {}", dir, e.toString());
-        }
-    }
-
-    private void awaitSynced(long position) {
-        boolean interrupted = false;
-        synchronized (syncMonitor) {
-            if (position > syncRequested) {
-                syncRequested = position;
-                syncMonitor.notifyAll();
-            }
-            while (synced < position && !closed) {
-                try {
-                    syncMonitor.wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                    break;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void syncLoop() {
-        long nextHousekeeping = System.nanoTime() + HOUSEKEEPING_NANOS;
-        long nextSync = System.nanoTime() + fsyncIntervalNanos;
-        while (!closed) {
-            if (fsyncIntervalNanos == 0) {
-                synchronized (syncMonitor) {
-                    while (!closed && syncRequested <= synced && System.nanoTime() - nextHousekeeping < 0) {
-                        try {
-                            syncMonitor.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(
-                                    nextHousekeeping - System.nanoTime())));
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                }
-            } else {
-                long now = System.nanoTime();
-                long wake = nextSync - nextHousekeeping < 0 ? nextSync : nextHousekeeping;
-                if (wake - now > 0) {
-                    LockSupport.parkNanos(this, wake - now);
-                }
-            }
-            if (closed) {
-                return;
-            }
-            long now = System.nanoTime();
-            if (fsyncIntervalNanos == 0 || now - nextSync >= 0) {
-                syncNow();
-                nextSync = now + fsyncIntervalNanos;
-            }
-            if (now - nextHousekeeping >= 0) {
-                trim();
-                nextHousekeeping = now + HOUSEKEEPING_NANOS;
-            }
-        }
-    }
-
-    /**
-     * Forces what was appended to disk and closes the files. Segments that still hold records
-     * not committed to the store are kept, to be replayed at the next start; the rest is
-     * deleted.
-     */
     @Override
-    public void close() {
-        appendLock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            Segment a = active;
-            if (a != null) {
-                sealQuietly(a);
-            }
-            try {
-                deleteCommitted();
-            } catch (IOException e) {
-                LOG.warn("Cannot delete committed journal segments in {}: {}", dir, e.toString());
-            }
-            if (!live.isEmpty()) {
-                long left = 0;
-                for (Segment s : live) {
-                    left += s.appended - s.committed.get();
-                }
-                LOG.warn("Journal {}: {} records not yet in the store are kept in {} segments and written at the"
-                        + " next start", dir, left, live.size());
-            }
-        } finally {
-            appendLock.unlock();
-        }
-        synchronized (syncMonitor) {
-            syncMonitor.notifyAll();
-        }
-        LockSupport.unpark(syncer);
-        try {
-            syncer.join(TimeUnit.SECONDS.toMillis(5));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        releaseLock();
-    }
-
-    private void releaseLock() {
-        try {
-            lock.release();
-        } catch (IOException e) {
-            // closing the channel releases it too
-        }
-        closeQuietly(lockChannel);
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (Exception e) {
-            // nothing more to do
-        }
-    }
+    void close();
 }

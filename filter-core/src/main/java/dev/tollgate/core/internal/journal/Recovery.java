@@ -46,6 +46,11 @@ public final class Recovery {
         this.segments = new ArrayList<>(segments);
     }
 
+    /** Nothing to replay. */
+    static Recovery none() {
+        return new Recovery(List.of());
+    }
+
     /** Whether there is nothing to replay. */
     public synchronized boolean isEmpty() {
         return segments.isEmpty();

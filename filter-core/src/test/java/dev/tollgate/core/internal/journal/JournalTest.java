@@ -27,8 +27,8 @@ class JournalTest {
     Path dir;
 
     /** A journal whose segments rotate as soon as they are fully committed. */
-    Journal open() {
-        return Journal.open(dir, FSYNC, 1 << 20, 0, Duration.ZERO);
+    FileJournal open() {
+        return FileJournal.open(dir, FSYNC, 1 << 20, 0, Duration.ZERO);
     }
 
     List<Path> segmentFiles() throws IOException {
@@ -44,14 +44,14 @@ class JournalTest {
 
     @Test
     void whatIsAppendedAndNotCommittedIsRecoveredBucketedByMinute() {
-        Journal j = open();
+        FileJournal j = open();
         long seg = j.append("alice", "requests", 2, T0 + 1_000);
         j.append("alice", "requests", 3, T0 + 59_999);
         j.append("alice", "requests", 5, T0 + 60_000);
         j.append("bob", "tokens", 7, T0);
         abandon(j);
 
-        Journal again = open();
+        FileJournal again = open();
         try {
             Recovery r = again.recovery();
             assertThat(r.segments()).isEqualTo(1);
@@ -70,14 +70,14 @@ class JournalTest {
 
     @Test
     void replayIdsAreTheSameAtEveryStart() {
-        Journal j = open();
+        FileJournal j = open();
         j.append("alice", "requests", 1, T0);
         abandon(j);
 
-        Journal first = open();
+        FileJournal first = open();
         String id = first.recovery().pending(Set.of()).get(0).batchId(0);
         first.close();
-        Journal second = open();
+        FileJournal second = open();
         try {
             assertThat(second.recovery().pending(Set.of()).get(0).batchId(0)).isEqualTo(id).startsWith("j-").hasSize(36);
         } finally {
@@ -87,7 +87,7 @@ class JournalTest {
 
     @Test
     void aCommittedBatchsCoverIsNotReplayedAndAnUncommittedOnesIs() {
-        Journal j = open();
+        FileJournal j = open();
         long seg = j.append("alice", "requests", 1, T0);
         j.append("alice", "requests", 1, T0);
         j.append("alice", "requests", 1, T0);
@@ -97,7 +97,7 @@ class JournalTest {
                 new Cover(seg, "bob", "requests", T0, 4, 1)));
         abandon(j);
 
-        Journal again = open();
+        FileJournal again = open();
         try {
             Recovery r = again.recovery();
             assertThat(r.batchIds()).containsExactly("b-committed", "b-failed");
@@ -113,7 +113,7 @@ class JournalTest {
 
     @Test
     void fullyCommittedSegmentsAreDeletedAndACleanCloseLeavesNothing() throws IOException {
-        Journal j = open();
+        FileJournal j = open();
         long seg = j.append("alice", "requests", 1, T0);
         j.append("alice", "requests", 1, T0);
         assertThat(segmentFiles()).hasSize(1);
@@ -126,7 +126,7 @@ class JournalTest {
         j.close();
         assertThat(segmentFiles()).isEmpty();
 
-        Journal again = open();
+        FileJournal again = open();
         try {
             assertThat(again.recovery().isEmpty()).isTrue();
         } finally {
@@ -136,7 +136,7 @@ class JournalTest {
 
     @Test
     void aSegmentIsKeptWhileAnOlderOneIsNotFullyCommitted() throws IOException {
-        Journal j = Journal.open(dir, FSYNC, 200, Long.MAX_VALUE, Duration.ofDays(1));
+        FileJournal j = FileJournal.open(dir, FSYNC, 200, Long.MAX_VALUE, Duration.ofDays(1));
         Map<Long, Long> perSegment = new java.util.TreeMap<>();
         while (perSegment.size() < 3) {
             perSegment.merge(j.append("alice", "requests", 1, T0), 1L, Long::sum);
@@ -154,7 +154,7 @@ class JournalTest {
 
     @Test
     void aTornTailIsSkippedAndTheSegmentKeptAsCorruptAfterReplay() throws IOException {
-        Journal j = open();
+        FileJournal j = open();
         long seg = j.append("alice", "requests", 2, T0);
         j.append("alice", "requests", 3, T0);
         abandon(j);
@@ -164,7 +164,7 @@ class JournalTest {
             ch.write(ByteBuffer.wrap(third, 0, third.length - 5)); // cut short, as by a crash mid-write
         }
 
-        Journal again = open();
+        FileJournal again = open();
         try {
             Recovery r = again.recovery();
             Recovery.Pending p = r.pending(Set.of()).get(0);
@@ -181,7 +181,7 @@ class JournalTest {
 
     @Test
     void aRecordWithABadChecksumEndsTheReadableSegment() throws IOException {
-        Journal j = open();
+        FileJournal j = open();
         j.append("alice", "requests", 2, T0);
         j.append("alice", "requests", 3, T0);
         abandon(j);
@@ -191,7 +191,7 @@ class JournalTest {
             ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xFF}), size - 2); // flip a byte of the last record
         }
 
-        Journal again = open();
+        FileJournal again = open();
         try {
             Recovery.Pending p = again.recovery().pending(Set.of()).get(0);
             assertThat(p.records()).isEqualTo(1);
@@ -204,7 +204,7 @@ class JournalTest {
     @Test
     void aSegmentWithATornHeaderHoldsNothingAndDoesNotStopStartUp() throws IOException {
         Files.write(dir.resolve("segment-00000000000000000007.tgj"), new byte[] {0x54, 0x47});
-        Journal j = open();
+        FileJournal j = open();
         try {
             assertThat(j.recovery().segments()).isEqualTo(1);
             Recovery.Pending p = j.recovery().pending(Set.of()).get(0);
@@ -218,7 +218,7 @@ class JournalTest {
 
     @Test
     void oneEngineAtATimePerDirectory() {
-        Journal j = open();
+        FileJournal j = open();
         try {
             assertThatThrownBy(this::open)
                     .isInstanceOf(TollgateException.class)
@@ -232,7 +232,7 @@ class JournalTest {
 
     @Test
     void withAnFsyncIntervalOfZeroAppendsWaitForTheirSyncAndStillComeBack() throws Exception {
-        Journal j = Journal.open(dir, Duration.ZERO, 1 << 20, 0, Duration.ZERO);
+        FileJournal j = FileJournal.open(dir, Duration.ZERO, 1 << 20, 0, Duration.ZERO);
         Thread[] threads = new Thread[4];
         for (int t = 0; t < threads.length; t++) {
             threads[t] = new Thread(() -> {
@@ -246,7 +246,7 @@ class JournalTest {
             t.join();
         }
         abandon(j);
-        Journal again = open();
+        FileJournal again = open();
         try {
             assertThat(again.recovery().pending(Set.of()).get(0).units())
                     .containsExactly(Map.entry(new Bucket("alice", "requests", T0), 200L));
@@ -257,7 +257,7 @@ class JournalTest {
 
     @Test
     void appendAfterCloseIsRefused() {
-        Journal j = open();
+        FileJournal j = open();
         j.close();
         assertThatThrownBy(() -> j.append("alice", "requests", 1, T0)).isInstanceOf(JournalException.class);
     }

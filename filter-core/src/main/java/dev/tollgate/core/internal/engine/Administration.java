@@ -1,0 +1,97 @@
+package dev.tollgate.core.internal.engine;
+
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Names;
+import dev.tollgate.core.QuotaUsage;
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.spi.UsageKey;
+import dev.tollgate.core.spi.UsageStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Per-subject administration: current usage read fresh from the store, plan assignments
+ * and limit overrides. A change made through this node applies on it at once (its cached
+ * policy is re-read); other nodes see it within {@code policy-refresh-after}. Thread-safe.
+ */
+public final class Administration {
+    private final TollgateConfig config;
+    private final UsageStore store;
+    private final StoreGuard guard;
+    private final UsageView view;
+    private final Policies policies;
+    private final Windows windows;
+
+    Administration(TollgateConfig config, UsageStore store, StoreGuard guard, UsageView view, Policies policies,
+                   Windows windows) {
+        this.config = config;
+        this.store = store;
+        this.guard = guard;
+        this.view = view;
+        this.policies = policies;
+        this.windows = windows;
+    }
+
+    /** Current usage of every limited quota of a subject: stored (read now) plus this node's unwritten usage. */
+    public List<QuotaUsage> usage(String subject) {
+        Names.subject(subject);
+        SubjectPolicy policy = policies.resolve(guard.read(() -> store.subject(subject)));
+        List<UsageKey> keys = new ArrayList<>();
+        List<Limit> limits = new ArrayList<>();
+        new TreeMap<>(policy.limits()).forEach((quota, list) -> {
+            for (Limit limit : list) {
+                keys.add(new UsageKey(subject, quota, limit.period(), windows.current(limit.period()).start()));
+                limits.add(limit);
+            }
+        });
+        long[] stored = keys.isEmpty() ? new long[0] : guard.read(() -> store.used(keys));
+        List<QuotaUsage> out = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            UsageKey key = keys.get(i);
+            Limit limit = limits.get(i);
+            Windows.Window w = windows.at(key.period(), key.windowStart());
+            long used = stored[i] + view.unflushed(key);
+            out.add(new QuotaUsage(key.quota(), key.period(), w.startInstant(),
+                    w.end() == Long.MAX_VALUE ? null : w.endInstant(), used, stored[i], limit.max(),
+                    Math.max(0, limit.max() - used)));
+        }
+        return out;
+    }
+
+    /** The plan a subject is on (its assignment, or the default plan). */
+    public String planOf(String subject) {
+        Names.subject(subject);
+        return policies.resolve(guard.read(() -> store.subject(subject))).plan();
+    }
+
+    /** Puts a subject on a configured plan; see {@code Tollgate.assignPlan}. */
+    public void assignPlan(String subject, String plan) {
+        Names.subject(subject);
+        Names.plan(plan);
+        if (!config.plans().containsKey(plan)) {
+            throw new IllegalArgumentException("plan '" + plan + "' is not configured; configured plans are "
+                    + config.plans().keySet());
+        }
+        store.assignPlan(subject, plan, windows.clock().instant());
+        policies.reload(subject);
+    }
+
+    /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
+    public void setLimit(String subject, String quota, Limit limit) {
+        Names.subject(subject);
+        Names.quota(quota);
+        store.setOverride(subject, quota, Objects.requireNonNull(limit, "limit"));
+        policies.reload(subject);
+    }
+
+    /** Removes a subject's overrides of a quota, so the plan's limits apply again. */
+    public int removeLimits(String subject, String quota) {
+        Names.subject(subject);
+        Names.quota(quota);
+        int n = store.removeOverrides(subject, quota);
+        policies.reload(subject);
+        return n;
+    }
+}

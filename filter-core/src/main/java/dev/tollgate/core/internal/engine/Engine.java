@@ -1,0 +1,151 @@
+package dev.tollgate.core.internal.engine;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.internal.journal.Journal;
+import dev.tollgate.core.spi.UsageStore;
+import java.time.Clock;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The engine's parts, wired along the flow of a request: {@link Admissions} decides it,
+ * {@link Recorder} records what it consumed, the pipeline's batchers and writer put that in
+ * the store, {@link Administration} and {@link Reports} serve operators, and maintenance
+ * keeps the store and the journal tidy. Time comes from one clock (instants, windows) and
+ * one ticker (ages and intervals), both injected. {@code dev.tollgate.core.Tollgate} is the
+ * public face of one engine. Thread-safe.
+ */
+public final class Engine {
+    private final TollgateConfig config;
+    private final UsageStore store;
+    private final Journal journal;
+    private final ExecutorService ownedExecutor;
+    private final Pipeline pipeline;
+    private final Maintenance maintenance;
+    private final Admissions admissions;
+    private final Recorder recorder;
+    private final Administration administration;
+    private final Reports reports;
+    private volatile boolean closed;
+
+    /**
+     * @param journal  {@link Journal#NONE} without a journal; closed with the engine
+     * @param executor where background cache re-reads run, or {@code null} for the engine's own
+     */
+    public Engine(TollgateConfig config, UsageStore store, Journal journal, Clock clock, Ticker ticker,
+                  Executor executor) {
+        this.config = config;
+        this.store = store;
+        this.journal = journal;
+        this.ownedExecutor = executor == null ? refreshPool() : null;
+        Executor background = executor != null ? executor : ownedExecutor;
+        Counters counters = new Counters();
+        StoreGuard guard = new StoreGuard(config);
+        Windows windows = new Windows(clock, config.zone());
+        UsageView view = new UsageView(store, guard, config.cacheRefreshAfter(), config.cacheMaxSize(), ticker,
+                background);
+        Policies policies = new Policies(config, store, guard, ticker, background);
+        Journaling journaling = new Journaling(journal, counters, ticker);
+        Pending pending = new Pending(counters, journal.directory());
+        Writer writer = new Writer(store, guard, view, policies, windows, counters, journaling, pending,
+                config.batchSize(), ticker);
+        this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker);
+        this.recorder = new Recorder(pipeline, policies, view, windows, counters);
+        this.admissions = new Admissions(store, guard, view, policies, windows, counters, recorder,
+                config.strictThreshold(), config.failMode(), ticker);
+        this.administration = new Administration(config, store, guard, view, policies, windows);
+        this.reports = new Reports(counters, pipeline, pending, guard, view, policies, journal, config.failMode(),
+                () -> closed);
+        this.maintenance = new Maintenance(config, store, guard, journal,
+                new Replay(store, guard, view, policies, windows, counters, config.batchRetention()), clock);
+    }
+
+    /**
+     * Where cache re-reads run unless the builder was given an executor: two daemon threads
+     * and a bounded queue. Not the common pool: on a 2-CPU machine its parallelism is 1 and
+     * asynchronous tasks then get a new thread each; and a re-read dropped when the queue is
+     * full is simply tried again on a later check.
+     */
+    private static ExecutorService refreshPool() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(4096), r -> {
+                    Thread t = new Thread(r, "tollgate-refresh-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
+
+    /** Starts the batchers and the maintenance thread, and replays the journal. */
+    public void start() {
+        pipeline.start();
+        maintenance.start();
+    }
+
+    public TollgateConfig config() {
+        return config;
+    }
+
+    public Admissions admissions() {
+        return admissions;
+    }
+
+    public Recorder recorder() {
+        return recorder;
+    }
+
+    public Administration administration() {
+        return administration;
+    }
+
+    public Reports reports() {
+        return reports;
+    }
+
+    /**
+     * Writes everything consumed before this call, everything pending and what the journal
+     * holds from an earlier run, and waits for it.
+     *
+     * @return {@code true} if nothing is left waiting for the store
+     */
+    public boolean flush() {
+        boolean replayed = maintenance.replayJournal();
+        try {
+            return pipeline.flush() && replayed;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Stops accepting usage, drains the channel and writes within
+     * {@code tollgate.async.shutdown-timeout}, then stops the background threads and closes the
+     * journal and the store. Idempotent.
+     */
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        try {
+            pipeline.close(config.shutdownTimeout());
+        } finally {
+            maintenance.stop();
+            if (ownedExecutor != null) {
+                ownedExecutor.shutdownNow();
+            }
+            journal.close();
+            store.close();
+        }
+    }
+}

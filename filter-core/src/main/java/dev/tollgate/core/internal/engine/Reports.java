@@ -1,0 +1,83 @@
+package dev.tollgate.core.internal.engine;
+
+import dev.tollgate.core.FailMode;
+import dev.tollgate.core.Health;
+import dev.tollgate.core.Stats;
+import dev.tollgate.core.internal.journal.Journal;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/** The engine's stats and health, read from its parts. Thread-safe. */
+public final class Reports {
+    private final Counters counters;
+    private final Pipeline pipeline;
+    private final Pending pending;
+    private final StoreGuard guard;
+    private final UsageView view;
+    private final Policies policies;
+    private final Journal journal;
+    private final FailMode failMode;
+    private final BooleanSupplier closed;
+
+    Reports(Counters counters, Pipeline pipeline, Pending pending, StoreGuard guard, UsageView view, Policies policies,
+            Journal journal, FailMode failMode, BooleanSupplier closed) {
+        this.counters = counters;
+        this.pipeline = pipeline;
+        this.pending = pending;
+        this.guard = guard;
+        this.view = view;
+        this.policies = policies;
+        this.journal = journal;
+        this.failMode = failMode;
+        this.closed = closed;
+    }
+
+    /** A snapshot of every engine counter. */
+    public Stats stats() {
+        return new Stats(counters.total.sum(), counters.processed.sum(), counters.failed.sum(),
+                counters.dropped.sum(), counters.deferred.sum(), pending.records(),
+                counters.syncFallbacks.sum(), counters.batches.sum(), pipeline.queueDepth(),
+                pipeline.queueCapacity(), Duration.ofNanos(counters.lastFlushNanos), counters.unitsWritten.sum(),
+                counters.upserts.sum(), counters.checks.sum(), counters.denied.sum(), counters.failOpen.sum(),
+                counters.failClosed.sum(), guard.errors(), view.reads(), policies.reads(),
+                counters.strictDecisions.sum(), counters.journalErrors.sum());
+    }
+
+    /**
+     * UP; DEGRADED while the store's circuit breaker is not closed, usage is waiting for the
+     * store, the journal holds an earlier run's usage or the channel is over 90 % full; DOWN
+     * when closed, or when the breaker is open and fail mode is closed.
+     */
+    public Health health() {
+        if (closed.getAsBoolean()) {
+            return new Health(Health.Status.DOWN, "closed");
+        }
+        CircuitBreaker.State state = guard.breaker().getState();
+        long waiting = pending.records();
+        if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+            if (failMode == FailMode.CLOSED) {
+                return new Health(Health.Status.DOWN, "store unavailable (circuit breaker open); fail mode is closed,"
+                        + " so checks that need the store are refused");
+            }
+            return new Health(Health.Status.DEGRADED, "store unavailable (circuit breaker open); " + waiting
+                    + " records kept in memory to be written later");
+        }
+        if (state == CircuitBreaker.State.HALF_OPEN) {
+            return new Health(Health.Status.DEGRADED, "store recovering (circuit breaker half-open)");
+        }
+        if (waiting > 0) {
+            return new Health(Health.Status.DEGRADED, waiting + " records waiting to be written to the store");
+        }
+        if (!journal.recovery().isEmpty()) {
+            return new Health(Health.Status.DEGRADED, "the journal holds usage of an earlier run not yet written ("
+                    + journal.recovery().segments() + " segments)");
+        }
+        int capacity = pipeline.queueCapacity();
+        int depth = pipeline.queueDepth();
+        if (capacity > 0 && depth * 10L > capacity * 9L) {
+            return new Health(Health.Status.DEGRADED, "channel " + (depth * 100L / capacity) + "% full");
+        }
+        return Health.up();
+    }
+}

@@ -1,0 +1,186 @@
+package dev.tollgate.core.internal.engine;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
+import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.StoreException;
+import dev.tollgate.core.spi.UsageKey;
+import dev.tollgate.core.spi.UsageStore;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes aggregated usage: splits it into batches of at most {@code batch-size} counters (a
+ * subject's quota is never split, so each record commits whole), brackets each write on the
+ * view, sends it through the {@link StoreGuard}, and keeps what fails in {@link Pending}.
+ * Called by the batchers, by callers writing synchronously and by {@code flush()}/{@code close()}.
+ * Thread-safe: each call works on its own aggregate.
+ */
+final class Writer {
+    private static final Logger LOG = LoggerFactory.getLogger(Writer.class);
+
+    private final UsageStore store;
+    private final StoreGuard guard;
+    private final UsageView view;
+    private final Policies policies;
+    private final Windows windows;
+    private final Counters counters;
+    private final Journaling journaling;
+    private final Pending pending;
+    private final int batchSize;
+    private final Clock clock;
+    private final Ticker ticker;
+
+    Writer(UsageStore store, StoreGuard guard, UsageView view, Policies policies, Windows windows, Counters counters,
+           Journaling journaling, Pending pending, int batchSize, Ticker ticker) {
+        this.store = store;
+        this.guard = guard;
+        this.view = view;
+        this.policies = policies;
+        this.windows = windows;
+        this.counters = counters;
+        this.journaling = journaling;
+        this.pending = pending;
+        this.batchSize = batchSize;
+        this.clock = windows.clock();
+        this.ticker = ticker;
+    }
+
+    /** Writes one record now, on the calling thread. */
+    boolean writeNow(UsageEvent event) {
+        Aggregate a = new Aggregate();
+        a.add(event);
+        return write(a, false);
+    }
+
+    /**
+     * Writes {@code agg} (and, if asked and the store's breaker is not open, what is pending)
+     * in batches of at most {@code batch-size} counters. {@code agg} is empty afterwards: what
+     * could not be written went to {@link Pending}.
+     *
+     * @return whether everything in {@code agg} was committed
+     */
+    boolean write(Aggregate agg, boolean includePending) {
+        if (includePending && guard.breaker().getState() != CircuitBreaker.State.OPEN) {
+            for (Batch b : pending.takeAll(agg)) {
+                write(b);
+            }
+        }
+        resolve(agg);
+        boolean all = true;
+        while (!agg.entries.isEmpty()) {
+            List<Aggregate.Entry> sorted = agg.takeSorted();
+            int from = 0;
+            while (from < sorted.size()) {
+                int to = Math.min(sorted.size(), from + batchSize);
+                // A subject's quota is never split: each record's counters commit together.
+                while (to < sorted.size() && sameQuota(sorted.get(to - 1).key, sorted.get(to).key)) {
+                    to++;
+                }
+                List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
+                all &= write(new Batch(chunk, agg.takeCover(chunk)));
+                from = to;
+            }
+        }
+        if (!agg.unresolved.isEmpty()) {
+            all = false;
+            pending.keepUnresolved(agg);
+        }
+        pending.reportIfClosed();
+        return all;
+    }
+
+    private static boolean sameQuota(UsageKey a, UsageKey b) {
+        return a.subject().equals(b.subject()) && a.quota().equals(b.quota());
+    }
+
+    /** Works out the counters of records queued before their subject's policy was cached. */
+    private void resolve(Aggregate agg) {
+        Iterator<Map.Entry<Aggregate.Unresolved, long[]>> it = agg.unresolved.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Aggregate.Unresolved, long[]> u = it.next();
+            SubjectPolicy policy;
+            try {
+                policy = policies.get(u.getKey().subject());
+            } catch (RuntimeException e) {
+                continue;
+            }
+            List<Limit> limits = policy.limits(u.getKey().quota());
+            long[] sums = u.getValue();
+            if (limits.isEmpty()) {
+                agg.entry(key(u.getKey(), Period.TOTAL)).add(sums[0], sums[1], null, sums[2]);
+            } else {
+                for (int i = 0; i < limits.size(); i++) {
+                    agg.entry(key(u.getKey(), limits.get(i).period()))
+                            .add(sums[0], i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                }
+            }
+            agg.resolved(u.getKey());
+            it.remove();
+        }
+    }
+
+    private UsageKey key(Aggregate.Unresolved u, Period period) {
+        return new UsageKey(u.subject(), u.quota(), period, windows.at(period, u.minute()).start());
+    }
+
+    /** Writes one batch; what fails is kept in {@link Pending}. */
+    private boolean write(Batch b) {
+        long t0 = ticker.read();
+        int n = b.entries.size();
+        List<UsageKey> keys = new ArrayList<>(n);
+        long[] amounts = new long[n];
+        List<Map<LongAdder, Long>> debits = new ArrayList<>(n);
+        for (Aggregate.Entry en : b.entries) {
+            amounts[keys.size()] = en.amount;
+            keys.add(en.key);
+            debits.add(en.debits());
+        }
+        UsageView.Bracket bracket = view.begin(keys, amounts, debits);
+        journaling.announce(b);
+        UsageStore.Applied applied;
+        try {
+            applied = guard.write(() -> {
+                try {
+                    return store.apply(b.id, clock.instant(), b.deltas());
+                } catch (InDoubtException e) {
+                    b.inDoubt = true;
+                    throw e;
+                }
+            });
+        } catch (RuntimeException e) {
+            LongAdder[] holders = bracket.failed();
+            for (int i = 0; i < n; i++) {
+                b.entries.get(i).heldBy(holders[i]);
+            }
+            counters.failed.increment();
+            if (!(e instanceof StoreException)) {
+                LOG.error("Unexpected failure writing batch {}; its usage is kept and retried", b.id, e);
+            } else {
+                LOG.debug("Writing batch {} failed: {}", b.id, e.getMessage());
+            }
+            pending.keep(b);
+            return false;
+        }
+        bracket.committed(applied);
+        journaling.committed(b);
+        long units = 0;
+        for (Aggregate.Entry en : b.entries) {
+            units += en.amount;
+        }
+        counters.processed.add(b.records());
+        counters.unitsWritten.add(units);
+        counters.upserts.add(n);
+        counters.batches.increment();
+        counters.lastFlushNanos = ticker.read() - t0;
+        return true;
+    }
+}

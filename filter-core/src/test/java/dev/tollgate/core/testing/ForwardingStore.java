@@ -1,0 +1,77 @@
+package dev.tollgate.core.testing;
+
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.spi.BoundedDelta;
+import dev.tollgate.core.spi.BoundedResult;
+import dev.tollgate.core.spi.SubjectRecord;
+import dev.tollgate.core.spi.UsageDelta;
+import dev.tollgate.core.spi.UsageKey;
+import dev.tollgate.core.spi.UsageStore;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+
+/** A store that passes every call to a real one; tests override the calls they watch or hold. */
+public class ForwardingStore implements UsageStore {
+    protected final UsageStore delegate;
+
+    public ForwardingStore(UsageStore delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public Applied apply(String batchId, Instant at, List<UsageDelta> deltas) {
+        return delegate.apply(batchId, at, deltas);
+    }
+
+    @Override
+    public BoundedResult addWithin(Instant at, List<BoundedDelta> deltas) {
+        return delegate.addWithin(at, deltas);
+    }
+
+    @Override
+    public long[] used(List<UsageKey> keys) {
+        return delegate.used(keys);
+    }
+
+    @Override
+    public Set<String> appliedBatches(Collection<String> batchIds) {
+        return delegate.appliedBatches(batchIds);
+    }
+
+    @Override
+    public SubjectRecord subject(String subject) {
+        return delegate.subject(subject);
+    }
+
+    @Override
+    public void assignPlan(String subject, String plan, Instant at) {
+        delegate.assignPlan(subject, plan, at);
+    }
+
+    @Override
+    public void setOverride(String subject, String quota, Limit limit) {
+        delegate.setOverride(subject, quota, limit);
+    }
+
+    @Override
+    public int removeOverrides(String subject, String quota) {
+        return delegate.removeOverrides(subject, quota);
+    }
+
+    @Override
+    public int prune(Instant before) {
+        return delegate.prune(before);
+    }
+
+    @Override
+    public void ping() {
+        delegate.ping();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
