@@ -58,8 +58,12 @@ final class QuotaFilter implements GatewayFilter {
         ServerHttpRequest request = exchange.getRequest();
         String method = request.getMethod().name();
         String path = request.getPath().pathWithinApplication().value();
+        QuotaRule rule = gate.rule(method, path);
+        if (rule == null) {
+            return chain.filter(exchange);
+        }
         return subject(exchange)
-                .flatMap(subject -> admission(method, path, subject))
+                .flatMap(subject -> admission(rule, method, path, subject))
                 .flatMap(admission -> switch (admission.kind()) {
                     case PASS -> chain.filter(exchange);
                     case REJECT -> reject(exchange, admission);
@@ -69,9 +73,6 @@ final class QuotaFilter implements GatewayFilter {
 
     private Mono<SubjectResult> subject(ServerWebExchange exchange) {
         EdgeConfig config = gate.config();
-        if (!config.enabled()) {
-            return Mono.just(SubjectResult.absent());
-        }
         return switch (config.subjectSource()) {
             case HEADER -> Mono.just(gate.subjectFromHeader(exchange.getRequest().getHeaders().get(config.subjectHeader())));
             case PRINCIPAL -> exchange.getPrincipal().map(p -> gate.subjectFromName(p.getName()))
@@ -84,17 +85,14 @@ final class QuotaFilter implements GatewayFilter {
      * Decides on the calling thread (an event loop) when every check is answered from the
      * cache, else on the scheduler, where the first read of a key may wait for the store.
      */
-    private Mono<Admission> admission(String method, String path, SubjectResult subject) {
-        if (!subject.present() || cached(subject.subject(), gate.config().match(method, path))) {
-            return Mono.just(gate.admit(method, path, subject));
+    private Mono<Admission> admission(QuotaRule rule, String method, String path, SubjectResult subject) {
+        if (!subject.present() || cached(subject.subject(), rule)) {
+            return Mono.just(gate.admit(rule, method, path, subject));
         }
-        return Mono.fromCallable(() -> gate.admit(method, path, subject)).subscribeOn(scheduler);
+        return Mono.fromCallable(() -> gate.admit(rule, method, path, subject)).subscribeOn(scheduler);
     }
 
     private boolean cached(String subject, QuotaRule rule) {
-        if (rule == null) {
-            return true;
-        }
         for (QuotaCost cost : rule.costs()) {
             if (!gate.tollgate().isCached(subject, cost.quota())) {
                 return false;

@@ -153,7 +153,7 @@ public final class TollgateKeys {
             ValueType.text(s -> s.length() >= 16, "a token of at least 16 characters"), null,
             "Bearer token of the admin API (16 characters or more); unset disables its token routes.").secret();
     public static final ConfigKey<String> ADMIN_PATH = edge("tollgate.admin.path",
-            ValueType.text(p -> p.startsWith("/") && !(p.endsWith("/") && p.length() > 1),
+            ValueType.text(p -> p.startsWith("/") && !p.endsWith("/"),
                     "a path starting with / and not ending with /"), "/tollgate",
             "Where the admin API is served; requests under it are never metered.");
     public static final ConfigKey<String> CONFIG_FILE = edge("tollgate.config.file", ValueType.text(), null,

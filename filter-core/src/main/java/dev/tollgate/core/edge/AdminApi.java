@@ -313,7 +313,12 @@ public final class AdminApi {
         return new Response(status, noStore(), JSON, Json.write(value));
     }
 
-    private static Response problem(int status, String title, String detail) {
+    /**
+     * An {@code application/problem+json} answer of type {@code about:blank}, for adapters
+     * that must refuse an admin request before it reaches {@link #handle} (a body too large,
+     * no engine).
+     */
+    public static Response problem(int status, String title, String detail) {
         return new Response(status, noStore(), Problem.CONTENT_TYPE,
                 new Problem(status, "about:blank", title, detail, Map.of()).toJson(null));
     }
