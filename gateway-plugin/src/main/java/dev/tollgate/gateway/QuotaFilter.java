@@ -1,7 +1,6 @@
 package dev.tollgate.gateway;
 
 import dev.tollgate.core.edge.Admission;
-import dev.tollgate.core.edge.EdgeConfig;
 import dev.tollgate.core.edge.QuotaCost;
 import dev.tollgate.core.edge.QuotaGate;
 import dev.tollgate.core.edge.QuotaRule;
@@ -62,23 +61,13 @@ final class QuotaFilter implements GatewayFilter {
         if (rule == null) {
             return chain.filter(exchange);
         }
-        return subject(exchange)
+        return SubjectSources.resolve(gate, resolver, exchange)
                 .flatMap(subject -> admission(rule, method, path, subject))
                 .flatMap(admission -> switch (admission.kind()) {
                     case PASS -> chain.filter(exchange);
                     case REJECT -> reject(exchange, admission);
                     case ADMIT -> proceed(exchange, chain, admission);
                 });
-    }
-
-    private Mono<SubjectResult> subject(ServerWebExchange exchange) {
-        EdgeConfig config = gate.config();
-        return switch (config.subjectSource()) {
-            case HEADER -> Mono.just(gate.subjectFromHeader(exchange.getRequest().getHeaders().get(config.subjectHeader())));
-            case PRINCIPAL -> exchange.getPrincipal().map(p -> gate.subjectFromName(p.getName()))
-                    .defaultIfEmpty(SubjectResult.absent());
-            case RESOLVER -> resolver.resolve(exchange).map(gate::subjectFromName).defaultIfEmpty(SubjectResult.absent());
-        };
     }
 
     /**
