@@ -1,11 +1,8 @@
 package dev.tollgate.core;
 
-import static dev.tollgate.core.config.ConfigKeys.*;
-
 import dev.tollgate.core.config.Settings;
-import java.nio.file.InvalidPathException;
+import dev.tollgate.core.config.TollgateKeys;
 import java.nio.file.Path;
-import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.List;
@@ -16,40 +13,43 @@ import java.util.TreeMap;
 /**
  * The engine's configuration: immutable, built with {@link #custom()} or read from
  * {@code tollgate.*} settings with {@link #from(Settings)}. Every setter validates its value
- * and names the configuration key in its error; {@link Builder#build()} checks the
- * combinations. The defaults are the public {@code DEFAULT_*} constants.
+ * against the key's description in {@link TollgateKeys} and names the key in its error;
+ * {@link Builder#build()} checks the combinations. The defaults are those of the
+ * descriptions, also published as the {@code DEFAULT_*} constants. Thread-safe.
  */
 public final class TollgateConfig {
-    public static final boolean DEFAULT_ASYNC_ENABLED = true;
-    public static final int DEFAULT_WORKERS = 2;
-    public static final int DEFAULT_CHANNEL_CAPACITY = 65_536;
-    public static final int DEFAULT_BATCH_SIZE = 10_000;
-    public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(500);
-    public static final int DEFAULT_RETRY_MAX_ATTEMPTS = 3;
-    public static final Duration DEFAULT_RETRY_WAIT = Duration.ofMillis(100);
-    public static final Duration DEFAULT_BREAKER_WAIT_IN_OPEN = Duration.ofSeconds(5);
-    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+    public static final boolean DEFAULT_ASYNC_ENABLED = TollgateKeys.ASYNC_ENABLED.defaultValue();
+    public static final int DEFAULT_WORKERS = TollgateKeys.ASYNC_WORKERS.defaultValue();
+    public static final int DEFAULT_CHANNEL_CAPACITY = TollgateKeys.ASYNC_CHANNEL_CAPACITY.defaultValue();
+    public static final int DEFAULT_BATCH_SIZE = TollgateKeys.ASYNC_BATCH_SIZE.defaultValue();
+    public static final Duration DEFAULT_FLUSH_INTERVAL = TollgateKeys.ASYNC_FLUSH_INTERVAL.defaultValue();
+    public static final int DEFAULT_RETRY_MAX_ATTEMPTS = TollgateKeys.ASYNC_RETRY_MAX_ATTEMPTS.defaultValue();
+    public static final Duration DEFAULT_RETRY_WAIT = TollgateKeys.ASYNC_RETRY_WAIT.defaultValue();
+    public static final Duration DEFAULT_BREAKER_WAIT_IN_OPEN =
+            TollgateKeys.ASYNC_BREAKER_WAIT_IN_OPEN.defaultValue();
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = TollgateKeys.ASYNC_SHUTDOWN_TIMEOUT.defaultValue();
     /** How often the journal is forced to disk when it has new records. */
-    public static final Duration DEFAULT_JOURNAL_FSYNC_INTERVAL = Duration.ofMillis(50);
-    public static final Duration DEFAULT_CACHE_REFRESH_AFTER = Duration.ofSeconds(1);
-    public static final long DEFAULT_CACHE_MAX_SIZE = 100_000;
-    public static final Duration DEFAULT_POLICY_REFRESH_AFTER = Duration.ofSeconds(30);
-    public static final FailMode DEFAULT_FAIL_MODE = FailMode.OPEN;
+    public static final Duration DEFAULT_JOURNAL_FSYNC_INTERVAL =
+            TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL.defaultValue();
+    public static final Duration DEFAULT_CACHE_REFRESH_AFTER = TollgateKeys.CHECK_CACHE_REFRESH_AFTER.defaultValue();
+    public static final long DEFAULT_CACHE_MAX_SIZE = TollgateKeys.CHECK_CACHE_MAX_SIZE.defaultValue();
+    public static final Duration DEFAULT_POLICY_REFRESH_AFTER = TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER.defaultValue();
+    public static final FailMode DEFAULT_FAIL_MODE = TollgateKeys.CHECK_FAIL_MODE.defaultValue();
     /** Strict mode is off unless a threshold is configured. */
-    public static final StrictThreshold DEFAULT_STRICT_THRESHOLD = StrictThreshold.OFF;
+    public static final StrictThreshold DEFAULT_STRICT_THRESHOLD = TollgateKeys.CHECK_STRICT_THRESHOLD.defaultValue();
     /**
      * An H2 file database under {@code ./tollgate-data}. {@code DB_CLOSE_ON_EXIT=FALSE}: H2's
      * own shutdown hook must not close the database before Tollgate's close writes the last
      * usage; the pool closes it.
      */
-    public static final String DEFAULT_STORE_URL = "jdbc:h2:file:./tollgate-data/tollgate;DB_CLOSE_ON_EXIT=FALSE";
-    public static final SchemaMode DEFAULT_SCHEMA = SchemaMode.CREATE;
-    public static final int DEFAULT_POOL_SIZE = 4;
-    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
-    public static final Duration DEFAULT_QUERY_TIMEOUT = Duration.ofSeconds(10);
-    public static final Duration DEFAULT_BATCH_RETENTION = Duration.ofDays(1);
-    public static final ZoneId DEFAULT_ZONE = ZoneId.of("UTC");
-    public static final String DEFAULT_PLAN_NAME = "free";
+    public static final String DEFAULT_STORE_URL = TollgateKeys.STORE_URL.defaultValue();
+    public static final SchemaMode DEFAULT_SCHEMA = TollgateKeys.STORE_SCHEMA.defaultValue();
+    public static final int DEFAULT_POOL_SIZE = TollgateKeys.STORE_POOL_SIZE.defaultValue();
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = TollgateKeys.STORE_CONNECT_TIMEOUT.defaultValue();
+    public static final Duration DEFAULT_QUERY_TIMEOUT = TollgateKeys.STORE_QUERY_TIMEOUT.defaultValue();
+    public static final Duration DEFAULT_BATCH_RETENTION = TollgateKeys.STORE_BATCH_RETENTION.defaultValue();
+    public static final ZoneId DEFAULT_ZONE = TollgateKeys.ZONE.defaultValue();
+    public static final String DEFAULT_PLAN_NAME = TollgateKeys.DEFAULT_PLAN.defaultValue();
 
     /**
      * {@code tollgate.check.strict.threshold}: when what is left of a limit is at or below
@@ -62,7 +62,8 @@ public final class TollgateConfig {
     public record StrictThreshold(long units, int percent) {
         /** Strict mode off. */
         public static final StrictThreshold OFF = new StrictThreshold(0, 0);
-        static final String ALLOWED = "0 (off), a number of units such as 100, or a percentage of the limit"
+        /** What {@link #parse} accepts, as said in configuration errors. */
+        public static final String ALLOWED = "0 (off), a number of units such as 100, or a percentage of the limit"
                 + " from 1% to 100% such as 10%";
 
         public StrictThreshold {
@@ -206,57 +207,37 @@ public final class TollgateConfig {
      * @throws InvalidConfigException naming the first bad key, its value and what is allowed
      */
     public static TollgateConfig from(Settings s) {
-        try {
-            return read(s);
-        } catch (InvalidConfigException e) {
-            throw asWritten(s, e);
-        }
-    }
-
-    /**
-     * The same error, quoting the value as the user wrote it rather than as it was parsed
-     * ({@code 0s} rather than {@code 0ms}).
-     */
-    static InvalidConfigException asWritten(Settings s, InvalidConfigException e) {
-        if (e.allowed() != null && s.has(e.key())) {
-            return new InvalidConfigException(e.key(), s.string(e.key(), ""), e.allowed());
-        }
-        return e;
-    }
-
-    private static TollgateConfig read(Settings s) {
         Builder b = custom()
-                .asyncEnabled(s.bool(ASYNC_ENABLED, DEFAULT_ASYNC_ENABLED))
-                .workers(s.intValue(ASYNC_WORKERS, DEFAULT_WORKERS))
-                .channelCapacity(s.intValue(ASYNC_CHANNEL_CAPACITY, DEFAULT_CHANNEL_CAPACITY))
-                .batchSize(s.intValue(ASYNC_BATCH_SIZE, DEFAULT_BATCH_SIZE))
-                .flushInterval(s.duration(ASYNC_FLUSH_INTERVAL, DEFAULT_FLUSH_INTERVAL))
-                .retryMaxAttempts(s.intValue(ASYNC_RETRY_MAX_ATTEMPTS, DEFAULT_RETRY_MAX_ATTEMPTS))
-                .retryWait(s.duration(ASYNC_RETRY_WAIT, DEFAULT_RETRY_WAIT))
-                .breakerWaitInOpen(s.duration(ASYNC_BREAKER_WAIT_IN_OPEN, DEFAULT_BREAKER_WAIT_IN_OPEN))
-                .shutdownTimeout(s.duration(ASYNC_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT))
-                .journalPath(s.string(ASYNC_JOURNAL_PATH, null))
-                .journalFsyncInterval(s.duration(ASYNC_JOURNAL_FSYNC_INTERVAL, DEFAULT_JOURNAL_FSYNC_INTERVAL))
-                .cacheRefreshAfter(s.duration(CHECK_CACHE_REFRESH_AFTER, DEFAULT_CACHE_REFRESH_AFTER))
-                .cacheMaxSize(s.longValue(CHECK_CACHE_MAX_SIZE, DEFAULT_CACHE_MAX_SIZE))
-                .policyRefreshAfter(s.duration(CHECK_CACHE_POLICY_REFRESH_AFTER, DEFAULT_POLICY_REFRESH_AFTER))
-                .failMode(s.enumValue(CHECK_FAIL_MODE, DEFAULT_FAIL_MODE, FailMode.class))
-                .strictThreshold(s.parse(CHECK_STRICT_THRESHOLD, DEFAULT_STRICT_THRESHOLD, StrictThreshold::parse,
-                        StrictThreshold.ALLOWED))
-                .storeUrl(s.string(STORE_URL, DEFAULT_STORE_URL))
-                .storeUser(s.string(STORE_USER, ""))
-                .storePassword(s.string(STORE_PASSWORD, ""))
-                .schema(s.enumValue(STORE_SCHEMA, DEFAULT_SCHEMA, SchemaMode.class))
-                .poolSize(s.intValue(STORE_POOL_SIZE, DEFAULT_POOL_SIZE))
-                .connectTimeout(s.duration(STORE_CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT))
-                .queryTimeout(s.duration(STORE_QUERY_TIMEOUT, DEFAULT_QUERY_TIMEOUT))
-                .batchRetention(s.duration(STORE_BATCH_RETENTION, DEFAULT_BATCH_RETENTION))
-                .zone(s.string(ZONE, DEFAULT_ZONE.getId()))
-                .defaultPlan(s.string(DEFAULT_PLAN, DEFAULT_PLAN_NAME))
-                .metricsEnabled(s.bool(METRICS_ENABLED, true));
+                .asyncEnabled(s.get(TollgateKeys.ASYNC_ENABLED))
+                .workers(s.get(TollgateKeys.ASYNC_WORKERS))
+                .channelCapacity(s.get(TollgateKeys.ASYNC_CHANNEL_CAPACITY))
+                .batchSize(s.get(TollgateKeys.ASYNC_BATCH_SIZE))
+                .flushInterval(s.get(TollgateKeys.ASYNC_FLUSH_INTERVAL))
+                .retryMaxAttempts(s.get(TollgateKeys.ASYNC_RETRY_MAX_ATTEMPTS))
+                .retryWait(s.get(TollgateKeys.ASYNC_RETRY_WAIT))
+                .breakerWaitInOpen(s.get(TollgateKeys.ASYNC_BREAKER_WAIT_IN_OPEN))
+                .shutdownTimeout(s.get(TollgateKeys.ASYNC_SHUTDOWN_TIMEOUT))
+                .journalPath(s.get(TollgateKeys.ASYNC_JOURNAL_PATH))
+                .journalFsyncInterval(s.get(TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL))
+                .cacheRefreshAfter(s.get(TollgateKeys.CHECK_CACHE_REFRESH_AFTER))
+                .cacheMaxSize(s.get(TollgateKeys.CHECK_CACHE_MAX_SIZE))
+                .policyRefreshAfter(s.get(TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER))
+                .failMode(s.get(TollgateKeys.CHECK_FAIL_MODE))
+                .strictThreshold(s.get(TollgateKeys.CHECK_STRICT_THRESHOLD))
+                .storeUrl(s.get(TollgateKeys.STORE_URL))
+                .storeUser(s.get(TollgateKeys.STORE_USER))
+                .storePassword(s.get(TollgateKeys.STORE_PASSWORD))
+                .schema(s.get(TollgateKeys.STORE_SCHEMA))
+                .poolSize(s.get(TollgateKeys.STORE_POOL_SIZE))
+                .connectTimeout(s.get(TollgateKeys.STORE_CONNECT_TIMEOUT))
+                .queryTimeout(s.get(TollgateKeys.STORE_QUERY_TIMEOUT))
+                .batchRetention(s.get(TollgateKeys.STORE_BATCH_RETENTION))
+                .zone(s.get(TollgateKeys.ZONE))
+                .defaultPlan(s.get(TollgateKeys.DEFAULT_PLAN))
+                .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED));
         s.asMap().forEach((key, value) -> {
-            if (key.startsWith(PLANS_PREFIX)) {
-                String rest = key.substring(PLANS_PREFIX.length());
+            if (key.startsWith(TollgateKeys.PLANS_PREFIX)) {
+                String rest = key.substring(TollgateKeys.PLANS_PREFIX.length());
                 int dot = rest.indexOf('.');
                 if (dot <= 0 || dot == rest.length() - 1) {
                     throw new InvalidConfigException(key, value,
@@ -415,8 +396,8 @@ public final class TollgateConfig {
         private FailMode failMode = DEFAULT_FAIL_MODE;
         private StrictThreshold strictThreshold = DEFAULT_STRICT_THRESHOLD;
         private String storeUrl = DEFAULT_STORE_URL;
-        private String storeUser = "";
-        private String storePassword = "";
+        private String storeUser = TollgateKeys.STORE_USER.defaultValue();
+        private String storePassword = TollgateKeys.STORE_PASSWORD.defaultValue();
         private SchemaMode schema = DEFAULT_SCHEMA;
         private int poolSize = DEFAULT_POOL_SIZE;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -425,7 +406,7 @@ public final class TollgateConfig {
         private ZoneId zone = DEFAULT_ZONE;
         private String defaultPlan = DEFAULT_PLAN_NAME;
         private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
-        private boolean metricsEnabled = true;
+        private boolean metricsEnabled = TollgateKeys.METRICS_ENABLED.defaultValue();
 
         private Builder() {
         }
@@ -469,50 +450,49 @@ public final class TollgateConfig {
 
         /** {@code tollgate.async.workers}: batcher threads, 1 to 64. */
         public Builder workers(int workers) {
-            this.workers = range(ASYNC_WORKERS, workers, 1, 64);
+            this.workers = TollgateKeys.ASYNC_WORKERS.check(workers);
             return this;
         }
 
         /** {@code tollgate.async.channel-capacity}: records the channel holds, 16 to 16,777,216. */
         public Builder channelCapacity(int capacity) {
-            this.channelCapacity = range(ASYNC_CHANNEL_CAPACITY, capacity, 16, 16_777_216);
+            this.channelCapacity = TollgateKeys.ASYNC_CHANNEL_CAPACITY.check(capacity);
             return this;
         }
 
         /** {@code tollgate.async.batch-size}: distinct keys per flush transaction, 1 to 100,000. */
         public Builder batchSize(int batchSize) {
-            this.batchSize = range(ASYNC_BATCH_SIZE, batchSize, 1, 100_000);
+            this.batchSize = TollgateKeys.ASYNC_BATCH_SIZE.check(batchSize);
             return this;
         }
 
         /** {@code tollgate.async.flush-interval}: longest time a record waits in memory, 1ms to 1h. */
         public Builder flushInterval(Duration interval) {
-            this.flushInterval = range(ASYNC_FLUSH_INTERVAL, interval, Duration.ofMillis(1), Duration.ofHours(1));
+            this.flushInterval = TollgateKeys.ASYNC_FLUSH_INTERVAL.check(interval);
             return this;
         }
 
         /** {@code tollgate.async.retry.max-attempts}: attempts per store write, 1 to 100. */
         public Builder retryMaxAttempts(int attempts) {
-            this.retryMaxAttempts = range(ASYNC_RETRY_MAX_ATTEMPTS, attempts, 1, 100);
+            this.retryMaxAttempts = TollgateKeys.ASYNC_RETRY_MAX_ATTEMPTS.check(attempts);
             return this;
         }
 
         /** {@code tollgate.async.retry.wait}: pause between attempts, 0 to 1 minute. */
         public Builder retryWait(Duration wait) {
-            this.retryWait = range(ASYNC_RETRY_WAIT, wait, Duration.ZERO, Duration.ofMinutes(1));
+            this.retryWait = TollgateKeys.ASYNC_RETRY_WAIT.check(wait);
             return this;
         }
 
         /** {@code tollgate.async.circuit-breaker.wait-in-open}: how long the breaker stays open, 10ms to 1h. */
         public Builder breakerWaitInOpen(Duration wait) {
-            this.breakerWaitInOpen = range(ASYNC_BREAKER_WAIT_IN_OPEN, wait, Duration.ofMillis(10),
-                    Duration.ofHours(1));
+            this.breakerWaitInOpen = TollgateKeys.ASYNC_BREAKER_WAIT_IN_OPEN.check(wait);
             return this;
         }
 
         /** {@code tollgate.async.shutdown-timeout}: deadline for close() to drain and flush, 0 to 10 min. */
         public Builder shutdownTimeout(Duration timeout) {
-            this.shutdownTimeout = range(ASYNC_SHUTDOWN_TIMEOUT, timeout, Duration.ZERO, Duration.ofMinutes(10));
+            this.shutdownTimeout = TollgateKeys.ASYNC_SHUTDOWN_TIMEOUT.check(timeout);
             return this;
         }
 
@@ -523,15 +503,7 @@ public final class TollgateConfig {
          * when missing; one engine at a time may use it.
          */
         public Builder journalPath(String path) {
-            if (path == null || path.isBlank()) {
-                this.journalPath = null;
-                return this;
-            }
-            try {
-                this.journalPath = Path.of(path.trim());
-            } catch (InvalidPathException e) {
-                throw new InvalidConfigException(ASYNC_JOURNAL_PATH, path, "a directory path (" + e.getReason() + ")");
-            }
+            this.journalPath = path == null || path.isBlank() ? null : TollgateKeys.ASYNC_JOURNAL_PATH.parse(path);
             return this;
         }
 
@@ -546,24 +518,19 @@ public final class TollgateConfig {
          * to disk, 0 to 10s. 0 makes every consume wait until its record is on disk (group commit).
          */
         public Builder journalFsyncInterval(Duration interval) {
-            this.journalFsyncInterval = range(ASYNC_JOURNAL_FSYNC_INTERVAL, interval, Duration.ZERO,
-                    Duration.ofSeconds(10));
+            this.journalFsyncInterval = TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL.check(interval);
             return this;
         }
 
         /** {@code tollgate.check.cache.refresh-after}: age after which a cached usage is re-read, 10ms to 1d. */
         public Builder cacheRefreshAfter(Duration refresh) {
-            this.cacheRefreshAfter = range(CHECK_CACHE_REFRESH_AFTER, refresh, Duration.ofMillis(10),
-                    Duration.ofDays(1));
+            this.cacheRefreshAfter = TollgateKeys.CHECK_CACHE_REFRESH_AFTER.check(refresh);
             return this;
         }
 
         /** {@code tollgate.check.cache.max-size}: cached keys, 100 to 100,000,000. */
         public Builder cacheMaxSize(long maxSize) {
-            if (maxSize < 100 || maxSize > 100_000_000) {
-                throw new InvalidConfigException(CHECK_CACHE_MAX_SIZE, maxSize, "a number from 100 to 100000000");
-            }
-            this.cacheMaxSize = maxSize;
+            this.cacheMaxSize = TollgateKeys.CHECK_CACHE_MAX_SIZE.check(maxSize);
             return this;
         }
 
@@ -572,14 +539,13 @@ public final class TollgateConfig {
          * overrides are re-read (changes made through this node apply at once), 100ms to 1d.
          */
         public Builder policyRefreshAfter(Duration refresh) {
-            this.policyRefreshAfter = range(CHECK_CACHE_POLICY_REFRESH_AFTER, refresh, Duration.ofMillis(100),
-                    Duration.ofDays(1));
+            this.policyRefreshAfter = TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER.check(refresh);
             return this;
         }
 
         /** {@code tollgate.check.fail-mode}: open or closed. */
         public Builder failMode(FailMode mode) {
-            this.failMode = Objects.requireNonNull(mode, CHECK_FAIL_MODE);
+            this.failMode = TollgateKeys.CHECK_FAIL_MODE.check(mode);
             return this;
         }
 
@@ -590,95 +556,80 @@ public final class TollgateConfig {
          * every reservation strict.
          */
         public Builder strictThreshold(String threshold) {
-            try {
-                this.strictThreshold = StrictThreshold.parse(Objects.requireNonNull(threshold, CHECK_STRICT_THRESHOLD));
-            } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(CHECK_STRICT_THRESHOLD, threshold, StrictThreshold.ALLOWED);
-            }
+            this.strictThreshold = TollgateKeys.CHECK_STRICT_THRESHOLD.parse(threshold);
             return this;
         }
 
         public Builder strictThreshold(StrictThreshold threshold) {
-            this.strictThreshold = Objects.requireNonNull(threshold, CHECK_STRICT_THRESHOLD);
+            this.strictThreshold = TollgateKeys.CHECK_STRICT_THRESHOLD.check(threshold);
             return this;
         }
 
         /** {@code tollgate.store.url}: a {@code jdbc:h2:} or {@code jdbc:postgresql:} URL. */
         public Builder storeUrl(String url) {
-            Objects.requireNonNull(url, STORE_URL);
-            if (!url.startsWith("jdbc:h2:") && !url.startsWith("jdbc:postgresql:")) {
-                throw new InvalidConfigException(STORE_URL, url, "a jdbc:h2: or jdbc:postgresql: URL");
-            }
-            this.storeUrl = url;
+            this.storeUrl = TollgateKeys.STORE_URL.check(url);
             return this;
         }
 
         /** {@code tollgate.store.user}. */
         public Builder storeUser(String user) {
-            this.storeUser = Objects.requireNonNull(user, STORE_USER);
+            this.storeUser = TollgateKeys.STORE_USER.check(user);
             return this;
         }
 
         /** {@code tollgate.store.password}. */
         public Builder storePassword(String password) {
-            this.storePassword = Objects.requireNonNull(password, STORE_PASSWORD);
+            this.storePassword = TollgateKeys.STORE_PASSWORD.check(password);
             return this;
         }
 
         /** {@code tollgate.store.schema}: create, validate or none. */
         public Builder schema(SchemaMode mode) {
-            this.schema = Objects.requireNonNull(mode, STORE_SCHEMA);
+            this.schema = TollgateKeys.STORE_SCHEMA.check(mode);
             return this;
         }
 
         /** {@code tollgate.store.pool-size}: connections in the pool Tollgate builds, 1 to 200. */
         public Builder poolSize(int size) {
-            this.poolSize = range(STORE_POOL_SIZE, size, 1, 200);
+            this.poolSize = TollgateKeys.STORE_POOL_SIZE.check(size);
             return this;
         }
 
         /** {@code tollgate.store.connect-timeout}: wait for a pooled connection, 250ms to 5 min. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = range(STORE_CONNECT_TIMEOUT, timeout, Duration.ofMillis(250),
-                    Duration.ofMinutes(5));
+            this.connectTimeout = TollgateKeys.STORE_CONNECT_TIMEOUT.check(timeout);
             return this;
         }
 
         /** {@code tollgate.store.query-timeout}: longest a statement may run, 1s to 1h. */
         public Builder queryTimeout(Duration timeout) {
-            this.queryTimeout = range(STORE_QUERY_TIMEOUT, timeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            this.queryTimeout = TollgateKeys.STORE_QUERY_TIMEOUT.check(timeout);
             return this;
         }
 
         /** {@code tollgate.store.batch-retention}: how long applied batch ids are kept, 1 min to 365 days. */
         public Builder batchRetention(Duration retention) {
-            this.batchRetention = range(STORE_BATCH_RETENTION, retention, Duration.ofMinutes(1),
-                    Duration.ofDays(365));
+            this.batchRetention = TollgateKeys.STORE_BATCH_RETENTION.check(retention);
             return this;
         }
 
         /** {@code tollgate.zone}: time zone of calendar windows, e.g. UTC or Europe/Paris. */
         public Builder zone(String zoneId) {
-            try {
-                this.zone = ZoneId.of(Objects.requireNonNull(zoneId, ZONE));
-            } catch (DateTimeException e) {
-                throw new InvalidConfigException(ZONE, zoneId, "a time-zone id such as UTC or Europe/Paris");
-            }
+            this.zone = TollgateKeys.ZONE.parse(Objects.requireNonNull(zoneId, TollgateKeys.ZONE.name()));
             return this;
         }
 
         public Builder zone(ZoneId zone) {
-            this.zone = Objects.requireNonNull(zone, ZONE);
+            this.zone = TollgateKeys.ZONE.check(zone);
             return this;
         }
 
         /** {@code tollgate.default-plan}: plan of subjects with no assigned plan. */
         public Builder defaultPlan(String plan) {
-            try {
-                this.defaultPlan = Names.plan(plan);
-            } catch (IllegalArgumentException e) {
-                throw new InvalidConfigException(DEFAULT_PLAN, plan, Names.NAME.pattern());
+            if (plan == null) {
+                throw new InvalidConfigException(TollgateKeys.DEFAULT_PLAN.name(), null, Names.NAME.pattern());
             }
+            this.defaultPlan = TollgateKeys.DEFAULT_PLAN.check(plan);
             return this;
         }
 
@@ -687,7 +638,7 @@ public final class TollgateConfig {
          * e.g. {@code limit("free", "requests", "1000/day")} or {@code "10/minute,1000/day"}.
          */
         public Builder limit(String plan, String quota, String limits) {
-            String key = PLANS_PREFIX + plan + "." + quota;
+            String key = TollgateKeys.PLANS_PREFIX + plan + "." + quota;
             if (plan == null || !Names.NAME.matcher(plan).matches()) {
                 throw new InvalidConfigException(key, limits, "a plan name matching " + Names.NAME.pattern());
             }
@@ -699,8 +650,7 @@ public final class TollgateConfig {
                 parsed = Limit.parseList(Objects.requireNonNull(limits, key));
             } catch (IllegalArgumentException e) {
                 throw new InvalidConfigException(key, limits,
-                        "<amount>/<period>[,<amount>/<period>...] with period minute, hour, day, month or total ("
-                                + e.getMessage() + ")");
+                        TollgateKeys.PLAN_LIMITS.type().allowed() + " (" + e.getMessage() + ")");
             }
             plans.computeIfAbsent(plan, p -> new TreeMap<>()).put(quota, parsed);
             return this;
@@ -722,25 +672,10 @@ public final class TollgateConfig {
          */
         public TollgateConfig build() {
             if (!plans.isEmpty() && !plans.containsKey(defaultPlan)) {
-                throw new InvalidConfigException(DEFAULT_PLAN, defaultPlan,
+                throw new InvalidConfigException(TollgateKeys.DEFAULT_PLAN.name(), defaultPlan,
                         "one of the configured plans " + plans.keySet());
             }
             return new TollgateConfig(this);
-        }
-
-        private static int range(String key, int value, int min, int max) {
-            if (value < min || value > max) {
-                throw new InvalidConfigException(key, value, "an integer from " + min + " to " + max);
-            }
-            return value;
-        }
-
-        private static Duration range(String key, Duration value, Duration min, Duration max) {
-            Objects.requireNonNull(value, key);
-            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-                throw new InvalidConfigException(key, Settings.format(value), "a duration from " + Settings.format(min) + " to " + Settings.format(max));
-            }
-            return value;
         }
     }
 }

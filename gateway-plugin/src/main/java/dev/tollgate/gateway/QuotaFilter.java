@@ -1,7 +1,6 @@
 package dev.tollgate.gateway;
 
 import dev.tollgate.core.edge.Admission;
-import dev.tollgate.core.edge.EdgeConfig;
 import dev.tollgate.core.edge.QuotaCost;
 import dev.tollgate.core.edge.QuotaGate;
 import dev.tollgate.core.edge.QuotaRule;
@@ -58,8 +57,12 @@ final class QuotaFilter implements GatewayFilter {
         ServerHttpRequest request = exchange.getRequest();
         String method = request.getMethod().name();
         String path = request.getPath().pathWithinApplication().value();
-        return subject(exchange)
-                .flatMap(subject -> admission(method, path, subject))
+        QuotaRule rule = gate.rule(method, path);
+        if (rule == null) {
+            return chain.filter(exchange);
+        }
+        return SubjectSources.resolve(gate, resolver, exchange)
+                .flatMap(subject -> admission(rule, method, path, subject))
                 .flatMap(admission -> switch (admission.kind()) {
                     case PASS -> chain.filter(exchange);
                     case REJECT -> reject(exchange, admission);
@@ -67,34 +70,18 @@ final class QuotaFilter implements GatewayFilter {
                 });
     }
 
-    private Mono<SubjectResult> subject(ServerWebExchange exchange) {
-        EdgeConfig config = gate.config();
-        if (!config.enabled()) {
-            return Mono.just(SubjectResult.absent());
-        }
-        return switch (config.subjectSource()) {
-            case HEADER -> Mono.just(gate.subjectFromHeader(exchange.getRequest().getHeaders().get(config.subjectHeader())));
-            case PRINCIPAL -> exchange.getPrincipal().map(p -> gate.subjectFromName(p.getName()))
-                    .defaultIfEmpty(SubjectResult.absent());
-            case RESOLVER -> resolver.resolve(exchange).map(gate::subjectFromName).defaultIfEmpty(SubjectResult.absent());
-        };
-    }
-
     /**
      * Decides on the calling thread (an event loop) when every check is answered from the
      * cache, else on the scheduler, where the first read of a key may wait for the store.
      */
-    private Mono<Admission> admission(String method, String path, SubjectResult subject) {
-        if (!subject.present() || cached(subject.subject(), gate.config().match(method, path))) {
-            return Mono.just(gate.admit(method, path, subject));
+    private Mono<Admission> admission(QuotaRule rule, String method, String path, SubjectResult subject) {
+        if (!subject.present() || cached(subject.subject(), rule)) {
+            return Mono.just(gate.admit(rule, method, path, subject));
         }
-        return Mono.fromCallable(() -> gate.admit(method, path, subject)).subscribeOn(scheduler);
+        return Mono.fromCallable(() -> gate.admit(rule, method, path, subject)).subscribeOn(scheduler);
     }
 
     private boolean cached(String subject, QuotaRule rule) {
-        if (rule == null) {
-            return true;
-        }
         for (QuotaCost cost : rule.costs()) {
             if (!gate.tollgate().isCached(subject, cost.quota())) {
                 return false;

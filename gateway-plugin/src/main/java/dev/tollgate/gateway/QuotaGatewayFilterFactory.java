@@ -144,8 +144,7 @@ public class QuotaGatewayFilterFactory extends AbstractGatewayFilterFactory<Quot
             return EdgeConfig.from(Settings.of(merged));
         } catch (InvalidConfigException e) {
             String argument = ARGUMENTS.getOrDefault(e.key(), e.key());
-            throw new InvalidConfigException("route '" + route + "', Quota filter argument " + argument,
-                    e.getMessage().substring(e.key().length() + 2));
+            throw e.renamed("route '" + route + "', Quota filter argument " + argument);
         }
     }
 

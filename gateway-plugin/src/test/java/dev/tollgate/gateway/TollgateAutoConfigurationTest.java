@@ -11,6 +11,12 @@ import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.metrics.TollgateMetrics;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
+import dev.tollgate.spring.EdgeMetrics;
+import dev.tollgate.spring.TollgateAutoConfiguration;
+import dev.tollgate.spring.TollgateHealthAutoConfiguration;
+import dev.tollgate.spring.TollgateHealthIndicator;
+import dev.tollgate.spring.TollgateMetricsAutoConfiguration;
+import dev.tollgate.spring.TollgateProperties;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -26,7 +32,8 @@ class TollgateAutoConfigurationTest {
 
     private final ReactiveWebApplicationContextRunner runner = new ReactiveWebApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(TollgateAutoConfiguration.class,
-                    TollgateHealthAutoConfiguration.class, TollgateMetricsAutoConfiguration.class));
+                    TollgateHealthAutoConfiguration.class, TollgateMetricsAutoConfiguration.class,
+                    TollgateGatewayAutoConfiguration.class));
 
     private static String memoryUrl() {
         return "tollgate.store.url=jdbc:h2:mem:a" + UUID.randomUUID().toString().replace("-", "") + ";DB_CLOSE_DELAY=-1";
@@ -125,10 +132,10 @@ class TollgateAutoConfigurationTest {
         try (Tollgate own = Tollgate.builder(TollgateConfig.custom().storeUrl(memoryUrl().substring(19)).build())
                 .build()) {
             QuotaGatewayFilterFactory ownFactory = new QuotaGatewayFilterFactory(
-                    new TollgateProperties().toSettings(), own, name -> null, Schedulers.immediate());
+                    TollgateProperties.unset().toSettings(), own, name -> null, Schedulers.immediate());
             TollgateHealthIndicator ownHealth = new TollgateHealthIndicator(own);
             TollgateMetrics ownMetrics = new TollgateMetrics(own);
-            EdgeMetrics ownEdgeMetrics = new EdgeMetrics(ownFactory);
+            EdgeMetrics ownEdgeMetrics = new EdgeMetrics(ownFactory::stats);
             TollgateConfig ownConfig = own.config();
             runner.withBean(Tollgate.class, () -> own, d -> d.setDestroyMethodName(""))
                     .withBean(TollgateConfig.class, () -> ownConfig)
@@ -149,10 +156,10 @@ class TollgateAutoConfigurationTest {
 
     @Test
     void theDefaultsOfThePropertiesAreTheEngines() {
-        TollgateConfig fromProperties = TollgateConfig.from(new TollgateProperties().toSettings());
+        TollgateConfig fromProperties = TollgateConfig.from(TollgateProperties.unset().toSettings());
 
         assertThat(fromProperties).usingRecursiveComparison().isEqualTo(TollgateConfig.ofDefaults());
-        assertThat(List.of(new TollgateProperties().toSettings().asMap().keySet().toArray()))
+        assertThat(List.of(TollgateProperties.unset().toSettings().asMap().keySet().toArray()))
                 .doesNotContain("tollgate.store.url");
     }
 }

@@ -1,7 +1,7 @@
 package dev.tollgate.servlet;
 
 import dev.tollgate.core.InvalidConfigException;
-import dev.tollgate.core.config.ConfigKeys;
+import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.config.Settings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +19,7 @@ import java.util.Properties;
  */
 final class ConfigSources {
     static final String CLASSPATH_PREFIX = "classpath:";
+    private static final String FILE_KEY = TollgateKeys.CONFIG_FILE.name();
 
     private ConfigSources() {
     }
@@ -34,7 +35,7 @@ final class ConfigSources {
     static Settings load(Map<String, String> initParams, Map<String, String> env, ClassLoader loader) {
         Settings params = Settings.of(initParams);
         Settings environment = Settings.fromEnvironment(env);
-        String file = environment.string(ConfigKeys.CONFIG_FILE, params.string(ConfigKeys.CONFIG_FILE, null));
+        String file = environment.string(FILE_KEY, params.string(FILE_KEY, null));
         Settings fromFile = file == null ? Settings.empty() : read(file, loader);
         return fromFile.overriddenBy(params).overriddenBy(environment).warnUnknownKeys();
     }
@@ -45,7 +46,7 @@ final class ConfigSources {
         Properties p = new Properties();
         try (InputStream in = open(name, loader)) {
             if (in == null) {
-                throw new InvalidConfigException(ConfigKeys.CONFIG_FILE, name, allowed + " (not found)");
+                throw new InvalidConfigException(FILE_KEY, name, allowed + " (not found)");
             }
             try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
                 p.load(r);
@@ -54,7 +55,7 @@ final class ConfigSources {
             if (e instanceof InvalidConfigException ice) {
                 throw ice;
             }
-            throw new InvalidConfigException(ConfigKeys.CONFIG_FILE, name, allowed + " (" + e.getMessage() + ")");
+            throw new InvalidConfigException(FILE_KEY, name, allowed + " (" + e.getMessage() + ")");
         }
         return Settings.of(p);
     }

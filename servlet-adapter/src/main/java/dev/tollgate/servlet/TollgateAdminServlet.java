@@ -1,7 +1,6 @@
 package dev.tollgate.servlet;
 
 import dev.tollgate.core.edge.AdminApi;
-import dev.tollgate.core.edge.Problem;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -45,15 +44,27 @@ import java.util.Map;
 public class TollgateAdminServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
 
+    private final transient TollgateFilter given;
+
+    /** The servlet {@code web.xml} declares: it serves the API of the web app's {@link TollgateFilter}. */
+    public TollgateAdminServlet() {
+        this(null);
+    }
+
+    /** A servlet serving the API of {@code filter}, as a Spring Boot application registers it. */
+    public TollgateAdminServlet(TollgateFilter filter) {
+        this.given = filter;
+    }
+
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
-        Object attr = getServletContext().getAttribute(TollgateFilter.FILTER_ATTRIBUTE);
+        Object attr = given != null ? given : getServletContext().getAttribute(TollgateFilter.FILTER_ATTRIBUTE);
         TollgateFilter filter = attr instanceof TollgateFilter f ? f : null;
         AdminApi api = filter == null ? null : filter.adminApi();
         if (api == null) {
             String detail = filter != null && !filter.enabled()
-                    ? "Tollgate is disabled (" + TollgateFilter.ENABLED + "=false)."
+                    ? "Tollgate is disabled (tollgate.enabled=false)."
                     : "No TollgateFilter is running in this web app; declare dev.tollgate.servlet.TollgateFilter"
                     + " in web.xml.";
             problem(response, 503, "Service Unavailable", detail);
@@ -96,8 +107,8 @@ public class TollgateAdminServlet extends HttpServlet {
 
     private static void problem(HttpServletResponse response, int status, String title, String detail)
             throws IOException {
-        write(response, status, List.of(Map.entry("Cache-Control", "no-store")), Problem.CONTENT_TYPE,
-                new Problem(status, "about:blank", title, detail, Map.of()).toJson(null));
+        AdminApi.Response r = AdminApi.problem(status, title, detail);
+        write(response, r.status(), r.headers(), r.contentType(), r.body());
     }
 
     private static void write(HttpServletResponse response, int status, Iterable<Map.Entry<String, String>> headers,

@@ -3,7 +3,7 @@ package dev.tollgate.servlet;
 import dev.tollgate.core.InvalidConfigException;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateConfig;
-import dev.tollgate.core.config.ConfigKeys;
+import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.edge.AdminApi;
 import dev.tollgate.core.edge.Admission;
@@ -11,8 +11,6 @@ import dev.tollgate.core.edge.EdgeConfig;
 import dev.tollgate.core.edge.QuotaGate;
 import dev.tollgate.core.edge.QuotaRule;
 import dev.tollgate.core.edge.SubjectResult;
-import jakarta.servlet.AsyncContext;
-import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -20,20 +18,18 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRegistration;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
@@ -71,7 +67,8 @@ import org.slf4j.LoggerFactory;
  * {@link QuotaGate}; this class only translates servlet objects.
  *
  * <h2>Configuration and its precedence</h2>
- * Each key below can be set, from lowest to highest precedence:
+ * Every {@code tollgate.*} key (described in {@link TollgateKeys}, listed with its default
+ * in the README's configuration reference) can be set, from lowest to highest precedence:
  * <ol>
  * <li>by its default;</li>
  * <li>in a properties file (UTF-8) named by {@code tollgate.config.file}: a file path, or
@@ -84,80 +81,14 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Unknown {@code tollgate.*} keys are logged as warnings. An invalid value fails
  * {@link #init} with a {@link ServletException} whose message names the key, the value and
- * what is allowed, so the web app does not start.
+ * what is allowed, so the web app does not start. The engine's keys are ignored when the
+ * engine comes from a ServletContext attribute. {@code tollgate.subject.resolver} names a
+ * {@link SubjectResolver} class with a public no-argument constructor.
  *
- * <table>
- * <caption>Edge init-params</caption>
- * <tr><th>init-param</th><th>default</th><th>meaning</th></tr>
- * <tr><td>{@value #ENABLED}</td><td>{@code true}</td><td>{@code false} makes the filter a
- *     pass-through (no engine is built)</td></tr>
- * <tr><td>{@value #MODE}</td><td>{@code enforce}</td><td>{@code shadow}: never deny, but
- *     charge, count ({@code shadowDenied}) and log what would have been denied</td></tr>
- * <tr><td>{@value #SUBJECT_SOURCE}</td><td>{@code header}</td><td>who pays: {@code header}
- *     (an API key, stored as its SHA-256 fingerprint), {@code principal}
- *     ({@link HttpServletRequest#getUserPrincipal()}'s name) or {@code resolver}</td></tr>
- * <tr><td>{@value #SUBJECT_HEADER}</td><td>{@value EdgeConfig#DEFAULT_SUBJECT_HEADER}</td>
- *     <td>header holding the API key</td></tr>
- * <tr><td>{@value #SUBJECT_REQUIRED}</td><td>{@code true}</td><td>answer {@code 401} when
- *     a metered request has no subject; {@code false} lets it through uncharged</td></tr>
- * <tr><td>{@value #SUBJECT_RESOLVER}</td><td>none</td><td>class name of a
- *     {@link SubjectResolver} (public no-arg constructor), for {@code resolver}</td></tr>
- * <tr><td>{@value #HEADERS_ENABLED}</td><td>{@code true}</td><td>send the
- *     {@code RateLimit-Policy} and {@code RateLimit} fields</td></tr>
- * <tr><td>{@value #COUNT_STATUSES}</td><td>{@code 1xx,2xx,3xx,4xx,!429}</td><td>response
- *     statuses that are charged: codes, classes, ranges, {@code !} to exclude</td></tr>
- * <tr><td>{@value #COST_MAX}</td><td>{@value EdgeConfig#DEFAULT_COST_MAX}</td><td>largest
- *     cost a response header may report; above it the estimate is charged</td></tr>
- * <tr><td>{@value #ADMIN_TOKEN}</td><td>none</td><td>bearer token of
- *     {@link TollgateAdminServlet} (16 characters or more); unset disables the admin
- *     routes</td></tr>
- * <tr><td>{@value #ADMIN_PATH}</td><td>{@value EdgeConfig#DEFAULT_ADMIN_PATH}</td><td>not
- *     used here: the admin servlet's {@code <url-pattern>} places it (the gateway reads this
- *     key)</td></tr>
- * <tr><td>{@value #CONFIG_FILE}</td><td>none</td><td>properties file to read first (see
- *     above); may itself be an init-param or {@code TOLLGATE_CONFIG_FILE}</td></tr>
- * <tr><td>{@code tollgate.rules.<name>.path}</td><td>required per rule</td><td>Ant-style
- *     path within the app: {@code /api/hello}, {@code /api/*}, {@code /api/**}</td></tr>
- * <tr><td>{@code tollgate.rules.<name>.methods}</td><td>all</td><td>e.g.
- *     {@code GET,POST}</td></tr>
- * <tr><td>{@code tollgate.rules.<name>.quotas}</td><td>required per rule</td><td>costs:
- *     {@code requests} (1), {@code requests:5} (fixed), {@code tokens:X-Usage-Tokens} (read
- *     from that response header, estimate 1), {@code tokens:X-Usage-Tokens:100} (estimate
- *     100); comma-separated; the request is denied if any quota is exhausted</td></tr>
- * <tr><td>{@code tollgate.rules.<name>.order}</td><td>{@code 0}</td><td>rules are tried by
- *     order, then name; the first match applies</td></tr>
- * </table>
- *
- * <table>
- * <caption>Engine init-params (ignored when the engine comes from a ServletContext attribute)</caption>
- * <tr><th>init-param</th><th>default</th></tr>
- * <tr><td>{@code tollgate.plans.<plan>.<quota>}</td><td>none: e.g. {@code 1000/day} or
- *     {@code 10/minute,1000/day}; periods minute, hour, day, month, total</td></tr>
- * <tr><td>{@code tollgate.default-plan}</td><td>{@value TollgateConfig#DEFAULT_PLAN_NAME}</td></tr>
- * <tr><td>{@code tollgate.store.url}</td><td>{@value TollgateConfig#DEFAULT_STORE_URL}</td></tr>
- * <tr><td>{@code tollgate.store.user}, {@code tollgate.store.password}</td><td>empty</td></tr>
- * <tr><td>{@code tollgate.store.schema}</td><td>{@code create} (or {@code validate},
- *     {@code none})</td></tr>
- * <tr><td>{@code tollgate.store.pool-size}</td><td>{@value TollgateConfig#DEFAULT_POOL_SIZE}</td></tr>
- * <tr><td>{@code tollgate.store.connect-timeout}</td><td>{@code 2s}</td></tr>
- * <tr><td>{@code tollgate.store.query-timeout}</td><td>{@code 10s}</td></tr>
- * <tr><td>{@code tollgate.store.batch-retention}</td><td>{@code 1d}</td></tr>
- * <tr><td>{@code tollgate.async.enabled}</td><td>{@code true}; {@code false} writes each
- *     charge synchronously</td></tr>
- * <tr><td>{@code tollgate.async.workers}</td><td>{@value TollgateConfig#DEFAULT_WORKERS}</td></tr>
- * <tr><td>{@code tollgate.async.channel-capacity}</td><td>{@value TollgateConfig#DEFAULT_CHANNEL_CAPACITY}</td></tr>
- * <tr><td>{@code tollgate.async.batch-size}</td><td>{@value TollgateConfig#DEFAULT_BATCH_SIZE}</td></tr>
- * <tr><td>{@code tollgate.async.flush-interval}</td><td>{@code 500ms}</td></tr>
- * <tr><td>{@code tollgate.async.retry.max-attempts}</td><td>{@value TollgateConfig#DEFAULT_RETRY_MAX_ATTEMPTS}</td></tr>
- * <tr><td>{@code tollgate.async.retry.wait}</td><td>{@code 100ms}</td></tr>
- * <tr><td>{@code tollgate.async.circuit-breaker.wait-in-open}</td><td>{@code 5s}</td></tr>
- * <tr><td>{@code tollgate.async.shutdown-timeout}</td><td>{@code 10s}</td></tr>
- * <tr><td>{@code tollgate.check.cache.refresh-after}</td><td>{@code 1s}</td></tr>
- * <tr><td>{@code tollgate.check.cache.max-size}</td><td>{@value TollgateConfig#DEFAULT_CACHE_MAX_SIZE}</td></tr>
- * <tr><td>{@code tollgate.check.fail-mode}</td><td>{@code open} (or {@code closed})</td></tr>
- * <tr><td>{@code tollgate.zone}</td><td>{@code UTC}</td></tr>
- * <tr><td>{@code tollgate.metrics.enabled}</td><td>{@code true} (when Micrometer is present)</td></tr>
- * </table>
+ * <p>Requests under {@code tollgate.admin.path} (default {@code /tollgate}) are never
+ * metered. In {@code web.xml} the {@link TollgateAdminServlet}'s {@code <url-pattern>} places
+ * the admin API; it must be {@code <tollgate.admin.path>/*}, and the filter refuses to start
+ * when the admin servlet is mapped elsewhere.
  *
  * <h2>The engine</h2>
  * At {@link #init} the filter takes, in this order: a {@link Tollgate} the application put
@@ -173,31 +104,6 @@ import org.slf4j.LoggerFactory;
 public class TollgateFilter implements Filter {
     private static final Logger LOG = LoggerFactory.getLogger(TollgateFilter.class);
 
-    /** Init-param {@value}: default {@code true}. */
-    public static final String ENABLED = ConfigKeys.ENABLED;
-    /** Init-param {@value}: {@code enforce} (default) or {@code shadow}. */
-    public static final String MODE = ConfigKeys.MODE;
-    /** Init-param {@value}: {@code header} (default), {@code principal} or {@code resolver}. */
-    public static final String SUBJECT_SOURCE = ConfigKeys.SUBJECT_SOURCE;
-    /** Init-param {@value}: default {@value EdgeConfig#DEFAULT_SUBJECT_HEADER}. */
-    public static final String SUBJECT_HEADER = ConfigKeys.SUBJECT_HEADER;
-    /** Init-param {@value}: default {@code true}. */
-    public static final String SUBJECT_REQUIRED = ConfigKeys.SUBJECT_REQUIRED;
-    /** Init-param {@value}: a {@link SubjectResolver} class name; no default. */
-    public static final String SUBJECT_RESOLVER = ConfigKeys.SUBJECT_RESOLVER;
-    /** Init-param {@value}: default {@code true}. */
-    public static final String HEADERS_ENABLED = ConfigKeys.HEADERS_ENABLED;
-    /** Init-param {@value}: default {@code 1xx,2xx,3xx,4xx,!429}. */
-    public static final String COUNT_STATUSES = ConfigKeys.COUNT_STATUSES;
-    /** Init-param {@value}: default {@value EdgeConfig#DEFAULT_COST_MAX}. */
-    public static final String COST_MAX = ConfigKeys.COST_MAX;
-    /** Init-param {@value}: no default (admin routes disabled). */
-    public static final String ADMIN_TOKEN = ConfigKeys.ADMIN_TOKEN;
-    /** Init-param {@value}: not used by the servlet adapter. */
-    public static final String ADMIN_PATH = ConfigKeys.ADMIN_PATH;
-    /** Init-param {@value}: properties file, a path or {@code classpath:<resource>}; no default. */
-    public static final String CONFIG_FILE = ConfigKeys.CONFIG_FILE;
-
     /** ServletContext attribute holding an application-provided {@link Tollgate}. */
     public static final String ENGINE_ATTRIBUTE = "dev.tollgate.core.Tollgate";
     /** ServletContext attribute holding a {@link DataSource} to build the engine on. */
@@ -205,15 +111,44 @@ public class TollgateFilter implements Filter {
     /** ServletContext attribute where the filter publishes itself. */
     public static final String FILTER_ATTRIBUTE = "dev.tollgate.servlet.TollgateFilter";
 
+    private static final String RESOLVER_KEY = TollgateKeys.SUBJECT_RESOLVER.name();
+
     /** Marks a request this filter has already handled (a second instance, a re-dispatch). */
     private static final String HANDLED = TollgateFilter.class.getName() + ".handled";
 
+    private final Tollgate givenEngine;
+    private final EdgeConfig givenEdge;
+    private final SubjectResolver givenResolver;
     private volatile EdgeConfig edge;
     private volatile QuotaGate gate;
     private volatile AdminApi admin;
     private volatile SubjectResolver resolver;
     private ServletContext context;
     private Tollgate owned;
+
+    /** The filter {@code web.xml} declares: it reads its configuration and obtains its engine at {@link #init}. */
+    public TollgateFilter() {
+        this(null, null, null);
+    }
+
+    /**
+     * A filter given its engine and edge configuration, as a Spring Boot application registers
+     * it: {@link #init} reads no init-params, file or environment, and {@link #destroy} does not
+     * close the engine.
+     *
+     * @param tollgate the engine; may be {@code null} only when {@code edge} is disabled
+     * @param edge     the edge configuration
+     * @param resolver the subject resolver, required when {@code tollgate.subject.source} is
+     *                 {@code resolver}; else {@code null}
+     */
+    public TollgateFilter(Tollgate tollgate, EdgeConfig edge, SubjectResolver resolver) {
+        this.givenEngine = tollgate;
+        this.givenEdge = edge;
+        this.givenResolver = resolver;
+        if (edge != null && edge.enabled() && tollgate == null) {
+            throw new IllegalArgumentException("an enabled filter needs an engine");
+        }
+    }
 
     /**
      * Reads the configuration, obtains the engine and publishes the filter.
@@ -229,12 +164,22 @@ public class TollgateFilter implements Filter {
         for (String p : Collections.list(filterConfig.getInitParameterNames())) {
             params.put(p, filterConfig.getInitParameter(p));
         }
-        TollgateConfig engineConfig;
+        TollgateConfig engineConfig = null;
         try {
-            Settings settings = ConfigSources.load(params, System.getenv(), classLoader());
-            edge = EdgeConfig.from(settings);
-            engineConfig = TollgateConfig.from(settings);
-            resolver = resolver(edge);
+            if (givenEdge != null) {
+                edge = givenEdge;
+                resolver = givenResolver;
+                if (edge.subjectSource() == EdgeConfig.SubjectSource.RESOLVER && resolver == null) {
+                    throw new InvalidConfigException(RESOLVER_KEY, "",
+                            "a SubjectResolver (required when tollgate.subject.source=resolver)");
+                }
+            } else {
+                Settings settings = ConfigSources.load(params, System.getenv(), classLoader());
+                edge = EdgeConfig.from(settings);
+                engineConfig = TollgateConfig.from(settings);
+                resolver = resolver(edge);
+            }
+            checkAdminMapping(edge);
         } catch (InvalidConfigException e) {
             LOG.error("Tollgate filter '{}' not started: {}", name, e.getMessage());
             throw new ServletException("Tollgate filter '" + name + "': " + e.getMessage(), e);
@@ -246,13 +191,13 @@ public class TollgateFilter implements Filter {
         }
         if (!edge.enabled()) {
             context.setAttribute(FILTER_ATTRIBUTE, this);
-            LOG.info("Tollgate filter '{}' is disabled ({}=false): requests pass through unmetered", name, ENABLED);
+            LOG.info("Tollgate filter '{}' is disabled (tollgate.enabled=false): requests pass through unmetered", name);
             return;
         }
         Tollgate engine;
         String from;
         try {
-            Object provided = context.getAttribute(ENGINE_ATTRIBUTE);
+            Object provided = givenEngine != null ? givenEngine : context.getAttribute(ENGINE_ATTRIBUTE);
             Object ds = context.getAttribute(DATA_SOURCE_ATTRIBUTE);
             if (provided != null) {
                 if (!(provided instanceof Tollgate t)) {
@@ -260,7 +205,8 @@ public class TollgateFilter implements Filter {
                             + provided.getClass().getName() + "; expected " + Tollgate.class.getName());
                 }
                 engine = t;
-                from = "the engine in ServletContext attribute " + ENGINE_ATTRIBUTE;
+                from = givenEngine != null ? "the engine it was given"
+                        : "the engine in ServletContext attribute " + ENGINE_ATTRIBUTE;
             } else if (ds != null) {
                 if (!(ds instanceof DataSource dataSource)) {
                     throw new ServletException("ServletContext attribute " + DATA_SOURCE_ATTRIBUTE + " holds a "
@@ -284,7 +230,7 @@ public class TollgateFilter implements Filter {
                         + " admin routes {}, store: {}", name, edge.mode().name().toLowerCase(), describeSubject(edge),
                 edge.rules().stream().map(QuotaRule::name).collect(Collectors.joining(", ")),
                 edge.countedStatuses(), edge.headersEnabled() ? "on" : "off",
-                admin.enabled() ? "enabled" : "disabled (no " + ADMIN_TOKEN + ")", from);
+                admin.enabled() ? "enabled at " + edge.adminPath() : "disabled (no tollgate.admin.token)", from);
     }
 
     private ClassLoader classLoader() {
@@ -292,11 +238,33 @@ public class TollgateFilter implements Filter {
         return l != null ? l : TollgateFilter.class.getClassLoader();
     }
 
+    /**
+     * In {@code web.xml} the admin servlet's mapping places the admin API: it must be where
+     * {@code tollgate.admin.path} says, which the filter leaves unmetered.
+     */
+    private void checkAdminMapping(EdgeConfig e) {
+        Collection<? extends ServletRegistration> registrations;
+        try {
+            registrations = context.getServletRegistrations().values();
+        } catch (UnsupportedOperationException notAllowed) {
+            return;
+        }
+        String expected = e.adminPath() + "/*";
+        for (ServletRegistration r : registrations) {
+            if (TollgateAdminServlet.class.getName().equals(r.getClassName()) && !r.getMappings().isEmpty()
+                    && !r.getMappings().contains(expected)) {
+                throw new InvalidConfigException(TollgateKeys.ADMIN_PATH.name(), e.adminPath(),
+                        "the path TollgateAdminServlet is mapped to, without /* (its url-pattern is "
+                                + String.join(", ", r.getMappings()) + ")");
+            }
+        }
+    }
+
     private SubjectResolver resolver(EdgeConfig e) {
         String cls = e.subjectResolver();
         if (e.subjectSource() != EdgeConfig.SubjectSource.RESOLVER) {
             if (cls != null) {
-                LOG.warn("{} is set but {} is {}; the resolver is not used", SUBJECT_RESOLVER, SUBJECT_SOURCE,
+                LOG.warn("tollgate.subject.resolver is set but tollgate.subject.source is {}; the resolver is not used",
                         e.subjectSource().name().toLowerCase());
             }
             return null;
@@ -304,21 +272,21 @@ public class TollgateFilter implements Filter {
         String allowed = "the name of a class implementing " + SubjectResolver.class.getName()
                 + " with a public no-argument constructor";
         if (cls == null) {
-            throw new InvalidConfigException(SUBJECT_RESOLVER, "", allowed + " (required when "
-                    + SUBJECT_SOURCE + "=resolver)");
+            throw new InvalidConfigException(RESOLVER_KEY, "", allowed + " (required when"
+                    + " tollgate.subject.source=resolver)");
         }
         try {
             Class<?> c = Class.forName(cls, true, classLoader());
             if (!SubjectResolver.class.isAssignableFrom(c)) {
-                throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (it does not implement it)");
+                throw new InvalidConfigException(RESOLVER_KEY, cls, allowed + " (it does not implement it)");
             }
             return (SubjectResolver) c.getConstructor().newInstance();
         } catch (ClassNotFoundException e1) {
-            throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (class not found)");
+            throw new InvalidConfigException(RESOLVER_KEY, cls, allowed + " (class not found)");
         } catch (NoSuchMethodException | IllegalAccessException | InstantiationException e2) {
-            throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (cannot instantiate: " + e2 + ")");
+            throw new InvalidConfigException(RESOLVER_KEY, cls, allowed + " (cannot instantiate: " + e2 + ")");
         } catch (InvocationTargetException e3) {
-            throw new InvalidConfigException(SUBJECT_RESOLVER, cls, allowed + " (its constructor threw "
+            throw new InvalidConfigException(RESOLVER_KEY, cls, allowed + " (its constructor threw "
                     + e3.getCause() + ")");
         }
     }
@@ -343,9 +311,10 @@ public class TollgateFilter implements Filter {
         request.setAttribute(HANDLED, Boolean.TRUE);
         String method = request.getMethod();
         String path = pathWithinApp(request);
+        QuotaRule rule = g.rule(method, path);
         // Resolve the subject only for metered paths: static files and the like pay nothing.
-        SubjectResult who = edge.match(method, path) == null ? SubjectResult.absent() : subjectOf(request);
-        Admission admission = g.admit(method, path, who);
+        SubjectResult who = rule == null ? SubjectResult.absent() : subjectOf(request);
+        Admission admission = g.admit(rule, method, path, who);
         for (Map.Entry<String, String> h : admission.headers()) {
             response.addHeader(h.getKey(), h.getValue());
         }
@@ -361,7 +330,7 @@ public class TollgateFilter implements Filter {
         Settlement settlement = new Settlement(g, admission, response);
         // The wrapper registers the listener the moment the app starts async processing, so a
         // dispatch() or complete() from another thread before the chain returns is still seen.
-        HttpServletRequest chained = request.isAsyncSupported() ? new AsyncAware(request, settlement) : request;
+        HttpServletRequest chained = request.isAsyncSupported() ? new Settlement.AsyncAware(request, settlement) : request;
         boolean threw = true;
         try {
             chain.doFilter(chained, response);
@@ -444,89 +413,6 @@ public class TollgateFilter implements Filter {
             t.close();
             LOG.info("Tollgate filter stopped; the engine it built is closed (pending usage written, or logged"
                     + " as dropped)");
-        }
-    }
-
-    /** Charges one admitted request once, from whichever completion path comes first. */
-    static final class Settlement implements AsyncListener {
-        private final QuotaGate gate;
-        private final Admission admission;
-        private final HttpServletResponse response;
-        volatile boolean async;
-
-        Settlement(QuotaGate gate, Admission admission, HttpServletResponse response) {
-            this.gate = gate;
-            this.admission = admission;
-            this.response = response;
-        }
-
-        void watch(AsyncContext context) {
-            async = true;
-            context.addListener(this);
-        }
-
-        void settle(int status) {
-            try {
-                gate.settle(admission, status, name -> {
-                    Collection<String> values = response.getHeaders(name);
-                    return values == null ? List.of() : new ArrayList<>(values);
-                });
-            } catch (RuntimeException e) {
-                // The response is done: accounting trouble must not turn it into an error, nor
-                // escape from an AsyncListener; it is logged for follow-up instead.
-                LOG.error("Charging a completed request failed: subject={} status={}", admission.subject(), status, e);
-            }
-        }
-
-        @Override
-        public void onComplete(AsyncEvent event) {
-            settle(response.getStatus());
-        }
-
-        @Override
-        public void onTimeout(AsyncEvent event) {
-            settle(failedStatus());
-        }
-
-        @Override
-        public void onError(AsyncEvent event) {
-            settle(failedStatus());
-        }
-
-        @Override
-        public void onStartAsync(AsyncEvent event) {
-            // A new async cycle drops listeners that do not register again.
-            event.getAsyncContext().addListener(this);
-        }
-
-        /** The status of a timed-out or failed request: what the app set, else the container's 500. */
-        private int failedStatus() {
-            int status = response.getStatus();
-            return response.isCommitted() || status >= 400 ? status : 500;
-        }
-    }
-
-    /** Hooks {@link #startAsync} so that the settlement listens from the start of async processing. */
-    private static final class AsyncAware extends HttpServletRequestWrapper {
-        private final Settlement settlement;
-
-        AsyncAware(HttpServletRequest request, Settlement settlement) {
-            super(request);
-            this.settlement = settlement;
-        }
-
-        @Override
-        public AsyncContext startAsync() {
-            AsyncContext c = super.startAsync();
-            settlement.watch(c);
-            return c;
-        }
-
-        @Override
-        public AsyncContext startAsync(ServletRequest request, ServletResponse response) {
-            AsyncContext c = super.startAsync(request, response);
-            settlement.watch(c);
-            return c;
         }
     }
 }

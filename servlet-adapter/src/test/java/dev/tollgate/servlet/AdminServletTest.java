@@ -2,7 +2,6 @@ package dev.tollgate.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tollgate.core.edge.FlatJson;
 import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,13 +22,25 @@ class AdminServletTest extends ServletTestSupport {
         assertThat(none.statusCode()).isEqualTo(401);
         assertThat(header(none, "WWW-Authenticate")).isEqualTo("Bearer realm=\"tollgate\"");
         assertThat(header(none, "Content-Type")).startsWith("application/problem+json");
-        assertThat(FlatJson.parseObject(none.body())).containsEntry("status", 401L);
+        assertThat(JsonBodies.parse(none.body())).containsEntry("status", 401L);
 
         HttpResponse<String> wrong = server.get("/tollgate/stats", "Authorization", "Bearer not-the-admin-token-at-all");
         assertThat(wrong.statusCode()).isEqualTo(403);
         assertThat(wrong.body()).doesNotContain(ADMIN_TOKEN);
         assertThat(server.get("/tollgate/subjects/someone", "Authorization", "Basic " + ADMIN_TOKEN).statusCode())
                 .isEqualTo(401);
+    }
+
+    @Test
+    void theAdminPathIsNeverMeteredEvenByARuleForEveryPath() throws Exception {
+        boot(Backend.H2, "tollgate.rules.everything.path", "/**", "tollgate.rules.everything.quotas", "requests:2",
+                "tollgate.rules.everything.order", "-1");
+        String key = newKey();
+
+        assertThat(server.get("/tollgate/me", API_KEY, key).statusCode()).isEqualTo(200);
+        assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(200);
+
+        assertThat(storedToday(subject(key), "requests")).isEqualTo(2);
     }
 
     @Test
@@ -110,7 +121,7 @@ class AdminServletTest extends ServletTestSupport {
                 "\"edge\":{\"admitted\":1,", "\"rejectedNoSubject\":1,");
         HttpResponse<String> health = server.get("/tollgate/health", AUTH);
         assertThat(health.statusCode()).isEqualTo(200);
-        assertThat(FlatJson.parseObject(health.body())).containsEntry("status", "UP");
+        assertThat(JsonBodies.parse(health.body())).containsEntry("status", "UP");
         assertThat(server.send(server.request("/tollgate/flush", AUTH)
                 .POST(HttpRequest.BodyPublishers.noBody()).build()).body()).isEqualTo("{\"flushed\":true}");
     }
@@ -144,7 +155,7 @@ class AdminServletTest extends ServletTestSupport {
         assertThat(chunked.statusCode()).isEqualTo(413);
         HttpResponse<String> bad = server.put(path, "{\"plan\": pro}", AUTH);
         assertThat(bad.statusCode()).isEqualTo(400);
-        assertThat(FlatJson.parseObject(bad.body()).get("detail").toString()).startsWith("Malformed JSON at character 10");
+        assertThat(JsonBodies.parse(bad.body()).get("detail").toString()).startsWith("Malformed JSON at character 10");
         assertThat(server.get(path, AUTH).statusCode()).isEqualTo(405);
     }
 }

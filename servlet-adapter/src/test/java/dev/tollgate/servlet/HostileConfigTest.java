@@ -56,6 +56,10 @@ class HostileConfigTest {
                 bad("tollgate.rules.hello.path", "api/no-slash", "a path pattern starting with /"),
                 bad("tollgate.rules.hello.quotas", "requests:-1", "tollgate.rules.hello.quotas"),
                 bad("tollgate.rules.hello.methods", "GET,P@ST", "HTTP methods separated by commas"),
+                // The admin servlet is mapped at /tollgate/* in the test web.xml: the filter must leave that path unmetered.
+                bad("tollgate.admin.path", "/ops/tollgate", "expected the path TollgateAdminServlet is mapped to, without"
+                        + " /* (its url-pattern is /tollgate/*)"),
+                bad("tollgate.admin.path", "/", "expected a path starting with / and not ending with /"),
                 // A misspelt leaf of a rule would silently leave the rule without it: refused.
                 bad("tollgate.rules.hello.pth", "/x", "a key of the form tollgate.rules.<name>.path|methods|quotas|order"));
     }

@@ -1,6 +1,5 @@
 package dev.tollgate.servlet;
 
-import dev.tollgate.core.edge.FlatJson;
 import dev.tollgate.core.testing.FaultProxy;
 import dev.tollgate.core.testing.TestDatabase;
 import java.io.IOException;
@@ -341,7 +340,7 @@ final class OutageDrill {
     }
 
     private Map<String, Object> health() {
-        return FlatJson.parseObject(admin("GET", "/tollgate/health").body());
+        return JsonBodies.parse(admin("GET", "/tollgate/health").body());
     }
 
     private Map<String, Long> engineStats() {

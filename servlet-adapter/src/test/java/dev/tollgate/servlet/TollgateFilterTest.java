@@ -2,7 +2,6 @@ package dev.tollgate.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tollgate.core.edge.FlatJson;
 import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.net.http.HttpResponse;
 import java.time.Instant;
@@ -50,7 +49,7 @@ class TollgateFilterTest extends ServletTestSupport {
                 .isBetween(secondsToMidnight(after), secondsToMidnight(before));
         assertThat(header(denied, "RateLimit-Policy")).isEqualTo("\"requests-day\";q=3;w=86400");
         assertThat(header(denied, "RateLimit")).startsWith("\"requests-day\";r=0;t=");
-        Map<String, Object> problem = FlatJson.parseObject(denied.body());
+        Map<String, Object> problem = JsonBodies.parse(denied.body());
         assertThat(problem).containsEntry("type", "https://tollgate.dev/problems/quota-exceeded")
                 .containsEntry("title", "Quota exceeded").containsEntry("status", 429L)
                 .containsEntry("instance", "/api/hello").containsEntry("policy", "requests-day")
@@ -97,7 +96,7 @@ class TollgateFilterTest extends ServletTestSupport {
         // 5 tokens are left and chat's estimate is 10: denied on tokens, though requests remain.
         HttpResponse<String> denied = server.post("/api/chat", "hi", API_KEY, key);
         assertThat(denied.statusCode()).isEqualTo(429);
-        assertThat(FlatJson.parseObject(denied.body())).containsEntry("policy", "tokens-day")
+        assertThat(JsonBodies.parse(denied.body())).containsEntry("policy", "tokens-day")
                 .containsEntry("remaining", 5L);
         assertThat(header(denied, "RateLimit")).matches("\"requests-day\";r=2;t=\\d+, \"tokens-day\";r=5;t=\\d+");
 
@@ -124,13 +123,13 @@ class TollgateFilterTest extends ServletTestSupport {
         HttpResponse<String> r = server.get("/api/hello");
         assertThat(r.statusCode()).isEqualTo(401);
         assertThat(header(r, "Content-Type")).startsWith("application/problem+json");
-        assertThat(FlatJson.parseObject(r.body())).containsEntry("status", 401L)
+        assertThat(JsonBodies.parse(r.body())).containsEntry("status", 401L)
                 .containsEntry("type", "https://tollgate.dev/problems/missing-subject")
                 .containsEntry("detail", "Send your API key in the X-API-Key header.");
 
         HttpResponse<String> twice = server.get("/api/hello", API_KEY, "a-key", API_KEY, "b-key");
         assertThat(twice.statusCode()).isEqualTo(400);
-        assertThat(FlatJson.parseObject(twice.body())).containsEntry("detail", "The X-API-Key header must appear once");
+        assertThat(JsonBodies.parse(twice.body())).containsEntry("detail", "The X-API-Key header must appear once");
         assertThat(server.filter().gate().stats()).containsEntry("rejectedNoSubject", 1L)
                 .containsEntry("rejectedBadSubject", 1L);
         server.flush();

@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Settings {
     private static final Logger LOG = LoggerFactory.getLogger(Settings.class);
-    private static final Map<String, String> ENV_NAMES = envNames();
 
     private final Map<String, String> values;
 
@@ -44,7 +42,7 @@ public final class Settings {
     public static Settings of(Map<String, ?> map) {
         Map<String, String> v = new LinkedHashMap<>();
         map.forEach((k, val) -> {
-            if (k != null && k.startsWith(ConfigKeys.PREFIX) && val != null) {
+            if (k != null && k.startsWith(TollgateKeys.PREFIX) && val != null) {
                 v.put(k.trim(), String.valueOf(val).trim());
             }
         });
@@ -72,10 +70,7 @@ public final class Settings {
                     || name.startsWith("TOLLGATE_BENCH_")) {
                 return;
             }
-            String key = ENV_NAMES.get(name);
-            if (key == null) {
-                key = dynamicKey(name);
-            }
+            String key = TollgateKeys.keyOfEnvironmentVariable(name);
             if (key == null) {
                 LOG.warn("Ignoring environment variable {}: Tollgate has no such setting", name);
                 return;
@@ -83,43 +78,6 @@ public final class Settings {
             v.put(key, value.trim());
         });
         return new Settings(v);
-    }
-
-    private static String dynamicKey(String envName) {
-        String rest;
-        if (envName.startsWith("TOLLGATE_PLANS_")) {
-            rest = envName.substring("TOLLGATE_PLANS_".length());
-            int us = rest.indexOf('_');
-            if (us <= 0 || us == rest.length() - 1) {
-                return null;
-            }
-            return ConfigKeys.PLANS_PREFIX + rest.substring(0, us).toLowerCase(Locale.ROOT) + "."
-                    + rest.substring(us + 1).toLowerCase(Locale.ROOT);
-        }
-        if (envName.startsWith("TOLLGATE_RULES_")) {
-            rest = envName.substring("TOLLGATE_RULES_".length());
-            int us = rest.lastIndexOf('_');
-            if (us <= 0) {
-                return null;
-            }
-            String leaf = rest.substring(us + 1).toLowerCase(Locale.ROOT);
-            if (!ConfigKeys.RULE_LEAVES.contains(leaf)) {
-                return null;
-            }
-            return ConfigKeys.RULES_PREFIX + rest.substring(0, us).toLowerCase(Locale.ROOT).replace('_', '-')
-                    + "." + leaf;
-        }
-        return null;
-    }
-
-    private static Map<String, String> envNames() {
-        Map<String, String> names = new TreeMap<>();
-        for (String key : ConfigKeys.FIXED) {
-            String upper = key.toUpperCase(Locale.ROOT).replace('.', '_');
-            names.put(upper.replace('-', '_'), key);
-            names.put(upper.replace("-", ""), key);
-        }
-        return names;
     }
 
     /** These settings, with every key that {@code higher} sets taken from {@code higher}. */
@@ -137,13 +95,14 @@ public final class Settings {
     /** Logs a warning for each key that Tollgate does not read (likely a typo). */
     public Settings warnUnknownKeys() {
         for (String key : values.keySet()) {
-            if (!ConfigKeys.isKnown(key)) {
+            if (!TollgateKeys.isKnown(key)) {
                 LOG.warn("Ignoring unknown setting {}: check the spelling against the configuration reference", key);
             }
         }
         return this;
     }
 
+    /** Whether {@code key} is set to a non-empty value. */
     public boolean has(String key) {
         String v = values.get(key);
         return v != null && !v.isEmpty();
@@ -155,59 +114,13 @@ public final class Settings {
         return v == null || v.isEmpty() ? dflt : v;
     }
 
-    public int intValue(String key, int dflt) {
-        return parse(key, dflt, s -> Integer.parseInt(s.replace("_", "")), "an integer");
-    }
-
-    public long longValue(String key, long dflt) {
-        return parse(key, dflt, s -> Long.parseLong(s.replace("_", "")), "a whole number");
-    }
-
-    public boolean bool(String key, boolean dflt) {
-        return parse(key, dflt, s -> {
-            switch (s.toLowerCase(Locale.ROOT)) {
-                case "true", "yes", "on", "1":
-                    return true;
-                case "false", "no", "off", "0":
-                    return false;
-                default:
-                    throw new IllegalArgumentException();
-            }
-        }, "true or false");
-    }
-
-    public Duration duration(String key, Duration dflt) {
-        return parse(key, dflt, Settings::parseDuration, "a duration such as 500ms, 5s, 2m, 1h or PT5S");
-    }
-
-    public <E extends Enum<E>> E enumValue(String key, E dflt, Class<E> type) {
-        StringBuilder allowed = new StringBuilder();
-        for (E c : type.getEnumConstants()) {
-            allowed.append(allowed.length() == 0 ? "one of " : ", ").append(c.name().toLowerCase(Locale.ROOT));
-        }
-        return parse(key, dflt, s -> Enum.valueOf(type, s.toUpperCase(Locale.ROOT).replace('-', '_')),
-                allowed.toString());
-    }
-
     /**
-     * Parses a value with {@code parser}; any exception becomes an
-     * {@link InvalidConfigException} naming the key, the value and {@code allowed}.
+     * The value of {@code key}: its default when unset or blank.
+     *
+     * @throws InvalidConfigException naming the key, the value and what is allowed
      */
-    public <T> T parse(String key, T dflt, Function<String, T> parser, String allowed) {
-        String v = values.get(key);
-        if (v == null || v.isEmpty()) {
-            return dflt;
-        }
-        try {
-            return parser.apply(v);
-        } catch (RuntimeException e) {
-            // Our own parsers explain themselves; the JDK's messages (NumberFormatException,
-            // Enum.valueOf) would only repeat the value.
-            String m = e.getMessage();
-            String detail = m != null && e instanceof IllegalArgumentException && !(e instanceof NumberFormatException)
-                    && !m.startsWith("No enum constant") ? " (" + m + ")" : "";
-            throw new InvalidConfigException(key, v, allowed + detail);
-        }
+    public <T> T get(ConfigKey<T> key) {
+        return key.read(this);
     }
 
     /**

@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every route but {@code /me} needs {@code Authorization: Bearer <tollgate.admin.token>}:
  * no or a non-bearer credential is answered with 401, a wrong token with 403. The token is
  * compared in constant time and never logged. Without a configured token those routes
- * answer 404. Request bodies are flat JSON objects (see {@link FlatJson}) of at most
+ * answer 404. Request bodies are flat JSON objects of at most
  * {@value #MAX_BODY_BYTES} bytes (else 413); unknown members are refused with 400.
  * Subjects are given as they are stored ({@code key:<sha-256>} for API keys, which
  * {@code GET /me} shows); adapters pass the path URL-decoded.
@@ -67,12 +67,22 @@ public final class AdminApi {
     public static final String JSON = "application/json";
 
     private final QuotaGate gate;
+    private final Supplier<Map<String, Long>> edgeStats;
     private final Tollgate tollgate;
     private final byte[] tokenDigest;
 
     /** An API over the gate's engine, protected by the gate's {@code tollgate.admin.token}. */
     public AdminApi(QuotaGate gate) {
+        this(gate, gate::stats);
+    }
+
+    /**
+     * An API over the gate's engine, whose {@code GET /stats} shows {@code edgeStats} as the
+     * edge's counters (the sum over several gates, e.g. one per gateway route).
+     */
+    public AdminApi(QuotaGate gate, Supplier<Map<String, Long>> edgeStats) {
         this.gate = Objects.requireNonNull(gate, "gate");
+        this.edgeStats = Objects.requireNonNull(edgeStats, "edgeStats");
         this.tollgate = gate.tollgate();
         String token = gate.config().adminToken();
         this.tokenDigest = token == null ? null : sha256(token);
@@ -241,7 +251,7 @@ public final class AdminApi {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("engine", engine);
-        m.put("edge", gate.stats());
+        m.put("edge", edgeStats.get());
         return json(200, m);
     }
 
@@ -313,7 +323,12 @@ public final class AdminApi {
         return new Response(status, noStore(), JSON, Json.write(value));
     }
 
-    private static Response problem(int status, String title, String detail) {
+    /**
+     * An {@code application/problem+json} answer of type {@code about:blank}, for adapters
+     * that must refuse an admin request before it reaches {@link #handle} (a body too large,
+     * no engine).
+     */
+    public static Response problem(int status, String title, String detail) {
         return new Response(status, noStore(), Problem.CONTENT_TYPE,
                 new Problem(status, "about:blank", title, detail, Map.of()).toJson(null));
     }

@@ -1,10 +1,9 @@
 package dev.tollgate.core.edge;
 
-import static dev.tollgate.core.config.ConfigKeys.*;
-
 import dev.tollgate.core.FailMode;
 import dev.tollgate.core.InvalidConfigException;
 import dev.tollgate.core.config.Settings;
+import dev.tollgate.core.config.TollgateKeys;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -23,9 +22,9 @@ import java.util.TreeMap;
  * {@link #custom()}.
  */
 public final class EdgeConfig {
-    public static final String DEFAULT_SUBJECT_HEADER = "X-API-Key";
-    public static final long DEFAULT_COST_MAX = 1_000_000_000L;
-    public static final String DEFAULT_ADMIN_PATH = "/tollgate";
+    public static final String DEFAULT_SUBJECT_HEADER = TollgateKeys.SUBJECT_HEADER.defaultValue();
+    public static final long DEFAULT_COST_MAX = TollgateKeys.COST_MAX.defaultValue();
+    public static final String DEFAULT_ADMIN_PATH = TollgateKeys.ADMIN_PATH.defaultValue();
 
     /** Enforce limits, or only log what would have been denied. */
     public enum Mode {
@@ -85,27 +84,27 @@ public final class EdgeConfig {
      */
     public static EdgeConfig from(Settings s) {
         Builder b = custom()
-                .enabled(s.bool(ENABLED, true))
-                .mode(s.enumValue(MODE, Mode.ENFORCE, Mode.class))
-                .subjectSource(s.enumValue(SUBJECT_SOURCE, SubjectSource.HEADER, SubjectSource.class))
-                .subjectHeader(s.string(SUBJECT_HEADER, DEFAULT_SUBJECT_HEADER))
-                .subjectRequired(s.bool(SUBJECT_REQUIRED, true))
-                .subjectResolver(s.string(SUBJECT_RESOLVER, null))
-                .headersEnabled(s.bool(HEADERS_ENABLED, true))
-                .countedStatuses(s.parse(COUNT_STATUSES, StatusSet.parse(StatusSet.DEFAULT), StatusSet::parse,
-                        "comma-separated codes, classes and ranges, e.g. 1xx,2xx,3xx,4xx,!429"))
-                .costMax(s.longValue(COST_MAX, DEFAULT_COST_MAX))
-                .adminToken(s.string(ADMIN_TOKEN, null))
-                .adminPath(s.string(ADMIN_PATH, DEFAULT_ADMIN_PATH))
-                .failMode(s.has(CHECK_FAIL_MODE) ? s.enumValue(CHECK_FAIL_MODE, null, FailMode.class) : null);
+                .enabled(s.get(TollgateKeys.ENABLED))
+                .mode(s.get(TollgateKeys.MODE))
+                .subjectSource(s.get(TollgateKeys.SUBJECT_SOURCE))
+                .subjectHeader(s.get(TollgateKeys.SUBJECT_HEADER))
+                .subjectRequired(s.get(TollgateKeys.SUBJECT_REQUIRED))
+                .subjectResolver(s.get(TollgateKeys.SUBJECT_RESOLVER))
+                .headersEnabled(s.get(TollgateKeys.HEADERS_ENABLED))
+                .countedStatuses(s.get(TollgateKeys.COUNT_STATUSES))
+                .costMax(s.get(TollgateKeys.COST_MAX))
+                .adminToken(s.get(TollgateKeys.ADMIN_TOKEN))
+                .adminPath(s.get(TollgateKeys.ADMIN_PATH))
+                // Set here only when configured: unset, the engine's fail mode applies.
+                .failMode(s.has(TollgateKeys.CHECK_FAIL_MODE.name()) ? s.get(TollgateKeys.CHECK_FAIL_MODE) : null);
         Map<String, Map<String, String>> rules = new TreeMap<>();
         s.asMap().forEach((key, value) -> {
-            if (key.startsWith(RULES_PREFIX)) {
-                String rest = key.substring(RULES_PREFIX.length());
+            if (key.startsWith(TollgateKeys.RULES_PREFIX)) {
+                String rest = key.substring(TollgateKeys.RULES_PREFIX.length());
                 int dot = rest.lastIndexOf('.');
-                if (dot <= 0 || !RULE_LEAVES.contains(rest.substring(dot + 1))) {
+                if (dot <= 0 || !TollgateKeys.RULE_LEAVES.contains(rest.substring(dot + 1))) {
                     throw new InvalidConfigException(key, value,
-                            "a key of the form tollgate.rules.<name>." + String.join("|", RULE_LEAVES));
+                            "a key of the form tollgate.rules.<name>." + String.join("|", TollgateKeys.RULE_LEAVES));
                 }
                 rules.computeIfAbsent(rest.substring(0, dot), n -> new TreeMap<>()).put(rest.substring(dot + 1), value);
             }
@@ -115,7 +114,7 @@ public final class EdgeConfig {
     }
 
     private static QuotaRule rule(String name, Map<String, String> leaves) {
-        String prefix = RULES_PREFIX + name + ".";
+        String prefix = TollgateKeys.RULES_PREFIX + name + ".";
         String path = leaves.get("path");
         if (path == null || path.isBlank()) {
             throw new InvalidConfigException(prefix + "path", "", "a path pattern such as /api/** (every rule needs one)");
@@ -147,11 +146,14 @@ public final class EdgeConfig {
             throw new InvalidConfigException(prefix + "quotas", q,
                     "quota[:cost] or quota:Header-Name[:estimate], separated by commas (" + e.getMessage() + ")");
         }
-        int order;
-        try {
-            order = Integer.parseInt(leaves.getOrDefault("order", "0").trim());
-        } catch (NumberFormatException e) {
-            throw new InvalidConfigException(prefix + "order", leaves.get("order"), "an integer");
+        int order = TollgateKeys.RULE_ORDER.defaultValue();
+        String o = leaves.get("order");
+        if (o != null && !o.isBlank()) {
+            try {
+                order = Integer.parseInt(o.trim());
+            } catch (NumberFormatException e) {
+                throw new InvalidConfigException(prefix + "order", o, TollgateKeys.RULE_ORDER.type().allowed());
+            }
         }
         return new QuotaRule(name, pattern, methods, costs, order);
     }
@@ -228,17 +230,17 @@ public final class EdgeConfig {
 
     /** Mutable builder; not thread-safe. */
     public static final class Builder {
-        private boolean enabled = true;
-        private Mode mode = Mode.ENFORCE;
-        private SubjectSource subjectSource = SubjectSource.HEADER;
-        private String subjectHeader = DEFAULT_SUBJECT_HEADER;
-        private boolean subjectRequired = true;
+        private boolean enabled = TollgateKeys.ENABLED.defaultValue();
+        private Mode mode = TollgateKeys.MODE.defaultValue();
+        private SubjectSource subjectSource = TollgateKeys.SUBJECT_SOURCE.defaultValue();
+        private String subjectHeader = TollgateKeys.SUBJECT_HEADER.defaultValue();
+        private boolean subjectRequired = TollgateKeys.SUBJECT_REQUIRED.defaultValue();
         private String subjectResolver;
-        private boolean headersEnabled = true;
-        private StatusSet countedStatuses = StatusSet.parse(StatusSet.DEFAULT);
-        private long costMax = DEFAULT_COST_MAX;
+        private boolean headersEnabled = TollgateKeys.HEADERS_ENABLED.defaultValue();
+        private StatusSet countedStatuses = TollgateKeys.COUNT_STATUSES.defaultValue();
+        private long costMax = TollgateKeys.COST_MAX.defaultValue();
         private String adminToken;
-        private String adminPath = DEFAULT_ADMIN_PATH;
+        private String adminPath = TollgateKeys.ADMIN_PATH.defaultValue();
         private FailMode failMode;
         private final List<QuotaRule> rules = new ArrayList<>();
 
@@ -253,22 +255,22 @@ public final class EdgeConfig {
 
         /** {@code tollgate.mode}: enforce, or shadow (never deny, log what would be denied). */
         public Builder mode(Mode mode) {
-            this.mode = Objects.requireNonNull(mode, MODE);
+            this.mode = TollgateKeys.MODE.check(mode);
             return this;
         }
 
         /** {@code tollgate.subject.source}: header, principal or resolver. */
         public Builder subjectSource(SubjectSource source) {
-            this.subjectSource = Objects.requireNonNull(source, SUBJECT_SOURCE);
+            this.subjectSource = TollgateKeys.SUBJECT_SOURCE.check(source);
             return this;
         }
 
         /** {@code tollgate.subject.header}: header holding the API key. */
         public Builder subjectHeader(String header) {
-            if (header == null || !header.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
-                throw new InvalidConfigException(SUBJECT_HEADER, header, "an HTTP header name");
+            if (header == null) {
+                throw new InvalidConfigException(TollgateKeys.SUBJECT_HEADER.name(), null, "an HTTP header name");
             }
-            this.subjectHeader = header;
+            this.subjectHeader = TollgateKeys.SUBJECT_HEADER.check(header);
             return this;
         }
 
@@ -292,34 +294,29 @@ public final class EdgeConfig {
 
         /** {@code tollgate.count.statuses}: which response statuses are charged. */
         public Builder countedStatuses(StatusSet statuses) {
-            this.countedStatuses = Objects.requireNonNull(statuses, COUNT_STATUSES);
+            this.countedStatuses = TollgateKeys.COUNT_STATUSES.check(statuses);
             return this;
         }
 
         /** {@code tollgate.cost.max}: largest cost a response header may report, 1 to 10^15. */
         public Builder costMax(long max) {
-            if (max < 1 || max > 1_000_000_000_000_000L) {
-                throw new InvalidConfigException(COST_MAX, max, "a whole number from 1 to 1000000000000000");
-            }
-            this.costMax = max;
+            this.costMax = TollgateKeys.COST_MAX.check(max);
             return this;
         }
 
         /** {@code tollgate.admin.token}: bearer token of the admin API; unset disables it. */
         public Builder adminToken(String token) {
-            if (token != null && !token.isEmpty() && token.length() < 16) {
-                throw new InvalidConfigException(ADMIN_TOKEN, "****", "a token of at least 16 characters");
-            }
-            this.adminToken = token == null || token.isEmpty() ? null : token;
+            this.adminToken = token == null || token.isEmpty() ? null : TollgateKeys.ADMIN_TOKEN.check(token);
             return this;
         }
 
         /** {@code tollgate.admin.path}: where the admin API is mounted. */
         public Builder adminPath(String path) {
-            if (path == null || !path.startsWith("/") || path.endsWith("/") && path.length() > 1) {
-                throw new InvalidConfigException(ADMIN_PATH, path, "a path starting with / and not ending with /");
+            if (path == null) {
+                throw new InvalidConfigException(TollgateKeys.ADMIN_PATH.name(), null,
+                        TollgateKeys.ADMIN_PATH.type().allowed());
             }
-            this.adminPath = path;
+            this.adminPath = TollgateKeys.ADMIN_PATH.check(path);
             return this;
         }
 

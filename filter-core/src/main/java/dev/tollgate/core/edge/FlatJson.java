@@ -10,7 +10,7 @@ import java.util.Map;
  * ({@code {"plan":"pro"}}, {@code {"limit":"100/day"}}). Nested objects and arrays, duplicate
  * member names, trailing text and anything RFC 8259 does not allow are refused. Stateless.
  */
-public final class FlatJson {
+final class FlatJson {
     private final String text;
     private int pos;
 

@@ -3,8 +3,8 @@ package dev.tollgate.core.edge;
 import java.util.Collection;
 import java.util.Map;
 
-/** Minimal JSON writing for problem bodies and admin responses. Stateless. */
-public final class Json {
+/** Minimal JSON writing for problem bodies and admin responses (package-private: not an API). Stateless. */
+final class Json {
     private Json() {
     }
 

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * segment, {@code **} matches any number of segments ({@code /api/**} matches {@code /api}
  * and everything under it). Immutable.
  */
-public final class PathPattern {
+final class PathPattern {
     private final String text;
     private final Pattern regex;
 

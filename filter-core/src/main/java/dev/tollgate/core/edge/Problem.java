@@ -13,7 +13,7 @@ import java.util.Map;
  * @param detail     explanation of this occurrence
  * @param extensions extra members (policy, limit, remaining…), in order; values are strings or numbers
  */
-public record Problem(int status, String type, String title, String detail, Map<String, Object> extensions) {
+record Problem(int status, String type, String title, String detail, Map<String, Object> extensions) {
     public static final String CONTENT_TYPE = "application/problem+json";
     private static final String BASE = "https://tollgate.dev/problems/";
 

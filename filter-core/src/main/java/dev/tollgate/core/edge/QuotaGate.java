@@ -18,9 +18,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The request-edge logic both adapters share: resolve the subject, match a rule, check every
- * quota of the rule, build the headers or the rejection, and after the response charge the
- * final costs once. Adapters only translate their HTTP objects. Thread-safe.
+ * The request-edge logic both adapters share, one call per phase of a request:
+ * {@link #rule} (which rule meters it, if any), {@link #admit} (check every quota of the rule,
+ * build the headers or the rejection) and, after the response, {@link #settle} (charge the
+ * final costs once). Adapters only resolve the subject and translate their HTTP objects.
+ *
+ * <p>Requests under {@code tollgate.admin.path} are never metered. When the store cannot be
+ * read, one fail mode decides: the edge's own ({@link EdgeConfig#failMode()}, e.g. a gateway
+ * route's) when set, else the engine's {@code tollgate.check.fail-mode}. Thread-safe.
  */
 public final class QuotaGate {
     private static final Logger LOG = LoggerFactory.getLogger(QuotaGate.class);
@@ -30,6 +35,7 @@ public final class QuotaGate {
     private final Tollgate tollgate;
     private final EdgeConfig config;
     private final Clock clock;
+    private final FailMode failMode;
 
     private final LongAdder admitted = new LongAdder();
     private final LongAdder passed = new LongAdder();
@@ -49,6 +55,7 @@ public final class QuotaGate {
         this.tollgate = tollgate;
         this.config = config;
         this.clock = clock;
+        this.failMode = config.failMode() != null ? config.failMode() : tollgate.config().failMode();
     }
 
     public EdgeConfig config() {
@@ -100,20 +107,54 @@ public final class QuotaGate {
         }
     }
 
+    /** The fail mode that decides requests whose usage cannot be read. */
+    public FailMode failMode() {
+        return failMode;
+    }
+
+    /**
+     * The rule that meters a request, or {@code null} when none does: Tollgate is disabled,
+     * the path is under {@code tollgate.admin.path}, or no rule matches (counted as passed
+     * through). Adapters call it once per request and resolve the subject only when it
+     * returns a rule.
+     *
+     * @param method the HTTP method
+     * @param path   the request path within the application (normalized by the container)
+     */
+    public QuotaRule rule(String method, String path) {
+        if (!config.enabled()) {
+            return null;
+        }
+        QuotaRule rule = underAdminPath(path) ? null : config.match(method, path);
+        if (rule == null) {
+            passed.increment();
+        }
+        return rule;
+    }
+
+    private boolean underAdminPath(String path) {
+        String admin = config.adminPath();
+        return path != null && path.startsWith(admin)
+                && (path.length() == admin.length() || path.charAt(admin.length()) == '/');
+    }
+
+    /**
+     * Decides a request before it runs: {@link #rule}, then {@link #admit(QuotaRule, String, String, SubjectResult)}.
+     */
+    public Admission admit(String method, String path, SubjectResult subject) {
+        return admit(rule(method, path), method, path, subject);
+    }
+
     /**
      * Decides a request before it runs.
      *
+     * @param rule    the rule {@link #rule} returned for the request; {@code null} passes it through
      * @param method  the HTTP method
-     * @param path    the request path within the application (normalized by the container)
+     * @param path    the request path within the application
      * @param subject who pays, from {@link #subjectFromHeader} or {@link #subjectFromName}
      */
-    public Admission admit(String method, String path, SubjectResult subject) {
-        if (!config.enabled()) {
-            return Admission.pass();
-        }
-        QuotaRule rule = config.match(method, path);
+    public Admission admit(QuotaRule rule, String method, String path, SubjectResult subject) {
         if (rule == null) {
-            passed.increment();
             return Admission.pass();
         }
         if (subject.problem() != null) {
@@ -138,8 +179,7 @@ public final class QuotaGate {
             reservations.add(r);
             Decision d = r.decision();
             decisions.add(d);
-            boolean blocked = d.reason() == Decision.Reason.STORE_UNAVAILABLE && config.failMode() != null
-                    ? config.failMode() == FailMode.CLOSED
+            boolean blocked = d.reason() == Decision.Reason.STORE_UNAVAILABLE ? failMode == FailMode.CLOSED
                     : !d.allowed();
             if (blocked) {
                 denied = denied == null ? d : Decision.stricter(denied, d);

@@ -8,28 +8,65 @@ import java.util.stream.Collectors;
 
 /**
  * Which requests a rule charges and what: a path pattern, optional HTTP methods, and one or
- * more quota costs. Immutable.
- *
- * @param name    the rule's name (from {@code tollgate.rules.<name>.*})
- * @param path    the path pattern
- * @param methods upper-case methods this rule applies to; empty for all
- * @param costs   the quotas charged, each with its cost
- * @param order   rules are tried by ascending order, then by name; the first match applies
+ * more quota costs. Immutable. Built by {@link EdgeConfig} from {@code tollgate.rules.<name>.*}
+ * or {@link EdgeConfig.Builder#rule(String, String, String, String)}.
  */
-public record QuotaRule(String name, PathPattern path, Set<String> methods, List<QuotaCost> costs, int order) {
+public final class QuotaRule {
+    private final String name;
+    private final PathPattern path;
+    private final Set<String> methods;
+    private final List<QuotaCost> costs;
+    private final int order;
 
-    public QuotaRule {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(path, "path");
-        methods = methods.stream().map(m -> m.trim().toUpperCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
-        costs = List.copyOf(costs);
-        if (costs.isEmpty()) {
+    /**
+     * @param methods HTTP methods this rule applies to; empty for all
+     * @param order   rules are tried by ascending order, then by name; the first match applies
+     * @throws IllegalArgumentException if the rule charges no quota
+     */
+    QuotaRule(String name, PathPattern path, Set<String> methods, List<QuotaCost> costs, int order) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.path = Objects.requireNonNull(path, "path");
+        this.methods = methods.stream().map(m -> m.trim().toUpperCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
+        this.costs = List.copyOf(costs);
+        this.order = order;
+        if (this.costs.isEmpty()) {
             throw new IllegalArgumentException("rule '" + name + "' charges no quota");
         }
+    }
+
+    /** The rule's name ({@code tollgate.rules.<name>.*}). */
+    public String name() {
+        return name;
+    }
+
+    /** The path pattern, e.g. {@code /api/**}. */
+    public String path() {
+        return path.toString();
+    }
+
+    /** Upper-case methods this rule applies to; empty for all. */
+    public Set<String> methods() {
+        return methods;
+    }
+
+    /** The quotas charged, each with its cost, in order. */
+    public List<QuotaCost> costs() {
+        return costs;
+    }
+
+    public int order() {
+        return order;
     }
 
     public boolean matches(String method, String requestPath) {
         return (methods.isEmpty() || (method != null && methods.contains(method.toUpperCase(Locale.ROOT))))
                 && path.matches(requestPath);
+    }
+
+    @Override
+    public String toString() {
+        return "QuotaRule[" + name + ": " + (methods.isEmpty() ? "" : String.join(",", methods) + " ") + path
+                + " " + costs + "]";
     }
 }

@@ -12,7 +12,7 @@ import java.util.function.BiConsumer;
  * {@code RateLimit: "requests-day";r=998;t=3600}. Unlimited decisions are left out;
  * {@code w} and {@code t} are left out for windows that never reset. Stateless.
  */
-public final class RateLimitFields {
+final class RateLimitFields {
     public static final String POLICY = "RateLimit-Policy";
     public static final String RATE_LIMIT = "RateLimit";
     public static final String RETRY_AFTER = "Retry-After";

@@ -1,14 +1,11 @@
 package dev.tollgate.demo.servlet;
 
-import dev.tollgate.core.edge.Json;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * {@code POST /api/chat}: a stand-in for an LLM endpoint. It "answers" and reports the tokens
@@ -35,13 +32,27 @@ public class ChatServlet extends HttpServlet {
         String reply = text.isEmpty() ? "Say something." : "You said " + text.length() + " characters.";
         long tokens = Math.max(1, (text.length() + 3) / 4 + (reply.length() + 3) / 4);
 
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("reply", reply);
-        body.put("usage", Map.of("tokens", tokens));
-        byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        String body = "{\"reply\":" + jsonString(reply) + ",\"usage\":{\"tokens\":" + tokens + "}}";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         resp.setHeader(USAGE_HEADER, Long.toString(tokens));
         resp.setContentType("application/json");
         resp.setContentLength(bytes.length);
         resp.getOutputStream().write(bytes);
+    }
+
+    /** A JSON string literal: quotes, backslashes and control characters escaped. */
+    static String jsonString(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c < 0x20) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
     }
 }

@@ -1,4 +1,4 @@
-package dev.tollgate.gateway;
+package dev.tollgate.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

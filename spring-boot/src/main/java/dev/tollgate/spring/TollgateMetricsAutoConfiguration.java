@@ -1,4 +1,4 @@
-package dev.tollgate.gateway;
+package dev.tollgate.spring;
 
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.metrics.TollgateMetrics;
@@ -11,10 +11,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /**
- * Registers the engine's meters ({@code tollgate.*}) and the Quota filters' counters
- * ({@code tollgate.edge.events}) as {@link MeterBinder} beans, which Spring Boot binds to the
- * application's meter registries when it has any. {@code tollgate.metrics.enabled=false}
- * switches them off.
+ * Registers the engine's meters ({@code tollgate.*}) as a {@link MeterBinder} bean, which
+ * Spring Boot binds to the application's meter registries when it has any (the adapters add
+ * their {@link EdgeMetrics}). {@code tollgate.metrics.enabled=false} switches them off.
  */
 @AutoConfiguration(after = TollgateAutoConfiguration.class)
 @ConditionalOnClass(MeterBinder.class)
@@ -26,12 +25,5 @@ public class TollgateMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     public TollgateMetrics tollgateMetrics(Tollgate tollgate) {
         return new TollgateMetrics(tollgate);
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    @ConditionalOnBean(QuotaGatewayFilterFactory.class)
-    public EdgeMetrics tollgateEdgeMetrics(QuotaGatewayFilterFactory filters) {
-        return new EdgeMetrics(filters);
     }
 }

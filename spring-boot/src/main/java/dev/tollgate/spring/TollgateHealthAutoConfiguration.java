@@ -1,4 +1,4 @@
-package dev.tollgate.gateway;
+package dev.tollgate.spring;
 
 import dev.tollgate.core.Tollgate;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
