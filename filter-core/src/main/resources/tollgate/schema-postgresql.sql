@@ -24,3 +24,16 @@ CREATE TABLE IF NOT EXISTS tollgate_limit_override (
     max_amount BIGINT       NOT NULL,
     PRIMARY KEY (subject, quota, period)
 );
+CREATE TABLE IF NOT EXISTS tollgate_grant (
+    subject      VARCHAR(200) NOT NULL,
+    quota        VARCHAR(64)  NOT NULL,
+    period       VARCHAR(8)   NOT NULL,
+    window_start TIMESTAMPTZ NOT NULL,
+    node         VARCHAR(64)  NOT NULL,
+    granted      BIGINT       NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    grant_id     VARCHAR(64),
+    grant_amount BIGINT,
+    PRIMARY KEY (subject, quota, period, window_start, node)
+);
+CREATE INDEX IF NOT EXISTS tollgate_grant_expires ON tollgate_grant (expires_at);

@@ -2,7 +2,6 @@ package dev.tollgate.bench;
 
 import dev.tollgate.core.Stats;
 import dev.tollgate.core.Tollgate;
-import dev.tollgate.core.config.Settings;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -39,8 +38,7 @@ import org.openjdk.jmh.infra.ThreadParams;
  * at the end of the trial, the engine's totals. Non-zero sync fallbacks mean the channel
  * saturated and the score measures store writes, not the fast path.
  *
- * <p>Parameters: {@code refreshAfter} (the engine's {@code tollgate.check.cache.refresh-after},
- * 1s by default), {@code subjects}, {@code channelCapacity}.
+ * <p>Parameters: {@code subjects}, {@code channelCapacity}.
  *
  * <p>Run from the repository root (about 1 minute):
  * <pre>
@@ -67,10 +65,6 @@ public class ConsumeBenchmark {
     @Param("16000000")
     int channelCapacity;
 
-    /** {@code tollgate.check.cache.refresh-after}: the engine's default, or e.g. {@code 1m} to see what refreshes cost. */
-    @Param("1s")
-    String refreshAfter;
-
     private Tollgate tollgate;
     private String[] names;
     private Stats before;
@@ -96,7 +90,6 @@ public class ConsumeBenchmark {
     @Setup(Level.Trial)
     public void start() {
         tollgate = Tollgate.builder(BenchEngines.h2("bench")
-                .cacheRefreshAfter(Settings.parseDuration(refreshAfter))
                 .workers(WORKERS)
                 .channelCapacity(channelCapacity)
                 .batchSize(20_000)

@@ -1,44 +1,30 @@
 package dev.tollgate.core;
 
 /**
- * The answer of {@link Tollgate#reserve}: a {@link Decision}, and possibly units already held
- * in the store for the request. Once the request's final cost is known, {@link #settle}
- * charges it: the difference to what was held when strict mode reserved, the whole cost
- * otherwise. A request that does not go ahead, or should not be charged, is
- * {@link #release}d instead. Only the first of these calls has an effect. Implementations
- * are thread-safe.
+ * The answer of {@link Tollgate#reserve}: a {@link Decision}, and the units taken for the
+ * request from this node's allotment of every window of the quota (so that requests in flight
+ * count). Once the request's final cost is known, {@link #settle} charges it against what was
+ * taken: a lower cost gives the difference back, a higher one takes more where it can and is
+ * charged anyway (the request was served). A request that does not go ahead, or should not be
+ * charged, is {@link #release}d instead, which gives everything back. Only the first of these
+ * calls has an effect. Implementations are thread-safe.
  */
 public interface Reservation {
 
     /** Whether the request may proceed, and the figures for its headers. */
     Decision decision();
 
-    /**
-     * Whether strict mode decided this request in the store, holding {@link #reserved()} units
-     * in every window of the quota.
-     */
-    boolean strict();
-
-    /** Units held in the store for this request; 0 unless {@link #strict()}. */
-    long reserved();
+    /** Units taken for this request in each limited window of the quota; 0 when nothing was taken. */
+    long taken();
 
     /**
-     * Charges the request's final cost, once. When units were reserved, only the difference
-     * is recorded (asynchronously, in the windows that were reserved; a cost below the
-     * reservation gives the rest back); otherwise the whole cost is consumed, as
-     * {@link Tollgate#consume} does. A cost above the reservation is charged even if it
-     * passes the limit: the request has already been served.
+     * Charges the request's final cost, once, asynchronously.
      *
      * @throws IllegalArgumentException for a negative cost
      * @throws IllegalStateException    if the engine is closed
      */
     void settle(long finalCost);
 
-    /**
-     * Gives back what was reserved (nothing is charged), once; does nothing after
-     * {@link #settle}.
-     *
-     * @throws IllegalStateException if the engine is closed
-     */
+    /** Gives back what was taken (nothing is charged), once; does nothing after {@link #settle}. */
     void release();
 }

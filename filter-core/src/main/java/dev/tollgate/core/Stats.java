@@ -24,16 +24,19 @@ import java.time.Duration;
  * @param failOpen         checks allowed because the store was unavailable and fail mode is open
  * @param failClosed       checks denied because the store was unavailable and fail mode is closed
  * @param storeErrors      failed store calls of any kind (reads and writes, before retries)
- * @param usageReads       reads of a counter's stored usage: first loads and re-reads after
- *                         {@code refresh-after} (a committed write refreshes its counters without one)
  * @param policyReads      reads of a subject's plan and overrides
- * @param strictDecisions  reservations decided in the store (strict mode near a limit)
+ * @param grantCalls       calls to the store asking for units of limited counters (each serves
+ *                         up to 200 counters)
+ * @param grantRequests    counters those calls asked units for (first grants and renewals)
+ * @param unitsGranted     units the store granted this node
+ * @param grantWaits       admissions that waited for a grant (this node held too little of the
+ *                         counter; the others were decided from what it held)
  * @param journalErrors    journal appends and intents that failed (the usage was still recorded,
  *                         but not crash-safe)
  */
 public record Stats(long total, long processed, long failed, long dropped, long deferred, long pendingDeferred,
                     long syncFallbacks, long batches, int queueDepth, int queueCapacity,
                     Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
-                    long failOpen, long failClosed, long storeErrors, long usageReads, long policyReads,
-                    long strictDecisions, long journalErrors) {
+                    long failOpen, long failClosed, long storeErrors, long policyReads, long grantCalls,
+                    long grantRequests, long unitsGranted, long grantWaits, long journalErrors) {
 }

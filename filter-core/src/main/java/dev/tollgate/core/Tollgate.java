@@ -16,15 +16,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The quota engine: checks against a cached view of usage, records consumption through an
- * asynchronous batcher, and reports stats and health. One instance per application;
- * thread-safe.
+ * The quota engine: admits requests from units the store granted this node (allotments),
+ * records consumption through an asynchronous batcher, and reports stats and health. One
+ * instance per application; thread-safe.
  *
  * <pre>{@code
- * Tollgate tollgate = Tollgate.builder(config).build();          // embedded H2 by default
- * Decision d = tollgate.check(subject, "requests", 1);            // cached, no store write
- * if (d.allowed()) { ...; tollgate.consume(subject, "requests", 1); }  // returns at once
- * tollgate.close();                                               // drains and flushes
+ * Tollgate tollgate = Tollgate.builder(config).build();              // embedded H2 by default
+ * Reservation r = tollgate.reserve(subject, "requests", 1);           // takes 1 from this node's allotment
+ * if (r.decision().allowed()) { ...; r.settle(1); } else { ... 429 } // settle returns at once
+ * tollgate.close();                                                   // drains, flushes, gives units back
  * }</pre>
  */
 public final class Tollgate implements AutoCloseable {
@@ -46,11 +46,11 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
-     * Whether {@code amount} more of {@code quota} may be used by {@code subject} now. Reads
-     * the cached view (stored usage plus this node's unflushed usage); only a key seen for
-     * the first time reads the store. Nothing is consumed. When a quota has several limits
-     * (e.g. per minute and per day), the most restrictive decides. When the store must be read
-     * and cannot be, {@code tollgate.check.fail-mode} decides (reason {@code STORE_UNAVAILABLE}).
+     * Whether {@code amount} more of {@code quota} may be used by {@code subject} now: decided
+     * like {@link #reserve}, and nothing is taken. The figures are what is left of each limit in
+     * the store's eyes (stored usage and every node's outstanding grants) plus what this node
+     * holds. When the store must be asked and cannot answer, {@code tollgate.check.fail-mode}
+     * decides (reason {@code STORE_UNAVAILABLE}).
      *
      * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
      */
@@ -59,32 +59,30 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
-     * Whether {@link #check} (and {@link #reserve}) of {@code quota} for {@code subject} can be
-     * answered from memory alone: the subject's limits and the usage of every window they count
-     * are cached, and in strict mode no limit is within the threshold (such a reservation is
-     * decided in the store). Never touches the store and never blocks, so a non-blocking caller
-     * (an event loop) can check inline when this is true and move the check to a thread that
-     * may block when it is false. An entry evicted between this call and the check is read from
-     * the store by the check.
+     * Whether {@link #check} and {@link #reserve} of {@code amount} of {@code quota} for
+     * {@code subject} can be decided from memory alone: the subject's limits are cached, and this
+     * node holds at least {@code amount} of every window's allotment (or knows the store has
+     * nothing left). Never touches the store and never blocks, so a non-blocking caller (an
+     * event loop) can decide inline when this is true and move the decision to a thread that
+     * may block when it is false.
      */
-    public boolean isCached(String subject, String quota) {
-        return engine.admissions().isCached(subject, quota);
+    public boolean isCached(String subject, String quota, long amount) {
+        return engine.admissions().isCached(subject, quota, amount);
     }
 
     /**
-     * Decides a request like {@link #check}, and in strict mode
-     * ({@code tollgate.check.strict.threshold}) also reserves its amount in the store when what
-     * is left of one of the quota's limits, as this node sees it, is at or below the threshold:
-     * then a conditional atomic update in the database adds the amount to every window of the
-     * quota only if each stays within its limit, counting this node's own unwritten usage, so
-     * that no number of nodes can push the stored usage past the limit through reservations.
-     * Outside strict mode, and when the cache already denies, nothing touches the store.
-     * Charge the request afterwards with {@link Reservation#settle}, or give the reservation
-     * back with {@link Reservation#release}.
+     * Decides a request and takes its {@code amount} (the estimate of its cost) at once from
+     * this node's allotment of every window of the quota, so that requests in flight count:
+     * across any number of nodes sharing one store, the amounts taken in a window never exceed
+     * its limit. The node asks the store for units only when it holds too little, and waits for
+     * that answer only then; it asks ahead of need in the background. When several windows apply
+     * (e.g. per minute and per day) the amount is taken from all of them or from none, and the
+     * most restrictive decides the figures. Charge the request afterwards with
+     * {@link Reservation#settle} (the final cost), or give the units back with
+     * {@link Reservation#release}. Quotas without a limit take nothing.
      *
-     * <p>If the store fails during a reservation, the fail mode decides, as for an uncached
-     * check; a reservation whose commit outcome is unknown is treated as not made (it may then
-     * be counted once more, which is logged).
+     * <p>If the store must be asked and fails, {@code tollgate.check.fail-mode} decides (reason
+     * {@code STORE_UNAVAILABLE}); units this node already holds keep being used meanwhile.
      *
      * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
      */
@@ -93,11 +91,10 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
-     * Records usage asynchronously and returns at once. This node's checks see it
-     * immediately for subjects it has checked (or administered) before; usage of a subject
-     * never seen is placed in its windows by the batcher and seen after the next flush. When
-     * the channel is full, the calling thread writes it instead (counted as a sync
-     * fallback). A zero amount records nothing.
+     * Records usage asynchronously and returns at once, without an admission: for a limited
+     * quota it takes what it can from this node's allotment (the rest is usage beyond the
+     * limit's grants, recorded all the same). When the channel is full, the calling thread
+     * writes it instead (counted as a sync fallback). A zero amount records nothing.
      *
      * @throws IllegalArgumentException for a negative amount, a malformed subject or quota name
      * @throws IllegalStateException    after {@link #close()}

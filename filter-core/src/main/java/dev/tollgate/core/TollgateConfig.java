@@ -31,12 +31,13 @@ public final class TollgateConfig {
     /** How often the journal is forced to disk when it has new records. */
     public static final Duration DEFAULT_JOURNAL_FSYNC_INTERVAL =
             TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL.defaultValue();
-    public static final Duration DEFAULT_CACHE_REFRESH_AFTER = TollgateKeys.CHECK_CACHE_REFRESH_AFTER.defaultValue();
     public static final long DEFAULT_CACHE_MAX_SIZE = TollgateKeys.CHECK_CACHE_MAX_SIZE.defaultValue();
     public static final Duration DEFAULT_POLICY_REFRESH_AFTER = TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER.defaultValue();
     public static final FailMode DEFAULT_FAIL_MODE = TollgateKeys.CHECK_FAIL_MODE.defaultValue();
-    /** Strict mode is off unless a threshold is configured. */
-    public static final StrictThreshold DEFAULT_STRICT_THRESHOLD = TollgateKeys.CHECK_STRICT_THRESHOLD.defaultValue();
+    /** How long a grant stays live in the store unless this node uses it. */
+    public static final Duration DEFAULT_ALLOTMENT_EXPIRY = TollgateKeys.ALLOTMENT_EXPIRY.defaultValue();
+    /** How much of a counter's recent rate one grant covers. */
+    public static final Duration DEFAULT_ALLOTMENT_TARGET = TollgateKeys.ALLOTMENT_TARGET.defaultValue();
     /**
      * An H2 file database under {@code ./tollgate-data}. {@code DB_CLOSE_ON_EXIT=FALSE}: H2's
      * own shutdown hook must not close the database before Tollgate's close writes the last
@@ -50,69 +51,6 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_BATCH_RETENTION = TollgateKeys.STORE_BATCH_RETENTION.defaultValue();
     public static final ZoneId DEFAULT_ZONE = TollgateKeys.ZONE.defaultValue();
     public static final String DEFAULT_PLAN_NAME = TollgateKeys.DEFAULT_PLAN.defaultValue();
-
-    /**
-     * {@code tollgate.check.strict.threshold}: when what is left of a limit is at or below
-     * this, checks of that counter reserve in the store (a conditional atomic update) instead
-     * of reading the cache. Either a number of units or a percentage of the limit; immutable.
-     *
-     * @param units   absolute threshold in the quota's units, used when {@code percent} is 0
-     * @param percent threshold as a percentage of the limit, 0 to 100
-     */
-    public record StrictThreshold(long units, int percent) {
-        /** Strict mode off. */
-        public static final StrictThreshold OFF = new StrictThreshold(0, 0);
-        /** What {@link #parse} accepts, as said in configuration errors. */
-        public static final String ALLOWED = "0 (off), a number of units such as 100, or a percentage of the limit"
-                + " from 1% to 100% such as 10%";
-
-        public StrictThreshold {
-            if (units < 0 || percent < 0 || percent > 100 || (units > 0 && percent > 0)) {
-                throw new IllegalArgumentException("units must be >= 0, percent 0 to 100, not both set");
-            }
-        }
-
-        /**
-         * Parses {@code 0}, {@code off}, {@code <units>} or {@code <percent>%}.
-         *
-         * @throws IllegalArgumentException for anything else
-         */
-        public static StrictThreshold parse(String text) {
-            String s = text.trim().replace("_", "");
-            if (s.equalsIgnoreCase("off") || s.equals("0") || s.equals("0%")) {
-                return OFF;
-            }
-            boolean pct = s.endsWith("%");
-            String digits = pct ? s.substring(0, s.length() - 1).trim() : s;
-            if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                throw new IllegalArgumentException("not a whole number or percentage");
-            }
-            long n = Long.parseLong(digits);
-            if (pct && n > 100) {
-                throw new IllegalArgumentException("a percentage above 100%");
-            }
-            return pct ? new StrictThreshold(0, (int) n) : new StrictThreshold(n, 0);
-        }
-
-        public boolean enabled() {
-            return units > 0 || percent > 0;
-        }
-
-        /** The threshold in units for a limit of {@code max}: a percentage is rounded up. */
-        public long unitsFor(long max) {
-            if (percent == 0) {
-                return units;
-            }
-            long whole = max / 100 * percent;
-            long part = (max % 100 * percent + 99) / 100;
-            return whole + part;
-        }
-
-        @Override
-        public String toString() {
-            return percent > 0 ? percent + "%" : Long.toString(units);
-        }
-    }
 
     /** What the engine does with the schema at start-up. */
     public enum SchemaMode {
@@ -135,11 +73,11 @@ public final class TollgateConfig {
     private final Duration shutdownTimeout;
     private final Path journalPath;
     private final Duration journalFsyncInterval;
-    private final Duration cacheRefreshAfter;
     private final long cacheMaxSize;
     private final Duration policyRefreshAfter;
     private final FailMode failMode;
-    private final StrictThreshold strictThreshold;
+    private final Duration allotmentExpiry;
+    private final Duration allotmentTarget;
     private final String storeUrl;
     private final String storeUser;
     private final String storePassword;
@@ -165,11 +103,11 @@ public final class TollgateConfig {
         shutdownTimeout = b.shutdownTimeout;
         journalPath = b.journalPath;
         journalFsyncInterval = b.journalFsyncInterval;
-        cacheRefreshAfter = b.cacheRefreshAfter;
         cacheMaxSize = b.cacheMaxSize;
         policyRefreshAfter = b.policyRefreshAfter;
         failMode = b.failMode;
-        strictThreshold = b.strictThreshold;
+        allotmentExpiry = b.allotmentExpiry;
+        allotmentTarget = b.allotmentTarget;
         storeUrl = b.storeUrl;
         storeUser = b.storeUser;
         storePassword = b.storePassword;
@@ -207,6 +145,11 @@ public final class TollgateConfig {
      * @throws InvalidConfigException naming the first bad key, its value and what is allowed
      */
     public static TollgateConfig from(Settings s) {
+        TollgateKeys.RETIRED.forEach((key, why) -> {
+            if (s.has(key)) {
+                throw new InvalidConfigException(key, why);
+            }
+        });
         Builder b = custom()
                 .asyncEnabled(s.get(TollgateKeys.ASYNC_ENABLED))
                 .workers(s.get(TollgateKeys.ASYNC_WORKERS))
@@ -219,11 +162,11 @@ public final class TollgateConfig {
                 .shutdownTimeout(s.get(TollgateKeys.ASYNC_SHUTDOWN_TIMEOUT))
                 .journalPath(s.get(TollgateKeys.ASYNC_JOURNAL_PATH))
                 .journalFsyncInterval(s.get(TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL))
-                .cacheRefreshAfter(s.get(TollgateKeys.CHECK_CACHE_REFRESH_AFTER))
                 .cacheMaxSize(s.get(TollgateKeys.CHECK_CACHE_MAX_SIZE))
                 .policyRefreshAfter(s.get(TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER))
                 .failMode(s.get(TollgateKeys.CHECK_FAIL_MODE))
-                .strictThreshold(s.get(TollgateKeys.CHECK_STRICT_THRESHOLD))
+                .allotmentExpiry(s.get(TollgateKeys.ALLOTMENT_EXPIRY))
+                .allotmentTarget(s.get(TollgateKeys.ALLOTMENT_TARGET))
                 .storeUrl(s.get(TollgateKeys.STORE_URL))
                 .storeUser(s.get(TollgateKeys.STORE_USER))
                 .storePassword(s.get(TollgateKeys.STORE_PASSWORD))
@@ -296,10 +239,6 @@ public final class TollgateConfig {
         return journalFsyncInterval;
     }
 
-    public Duration cacheRefreshAfter() {
-        return cacheRefreshAfter;
-    }
-
     public long cacheMaxSize() {
         return cacheMaxSize;
     }
@@ -313,9 +252,14 @@ public final class TollgateConfig {
         return failMode;
     }
 
-    /** Below which remaining quota checks reserve in the store; {@link StrictThreshold#OFF} by default. */
-    public StrictThreshold strictThreshold() {
-        return strictThreshold;
+    /** How long a grant stays live in the store unless this node uses it (writes extend it). */
+    public Duration allotmentExpiry() {
+        return allotmentExpiry;
+    }
+
+    /** How much of a counter's recent rate on this node one grant covers. */
+    public Duration allotmentTarget() {
+        return allotmentTarget;
     }
 
     public String storeUrl() {
@@ -372,7 +316,8 @@ public final class TollgateConfig {
         return "TollgateConfig{async=" + asyncEnabled + ", workers=" + workers + ", channelCapacity="
                 + channelCapacity + ", batchSize=" + batchSize + ", flushInterval=" + flushInterval
                 + ", journal=" + (journalPath == null ? "off" : journalPath + " (fsync every "
-                + Settings.format(journalFsyncInterval) + ")") + ", strictThreshold=" + strictThreshold
+                + Settings.format(journalFsyncInterval) + ")") + ", allotment={expiry="
+                + Settings.format(allotmentExpiry) + ", target=" + Settings.format(allotmentTarget) + "}"
                 + ", failMode=" + failMode + ", schema=" + schema + ", zone=" + zone
                 + ", defaultPlan=" + defaultPlan + ", plans=" + plans + "}";
     }
@@ -390,11 +335,11 @@ public final class TollgateConfig {
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Path journalPath;
         private Duration journalFsyncInterval = DEFAULT_JOURNAL_FSYNC_INTERVAL;
-        private Duration cacheRefreshAfter = DEFAULT_CACHE_REFRESH_AFTER;
         private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
         private Duration policyRefreshAfter = DEFAULT_POLICY_REFRESH_AFTER;
         private FailMode failMode = DEFAULT_FAIL_MODE;
-        private StrictThreshold strictThreshold = DEFAULT_STRICT_THRESHOLD;
+        private Duration allotmentExpiry = DEFAULT_ALLOTMENT_EXPIRY;
+        private Duration allotmentTarget = DEFAULT_ALLOTMENT_TARGET;
         private String storeUrl = DEFAULT_STORE_URL;
         private String storeUser = TollgateKeys.STORE_USER.defaultValue();
         private String storePassword = TollgateKeys.STORE_PASSWORD.defaultValue();
@@ -423,11 +368,11 @@ public final class TollgateConfig {
             shutdownTimeout = c.shutdownTimeout;
             journalPath = c.journalPath;
             journalFsyncInterval = c.journalFsyncInterval;
-            cacheRefreshAfter = c.cacheRefreshAfter;
             cacheMaxSize = c.cacheMaxSize;
             policyRefreshAfter = c.policyRefreshAfter;
             failMode = c.failMode;
-            strictThreshold = c.strictThreshold;
+            allotmentExpiry = c.allotmentExpiry;
+            allotmentTarget = c.allotmentTarget;
             storeUrl = c.storeUrl;
             storeUser = c.storeUser;
             storePassword = c.storePassword;
@@ -522,12 +467,6 @@ public final class TollgateConfig {
             return this;
         }
 
-        /** {@code tollgate.check.cache.refresh-after}: age after which a cached usage is re-read, 10ms to 1d. */
-        public Builder cacheRefreshAfter(Duration refresh) {
-            this.cacheRefreshAfter = TollgateKeys.CHECK_CACHE_REFRESH_AFTER.check(refresh);
-            return this;
-        }
-
         /** {@code tollgate.check.cache.max-size}: cached keys, 100 to 100,000,000. */
         public Builder cacheMaxSize(long maxSize) {
             this.cacheMaxSize = TollgateKeys.CHECK_CACHE_MAX_SIZE.check(maxSize);
@@ -550,20 +489,25 @@ public final class TollgateConfig {
         }
 
         /**
-         * {@code tollgate.check.strict.threshold}: {@code 0} (off), units ({@code 100}) or a
-         * percentage of the limit ({@code 10%}). When what is left of a limit is at or below
-         * it, {@link Tollgate#reserve} reserves in the store atomically; {@code 100%} makes
-         * every reservation strict.
+         * {@code tollgate.allotment.expiry}: how long a grant stays live in the store unless
+         * this node uses it, 1s to 1h. A node that dies strands its unused units for at most
+         * this long; an idle node's units return to the others after it.
          */
-        public Builder strictThreshold(String threshold) {
-            this.strictThreshold = TollgateKeys.CHECK_STRICT_THRESHOLD.parse(threshold);
+        public Builder allotmentExpiry(Duration expiry) {
+            this.allotmentExpiry = TollgateKeys.ALLOTMENT_EXPIRY.check(expiry);
             return this;
         }
 
-        public Builder strictThreshold(StrictThreshold threshold) {
-            this.strictThreshold = TollgateKeys.CHECK_STRICT_THRESHOLD.check(threshold);
+        /**
+         * {@code tollgate.allotment.target}: how much of a counter's recent rate on this node
+         * one grant covers, 10ms to 10 min (near a limit, grants shrink to a fair share of what
+         * is left, down to single units).
+         */
+        public Builder allotmentTarget(Duration target) {
+            this.allotmentTarget = TollgateKeys.ALLOTMENT_TARGET.check(target);
             return this;
         }
+
 
         /** {@code tollgate.store.url}: a {@code jdbc:h2:} or {@code jdbc:postgresql:} URL. */
         public Builder storeUrl(String url) {

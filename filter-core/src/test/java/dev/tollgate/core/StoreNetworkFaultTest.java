@@ -52,8 +52,7 @@ class StoreNetworkFaultTest {
                 // The default: the first connection must be made at start even on a busy machine.
                 .connectTimeout(Duration.ofSeconds(2))
                 .retryMaxAttempts(2)
-                .breakerWaitInOpen(Duration.ofMillis(300))
-                .cacheRefreshAfter(Duration.ofMillis(100));
+                .breakerWaitInOpen(Duration.ofMillis(300));
     }
 
     private boolean breakerOpen() {

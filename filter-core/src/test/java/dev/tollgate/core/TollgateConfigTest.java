@@ -29,21 +29,19 @@ class TollgateConfigTest {
         assertThat(c.plans()).isEmpty();
         assertThat(c.journalPath()).isNull();
         assertThat(c.journalFsyncInterval()).isEqualTo(Duration.ofMillis(50));
-        assertThat(c.strictThreshold().enabled()).isFalse();
+        assertThat(c.allotmentExpiry()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.allotmentTarget()).isEqualTo(Duration.ofSeconds(2));
     }
 
     @Test
-    void strictThresholdIsUnitsOrAPercentageRoundedUp() {
-        assertThat(TollgateConfig.StrictThreshold.parse("50").unitsFor(1000)).isEqualTo(50);
-        assertThat(TollgateConfig.StrictThreshold.parse("10%").unitsFor(1000)).isEqualTo(100);
-        assertThat(TollgateConfig.StrictThreshold.parse("10%").unitsFor(15)).isEqualTo(2);
-        assertThat(TollgateConfig.StrictThreshold.parse("100%").unitsFor(7)).isEqualTo(7);
-        assertThat(TollgateConfig.StrictThreshold.parse("1%").unitsFor(Long.MAX_VALUE))
-                .isEqualTo(Long.MAX_VALUE / 100 + 1);
-        assertThat(TollgateConfig.StrictThreshold.parse("off").enabled()).isFalse();
-        assertThat(TollgateConfig.StrictThreshold.parse("0%")).isEqualTo(TollgateConfig.StrictThreshold.OFF);
-        assertThat(TollgateConfig.custom().strictThreshold("25%").build().strictThreshold())
-                .hasToString("25%");
+    void aRetiredKeyStopsStartUpSayingWhatReplacedIt() {
+        assertThatThrownBy(() -> TollgateConfig.from(Settings.of(Map.of("tollgate.check.strict.threshold", "10%"))))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageStartingWith("tollgate.check.strict.threshold: was removed")
+                .hasMessageContaining("allotments");
+        assertThatThrownBy(() -> TollgateConfig.from(Settings.of(Map.of("tollgate.check.cache.refresh-after", "1s"))))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageStartingWith("tollgate.check.cache.refresh-after: was removed");
     }
 
     @Test
@@ -60,8 +58,8 @@ class TollgateConfigTest {
                 Map.entry("tollgate.async.shutdown-timeout", "1m"),
                 Map.entry("tollgate.async.journal.path", "/var/lib/tollgate/journal"),
                 Map.entry("tollgate.async.journal.fsync-interval", "0"),
-                Map.entry("tollgate.check.strict.threshold", "10%"),
-                Map.entry("tollgate.check.cache.refresh-after", "2s"),
+                Map.entry("tollgate.allotment.expiry", "45s"),
+                Map.entry("tollgate.allotment.target", "250ms"),
                 Map.entry("tollgate.check.cache.max-size", "5000"),
                 Map.entry("tollgate.check.cache.policy-refresh-after", "1m"),
                 Map.entry("tollgate.check.fail-mode", "closed"),
@@ -90,8 +88,8 @@ class TollgateConfigTest {
         assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofMinutes(1));
         assertThat(c.journalPath()).isEqualTo(java.nio.file.Path.of("/var/lib/tollgate/journal"));
         assertThat(c.journalFsyncInterval()).isZero();
-        assertThat(c.strictThreshold()).isEqualTo(new TollgateConfig.StrictThreshold(0, 10));
-        assertThat(c.cacheRefreshAfter()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.allotmentExpiry()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.allotmentTarget()).isEqualTo(Duration.ofMillis(250));
         assertThat(c.cacheMaxSize()).isEqualTo(5000);
         assertThat(c.policyRefreshAfter()).isEqualTo(Duration.ofMinutes(1));
         assertThat(c.failMode()).isEqualTo(FailMode.CLOSED);
@@ -131,10 +129,8 @@ class TollgateConfigTest {
                 Arguments.of("tollgate.async.journal.path", "bad\u0000path", "a directory path"),
                 Arguments.of("tollgate.async.journal.fsync-interval", "-1ms", "from 0ms to 10s"),
                 Arguments.of("tollgate.async.journal.fsync-interval", "1m", "from 0ms to 10s"),
-                Arguments.of("tollgate.check.strict.threshold", "101%", "a percentage of the limit from 1% to 100%"),
-                Arguments.of("tollgate.check.strict.threshold", "-5", "a number of units"),
-                Arguments.of("tollgate.check.strict.threshold", "ten", "0 (off)"),
-                Arguments.of("tollgate.check.cache.refresh-after", "1ms", "from 10ms to 1d"),
+                Arguments.of("tollgate.allotment.expiry", "500ms", "from 1s to 1h"),
+                Arguments.of("tollgate.allotment.target", "5ms", "from 10ms to 10m"),
                 Arguments.of("tollgate.check.cache.max-size", "10", "from 100 to 100000000"),
                 Arguments.of("tollgate.check.cache.policy-refresh-after", "5ms", "from 100ms to 1d"),
                 Arguments.of("tollgate.check.fail-mode", "sideways", "one of open, closed"),

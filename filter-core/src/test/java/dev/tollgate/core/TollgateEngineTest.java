@@ -99,47 +99,23 @@ class TollgateEngineTest extends OnEachDatabase {
     }
 
     @Test
-    void anotherNodesUsageIsSeenAfterRefresh() throws Exception {
-        TollgateConfig cfg = config().limit("free", "requests", "5/day")
-                .cacheRefreshAfter(java.time.Duration.ofMillis(20)).build();
+    void twoNodesTogetherAdmitTheLimitExactly() {
+        TollgateConfig cfg = config().limit("free", "requests", "5/day").build();
         Tollgate a = engine(db, cfg);
         Tollgate b = engine(db, cfg);
         try {
-            assertThat(b.check("carol", "requests", 1).remaining()).isEqualTo(4);
-            for (int i = 0; i < 5; i++) {
-                a.consume("carol", "requests", 1);
+            int admitted = 0;
+            for (int i = 0; i < 20; i++) {
+                Reservation r = (i % 2 == 0 ? a : b).reserve("carol", "requests", 1);
+                if (r.decision().allowed()) {
+                    r.settle(1);
+                    admitted++;
+                }
             }
+            assertThat(admitted).isEqualTo(5);
             assertThat(a.flush()).isTrue();
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
-                    assertThat(b.check("carol", "requests", 1).allowed()).isFalse());
-        } finally {
-            a.close();
-            b.close();
-        }
-    }
-
-    @Test
-    void aFlushRefreshesTheViewWithOtherNodesUsageWithoutARead() {
-        // Re-reads are an hour apart: only the flush's own write can bring a's usage to b.
-        TollgateConfig cfg = config().limit("free", "requests", "100/day")
-                .cacheRefreshAfter(java.time.Duration.ofHours(1)).build();
-        Tollgate a = engine(db, cfg);
-        Tollgate b = engine(db, cfg);
-        try {
-            assertThat(b.check("dave", "requests", 1).remaining()).isEqualTo(99);
-            long readsAfterLoad = b.stats().usageReads();
-            assertThat(readsAfterLoad).isEqualTo(1);
-
-            for (int i = 0; i < 30; i++) {
-                a.consume("dave", "requests", 1);
-            }
-            assertThat(a.flush()).isTrue();
-            b.consume("dave", "requests", 2);
-            assertThat(b.check("dave", "requests", 1).remaining()).as("b sees only its own usage yet").isEqualTo(97);
             assertThat(b.flush()).isTrue();
-
-            assertThat(b.check("dave", "requests", 1).remaining()).as("30 of a's + 2 of b's, and this 1").isEqualTo(67);
-            assertThat(b.stats().usageReads()).as("no re-read").isEqualTo(readsAfterLoad);
+            assertThat(db.storedTotal("carol", "requests", "DAY")).isEqualTo(5);
         } finally {
             a.close();
             b.close();
@@ -147,41 +123,69 @@ class TollgateEngineTest extends OnEachDatabase {
     }
 
     @Test
-    void staleCountersAreReReadTogetherAndSeeAnotherNodesUsage() throws Exception {
-        TollgateConfig cfg = config().limit("free", "requests", "100/day")
-                .cacheRefreshAfter(java.time.Duration.ofMillis(50)).build();
+    void theRemainingShownIsWhatTheStoreHasLeftPlusWhatThisNodeHolds() {
+        TollgateConfig cfg = config().limit("free", "requests", "100/day").build();
         Tollgate a = engine(db, cfg);
-        dev.tollgate.core.testing.RecordingDataSource recorded =
-                new dev.tollgate.core.testing.RecordingDataSource(db.dataSource());
-        Tollgate b = Tollgate.builder(cfg).dataSource(recorded).build();
+        Tollgate b = engine(db, cfg);
+        try {
+            // b's first decision asks the store: nothing used, and it holds its grant.
+            assertThat(b.check("dave", "requests", 1).remaining()).isEqualTo(99);
+            for (int i = 0; i < 30; i++) {
+                a.reserve("dave", "requests", 1).settle(1);
+            }
+            assertThat(a.flush()).isTrue();
+            Reservation r = b.reserve("dave", "requests", 2);
+            r.settle(2);
+            assertThat(b.flush()).isTrue();
+            // a's own writes told it the stored 30 (b's 2 reach it with its next grant).
+            assertThat(a.check("dave", "requests", 1).remaining()).isBetween(1L, 100L - 30 - 1);
+            assertThat(db.storedTotal("dave", "requests", "DAY")).isEqualTo(32);
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
+    void grantsOfManyCountersGoToTheStoreTogether() {
+        TollgateConfig cfg = config().limit("free", "requests", "100/day").build();
+        java.util.concurrent.ConcurrentLinkedQueue<Runnable> background = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Tollgate t = Tollgate.builder(cfg).dataSource(db.dataSource()).executor(background::add).build();
         int subjects = 500;
         try {
             for (int i = 0; i < subjects; i++) {
-                assertThat(b.check("s" + i, "requests", 1).remaining()).isEqualTo(99);
+                assertThat(t.reserve("s" + i, "requests", 1).decision().allowed()).isTrue();
             }
-            long loads = b.stats().usageReads();
-            assertThat(loads).isEqualTo(subjects);
-            for (int i = 0; i < subjects; i++) {
-                a.consume("s" + i, "requests", 1 + i % 7);
-            }
-            assertThat(a.flush()).isTrue();
-            Thread.sleep(60);
-            // Each check finds its counter stale, answers from the cache and queues a re-read.
-            for (int i = 0; i < subjects; i++) {
-                assertThat(b.check("s" + i, "requests", 1).remaining()).isEqualTo(99);
-            }
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
-                    b.stats().usageReads() - loads >= subjects);
-            long statements = recorded.statements().stream().filter(t -> t.contains(" IN ((")).count();
-            assertThat(statements).as("re-read statements for %d counters", subjects).isBetween(1L, subjects / 4L);
+            // Each first grant is one unit (a hundredth of the limit), taken at once: each counter
+            // queues a renewal, which rides along with the next counter's first grant.
+            assertThat(t.stats().grantCalls()).isEqualTo(subjects);
+            assertThat(t.stats().grantRequests()).isEqualTo(2L * subjects - 1);
+            runAll(background);
+            assertThat(t.stats().grantRequests()).isEqualTo(2L * subjects);
 
-            // The re-read values are in the view once they are counted.
+            // Every counter now holds two units; taking both puts all of them below the low-water
+            // mark at once, and their renewals go to the store up to 200 counters per call.
+            long calls = t.stats().grantCalls();
             for (int i = 0; i < subjects; i++) {
-                assertThat(b.check("s" + i, "requests", 1).remaining()).as("s" + i).isEqualTo(99 - (1 + i % 7));
+                t.reserve("s" + i, "requests", 1).settle(1);
+                t.reserve("s" + i, "requests", 1).settle(1);
+            }
+            assertThat(t.stats().grantCalls()).as("no request waited").isEqualTo(calls);
+            runAll(background);
+            assertThat(t.stats().grantCalls() - calls).isEqualTo(3);
+            assertThat(t.stats().grantWaits()).isEqualTo(subjects);
+            for (int i = 0; i < subjects; i++) {
+                assertThat(t.isCached("s" + i, "requests", 1)).as("s" + i).isTrue();
             }
         } finally {
-            a.close();
-            b.close();
+            t.close();
+        }
+    }
+
+    private static void runAll(java.util.Queue<Runnable> tasks) {
+        Runnable r;
+        while ((r = tasks.poll()) != null) {
+            r.run();
         }
     }
 

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link Tollgate#isCached}: true only once a check needs no store read. */
+/** {@link Tollgate#isCached}: true only once a decision needs nothing from the store. */
 class TollgateIsCachedTest {
     private TestDatabase db;
     private Tollgate tollgate;
@@ -28,21 +28,32 @@ class TollgateIsCachedTest {
 
     @Test
     void aSubjectSeenForTheFirstTimeIsNotCached() {
-        assertThat(tollgate.isCached("alice", "requests")).isFalse();
+        assertThat(tollgate.isCached("alice", "requests", 1)).isFalse();
     }
 
     @Test
-    void everyWindowOfTheQuotaIsCachedAfterACheck() {
+    void everyWindowOfTheQuotaIsCachedOnceThisNodeHoldsTheAmount() {
         tollgate.check("alice", "requests", 1);
 
-        assertThat(tollgate.isCached("alice", "requests")).isTrue();
-        assertThat(tollgate.isCached("bob", "requests")).isFalse();
+        // The first grant of a 10/minute limit is one unit (a tenth of a hundredth, at least 1).
+        assertThat(tollgate.isCached("alice", "requests", 1)).isTrue();
+        assertThat(tollgate.isCached("alice", "requests", 11)).as("more than this node holds").isFalse();
+        assertThat(tollgate.isCached("bob", "requests", 1)).isFalse();
+    }
+
+    @Test
+    void aCounterTheStoreHasNothingLeftOfIsDecidedFromMemory() {
+        for (int i = 0; i < 10; i++) {
+            assertThat(tollgate.reserve("carol", "requests", 1).decision().allowed()).isTrue();
+        }
+        assertThat(tollgate.reserve("carol", "requests", 1).decision().allowed()).isFalse();
+        assertThat(tollgate.isCached("carol", "requests", 1)).as("denied without asking the store again").isTrue();
     }
 
     @Test
     void aQuotaWithoutLimitsIsCachedOnceThePolicyIs() {
         tollgate.check("alice", "requests", 1);
 
-        assertThat(tollgate.isCached("alice", "unmetered")).isTrue();
+        assertThat(tollgate.isCached("alice", "unmetered", 1)).isTrue();
     }
 }

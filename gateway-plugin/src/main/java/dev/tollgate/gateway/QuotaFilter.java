@@ -83,7 +83,7 @@ final class QuotaFilter implements GatewayFilter {
 
     private boolean cached(String subject, QuotaRule rule) {
         for (QuotaCost cost : rule.costs()) {
-            if (!gate.tollgate().isCached(subject, cost.quota())) {
+            if (!gate.tollgate().isCached(subject, cost.quota(), cost.fixed())) {
                 return false;
             }
         }

@@ -11,6 +11,8 @@ import org.assertj.core.api.InstanceOfAssertFactories;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -83,6 +85,36 @@ class QuotaRoutesTest {
 
     private long edge(String event) {
         return quota.stats().getOrDefault(event, 0L);
+    }
+
+    @Test
+    void fiftyConcurrentSlowRequestsOnAFivePerDayPlanAdmitExactlyFive() throws Exception {
+        UPSTREAM.resetSlow();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/api/slow")).header("X-API-Key", "k-in-flight")
+                .timeout(Duration.ofSeconds(60)).build();
+        List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<Void>>> responses = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            responses.add(http.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.discarding()));
+        }
+        try {
+            // The 45 refused answer at once; the 5 admitted are still held by the upstream.
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> responses.stream().filter(java.util.concurrent.CompletableFuture::isDone).count() == 45);
+            assertThat(UPSTREAM.slowHeld.get()).isEqualTo(5);
+        } finally {
+            UPSTREAM.releaseSlow();
+        }
+        long ok = 0;
+        for (var r : responses) {
+            if (r.get(30, TimeUnit.SECONDS).statusCode() == 200) {
+                ok++;
+            }
+        }
+        assertThat(ok).isEqualTo(5);
+        settleAndFlush();
+        assertThat(stored("k-in-flight", "requests")).isEqualTo(5);
     }
 
     @Test

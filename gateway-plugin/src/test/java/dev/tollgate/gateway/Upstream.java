@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real upstream on loopback for the gateway's routes (JDK HTTP server on an ephemeral port):
@@ -28,6 +29,8 @@ final class Upstream implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(8);
     volatile CountDownLatch slowArrived = new CountDownLatch(1);
+    /** Requests waiting in {@code /api/slow} now. */
+    final AtomicInteger slowHeld = new AtomicInteger();
     private volatile CountDownLatch slowRelease = new CountDownLatch(1);
 
     private Upstream() throws IOException {
@@ -81,10 +84,13 @@ final class Upstream implements AutoCloseable {
                 status = Integer.parseInt(path.substring(path.lastIndexOf('/') + 1));
             } else if (path.equals("/api/slow")) {
                 slowArrived.countDown();
+                slowHeld.incrementAndGet();
                 try {
                     slowRelease.await(30, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } finally {
+                    slowHeld.decrementAndGet();
                 }
             }
             byte[] body = "hello".getBytes(StandardCharsets.UTF_8);

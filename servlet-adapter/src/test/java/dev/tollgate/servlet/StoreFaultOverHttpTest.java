@@ -45,8 +45,7 @@ class StoreFaultOverHttpTest {
                 "tollgate.async.retry.wait", "20ms",
                 "tollgate.async.circuit-breaker.wait-in-open", "500ms",
                 "tollgate.store.query-timeout", "1s",
-                "tollgate.store.connect-timeout", "2s",
-                "tollgate.check.cache.refresh-after", "250ms"), Map.of());
+                "tollgate.store.connect-timeout", "2s"), Map.of());
     }
 
     @AfterEach

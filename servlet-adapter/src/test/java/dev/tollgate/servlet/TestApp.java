@@ -14,6 +14,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The servlets and filters of the test web app ({@code test-webapp/WEB-INF/web.xml}). */
 public final class TestApp {
@@ -23,16 +26,32 @@ public final class TestApp {
     private TestApp() {
     }
 
+    /** Requests of {@code ?hold=true} waiting in {@link Api} now. */
+    public static final AtomicInteger HELD = new AtomicInteger();
+    /** Counted down to let the held requests answer. */
+    public static volatile CountDownLatch release = new CountDownLatch(0);
+
     /**
      * {@code /api/*}: answers 200 "ok", or {@code ?status=N} (sent with sendError for 4xx/5xx,
-     * so the error page runs), sets one {@value #COST_HEADER} per {@code ?tokens=} value, and
-     * throws for {@code ?throw=true}.
+     * so the error page runs), sets one {@value #COST_HEADER} per {@code ?tokens=} value,
+     * throws for {@code ?throw=true}, and with {@code ?hold=true} waits for {@link #release}
+     * first (a slow upstream).
      */
     public static class Api extends HttpServlet {
         private static final long serialVersionUID = 1L;
 
         @Override
         protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+            if ("true".equals(req.getParameter("hold"))) {
+                HELD.incrementAndGet();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    HELD.decrementAndGet();
+                }
+            }
             write(req, resp);
         }
 

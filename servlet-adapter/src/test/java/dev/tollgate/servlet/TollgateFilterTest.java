@@ -1,9 +1,11 @@
 package dev.tollgate.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +67,8 @@ class TollgateFilterTest extends ServletTestSupport {
         boot(Backend.H2);
         String key = newKey();
         HttpResponse<String> ok = server.post("/api/chat?tokens=95", "hi", API_KEY, key);
+        // The final cost is charged after the response: the next request must come after it.
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.tollgate().stats().total() == 2);
         HttpResponse<String> denied = server.post("/api/chat", "hi", API_KEY, key);
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(denied.statusCode()).isEqualTo(429);

@@ -1,7 +1,9 @@
 package dev.tollgate.spring;
 
+import dev.tollgate.core.InvalidConfigException;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.config.TollgateKeys;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -11,6 +13,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * Auto-configuration of the Tollgate engine for any Spring Boot application: binds
@@ -47,7 +50,13 @@ public class TollgateAutoConfiguration {
          */
         @Bean
         @ConditionalOnMissingBean
-        TollgateConfig tollgateConfig(TollgateProperties properties) {
+        TollgateConfig tollgateConfig(TollgateProperties properties, Environment environment) {
+            // A retired key binds to nothing: refuse it as the engine would, naming what replaced it.
+            TollgateKeys.RETIRED.forEach((key, why) -> {
+                if (environment.containsProperty(key)) {
+                    throw new InvalidConfigException(key, why);
+                }
+            });
             // Meters go to the application's registries through the MeterBinder beans of
             // TollgateMetricsAutoConfiguration, never to Micrometer's global registry.
             return TollgateConfig.from(TollgateConfig.from(properties.toSettings())).metricsEnabled(false).build();

@@ -35,7 +35,8 @@ import org.springframework.boot.context.properties.bind.Name;
 @ConfigurationProperties("tollgate")
 public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String defaultPlan,
                                  Map<String, Map<String, String>> plans, Map<String, Rule> rules,
-                                 @DefaultValue Async async, @DefaultValue Check check, @DefaultValue Store store,
+                                 @DefaultValue Async async, @DefaultValue Check check,
+                                 @DefaultValue Allotment allotment, @DefaultValue Store store,
                                  @DefaultValue Subject subject, @DefaultValue Headers headers,
                                  @DefaultValue Count count, @DefaultValue Cost cost, @DefaultValue Metrics metrics,
                                  @DefaultValue Admin admin) {
@@ -44,7 +45,8 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         plans = plans == null ? Map.of() : Map.copyOf(plans);
         rules = rules == null ? Map.of() : Map.copyOf(rules);
         async = async != null ? async : new Async(null, null, null, null, null, null, null, null, null);
-        check = check != null ? check : new Check(null, null, null);
+        check = check != null ? check : new Check(null, null);
+        allotment = allotment != null ? allotment : new Allotment(null, null);
         store = store != null ? store : new Store(null, null, null, null, null, null, null, null);
         subject = subject != null ? subject : new Subject(null, null, null, null);
         headers = headers != null ? headers : new Headers(null);
@@ -57,7 +59,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     /** Nothing set: every key takes its default. */
     public static TollgateProperties unset() {
         return new TollgateProperties(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null);
+                null, null, null);
     }
 
     /** The properties that are set, as engine settings ({@code tollgate.*} keys). */
@@ -79,10 +81,10 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         text(m, TollgateKeys.ASYNC_JOURNAL_PATH, async.journal().path());
         put(m, TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL, async.journal().fsyncInterval());
         put(m, TollgateKeys.CHECK_FAIL_MODE, check.failMode());
-        put(m, TollgateKeys.CHECK_CACHE_REFRESH_AFTER, check.cache().refreshAfter());
         put(m, TollgateKeys.CHECK_CACHE_MAX_SIZE, check.cache().maxSize());
         put(m, TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER, check.cache().policyRefreshAfter());
-        text(m, TollgateKeys.CHECK_STRICT_THRESHOLD, check.strict().threshold());
+        put(m, TollgateKeys.ALLOTMENT_EXPIRY, allotment.expiry());
+        put(m, TollgateKeys.ALLOTMENT_TARGET, allotment.target());
         put(m, TollgateKeys.STORE_URL, store.url());
         put(m, TollgateKeys.STORE_USER, store.user());
         put(m, TollgateKeys.STORE_PASSWORD, store.password());
@@ -157,20 +159,19 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     public record Journal(String path, Duration fsyncInterval) {
     }
 
-    /** {@code tollgate.check.*}: the cached view that checks read. */
-    public record Check(FailMode failMode, @DefaultValue Cache cache, @DefaultValue Strict strict) {
+    /** {@code tollgate.check.*}: decisions and the caches they read. */
+    public record Check(FailMode failMode, @DefaultValue Cache cache) {
         public Check {
-            cache = cache != null ? cache : new Cache(null, null, null);
-            strict = strict != null ? strict : new Strict(null);
+            cache = cache != null ? cache : new Cache(null, null);
         }
     }
 
     /** {@code tollgate.check.cache.*}. */
-    public record Cache(Duration refreshAfter, Long maxSize, Duration policyRefreshAfter) {
+    public record Cache(Long maxSize, Duration policyRefreshAfter) {
     }
 
-    /** {@code tollgate.check.strict.*}; the threshold is units ({@code 100}) or a percentage ({@code 10%}). */
-    public record Strict(String threshold) {
+    /** {@code tollgate.allotment.*}: the units the store grants each node. */
+    public record Allotment(Duration expiry, Duration target) {
     }
 
     /**

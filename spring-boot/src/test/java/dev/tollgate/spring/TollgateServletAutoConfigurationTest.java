@@ -119,7 +119,8 @@ class TollgateServletAutoConfigurationTest {
             case "tollgate.default-plan" -> "pro";
             case "tollgate.async.journal.path" -> "/var/lib/tollgate";
             case "tollgate.check.fail-mode" -> "closed";
-            case "tollgate.check.strict.threshold" -> "10%";
+            case "tollgate.allotment.expiry" -> "45s";
+            case "tollgate.allotment.target" -> "250ms";
             case "tollgate.store.url" -> "jdbc:postgresql://db/x";
             case "tollgate.store.schema" -> "validate";
             case "tollgate.subject.source" -> "principal";

@@ -34,10 +34,10 @@ final class Model {
             return result.requests() == 0 ? Double.NaN : engine("upserts") * 1000.0 / result.requests();
         }
 
-        /** Store reads (usage and plan) per 1,000 requests answered. */
+        /** Store statements other than upserts per 1,000 requests answered: counters asked for units, plan reads. */
         double readsPer1000() {
             return result.requests() == 0 ? Double.NaN
-                    : (engine("usageReads") + engine("policyReads")) * 1000.0 / result.requests();
+                    : (engine("grantRequests") + engine("policyReads")) * 1000.0 / result.requests();
         }
 
         /**

@@ -261,9 +261,9 @@ final class Report {
         StringBuilder sb = new StringBuilder();
         sb.append("Engine counters are deltas over each scenario (read 1.5 s after it ended, so its last flush is in). ")
                 .append("*upserts/key/flush* = (upserts ÷ batches) ÷ min(records per batch, subjects in the load); ")
-                .append("*reads* are the engine's store reads of usage and of plans (first contact with a counter or subject, ")
-                .append("and re-reads after `refresh-after`).\n\n");
-        sb.append("| configuration | scenario | records | upserts / 1,000 req | reads / 1,000 req | batches | upserts / batch | upserts / key / flush | channel peak | sync fallbacks | deferred | store errors |\n");
+                .append("*grants + reads* are the counters the engine asked the store units for (first grants and renewals of ")
+                .append("allotments) and its reads of plans.\n\n");
+        sb.append("| configuration | scenario | records | upserts / 1,000 req | grants + reads / 1,000 req | batches | upserts / batch | upserts / key / flush | channel peak | sync fallbacks | deferred | store errors |\n");
         sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Run r : runs) {
             if (r.config().mode() == Mode.NONE) {
@@ -312,7 +312,7 @@ final class Report {
         StringBuilder sb = new StringBuilder();
         sb.append("One server per row, warmed up like the others; *max* is `wrk` over 10,000 subjects, *1000 QPS* the open-loop ")
                 .append("scenario. Settings not listed are the defaults.\n\n");
-        sb.append("| variant | store | settings | max req/s | max p99 ms | upserts / 1,000 req | reads / 1,000 req | upserts / batch ")
+        sb.append("| variant | store | settings | max req/s | max p99 ms | upserts / 1,000 req | grants + reads / 1,000 req | upserts / batch ")
                 .append("| channel peak | sync fallbacks | p99 at 1000 QPS ms | others CPU |\n");
         sb.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Run r : runs) {

@@ -190,7 +190,7 @@ final class Server implements AutoCloseable {
         GATEWAY_METERS.put("deferred", "tollgate.consume.deferred");
         GATEWAY_METERS.put("storeErrors", "tollgate.store.errors");
         GATEWAY_METERS.put("queueDepth", "tollgate.channel.depth");
-        GATEWAY_METERS.put("usageReads", "tollgate.store.usage.reads");
+        GATEWAY_METERS.put("grantRequests", "tollgate.store.grant.requests");
         GATEWAY_METERS.put("policyReads", "tollgate.store.policy.reads");
     }
 

@@ -18,11 +18,11 @@ public final class ConfigKeys {
     public static final String ASYNC_SHUTDOWN_TIMEOUT = TollgateKeys.ASYNC_SHUTDOWN_TIMEOUT.name();
     public static final String ASYNC_JOURNAL_PATH = TollgateKeys.ASYNC_JOURNAL_PATH.name();
     public static final String ASYNC_JOURNAL_FSYNC_INTERVAL = TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL.name();
-    public static final String CHECK_CACHE_REFRESH_AFTER = TollgateKeys.CHECK_CACHE_REFRESH_AFTER.name();
     public static final String CHECK_CACHE_MAX_SIZE = TollgateKeys.CHECK_CACHE_MAX_SIZE.name();
     public static final String CHECK_CACHE_POLICY_REFRESH_AFTER = TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER.name();
     public static final String CHECK_FAIL_MODE = TollgateKeys.CHECK_FAIL_MODE.name();
-    public static final String CHECK_STRICT_THRESHOLD = TollgateKeys.CHECK_STRICT_THRESHOLD.name();
+    public static final String ALLOTMENT_EXPIRY = TollgateKeys.ALLOTMENT_EXPIRY.name();
+    public static final String ALLOTMENT_TARGET = TollgateKeys.ALLOTMENT_TARGET.name();
     public static final String STORE_URL = TollgateKeys.STORE_URL.name();
     public static final String STORE_USER = TollgateKeys.STORE_USER.name();
     public static final String STORE_PASSWORD = TollgateKeys.STORE_PASSWORD.name();

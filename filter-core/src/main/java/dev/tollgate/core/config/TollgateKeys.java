@@ -6,7 +6,6 @@ import static dev.tollgate.core.config.ConfigKey.engine;
 import dev.tollgate.core.FailMode;
 import dev.tollgate.core.Names;
 import dev.tollgate.core.TollgateConfig.SchemaMode;
-import dev.tollgate.core.TollgateConfig.StrictThreshold;
 import dev.tollgate.core.edge.EdgeConfig.Mode;
 import dev.tollgate.core.edge.EdgeConfig.SubjectSource;
 import dev.tollgate.core.edge.StatusSet;
@@ -76,9 +75,6 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> ASYNC_JOURNAL_FSYNC_INTERVAL = engine(
             "tollgate.async.journal.fsync-interval", ValueType.duration(Duration.ZERO, Duration.ofSeconds(10)),
             Duration.ofMillis(50), "How often new journal records are forced to disk; 0 waits for each.");
-    public static final ConfigKey<Duration> CHECK_CACHE_REFRESH_AFTER = engine("tollgate.check.cache.refresh-after",
-            ValueType.duration(Duration.ofMillis(10), Duration.ofDays(1)), Duration.ofSeconds(1),
-            "Age after which a cached counter is re-read in the background.");
     public static final ConfigKey<Long> CHECK_CACHE_MAX_SIZE = engine("tollgate.check.cache.max-size",
             ValueType.wholeNumber(100, 100_000_000, "a number"), 100_000L,
             "Counters (and subjects) kept in the cache.");
@@ -88,11 +84,14 @@ public final class TollgateKeys {
     public static final ConfigKey<FailMode> CHECK_FAIL_MODE = engine("tollgate.check.fail-mode",
             ValueType.enumeration(FailMode.class), FailMode.OPEN,
             "When the store cannot be read and nothing is cached: open allows, closed refuses (503 at the edge).");
-    public static final ConfigKey<StrictThreshold> CHECK_STRICT_THRESHOLD = engine("tollgate.check.strict.threshold",
-            ValueType.of(StrictThreshold.class, StrictThreshold::parse, StrictThreshold::toString,
-                    StrictThreshold.ALLOWED), StrictThreshold.OFF,
-            "Strict mode: at or below this much left of a limit (units, or a percentage such as 10%), reservations"
-                    + " are decided in the store; 0 turns it off.");
+    public static final ConfigKey<Duration> ALLOTMENT_EXPIRY = engine("tollgate.allotment.expiry",
+            ValueType.duration(Duration.ofSeconds(1), Duration.ofHours(1)), Duration.ofSeconds(30),
+            "How long units the store granted a node stay its own unless it uses them; a node that dies strands its"
+                    + " unused units for at most this long.");
+    public static final ConfigKey<Duration> ALLOTMENT_TARGET = engine("tollgate.allotment.target",
+            ValueType.duration(Duration.ofMillis(10), Duration.ofMinutes(10)), Duration.ofSeconds(2),
+            "How much of a counter's recent rate on a node one grant covers; near a limit grants shrink to a fair"
+                    + " share of what is left, down to single units.");
     public static final ConfigKey<String> STORE_URL = engine("tollgate.store.url",
             ValueType.text(s -> s.startsWith("jdbc:h2:") || s.startsWith("jdbc:postgresql:"),
                     "a jdbc:h2: or jdbc:postgresql: URL"),
@@ -176,14 +175,25 @@ public final class TollgateKeys {
     private static final List<ConfigKey<?>> ALL = List.of(
             PLAN_LIMITS, DEFAULT_PLAN, ZONE, ASYNC_ENABLED, ASYNC_WORKERS, ASYNC_CHANNEL_CAPACITY, ASYNC_BATCH_SIZE,
             ASYNC_FLUSH_INTERVAL, ASYNC_RETRY_MAX_ATTEMPTS, ASYNC_RETRY_WAIT, ASYNC_BREAKER_WAIT_IN_OPEN,
-            ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_REFRESH_AFTER,
-            CHECK_CACHE_MAX_SIZE, CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, CHECK_STRICT_THRESHOLD,
+            ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_MAX_SIZE,
+            CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
             STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
             SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
             CONFIG_FILE);
     private static final Map<String, ConfigKey<?>> FIXED = fixed();
+    /**
+     * Keys Tollgate no longer reads, with what replaced them: setting one stops start-up, since
+     * the behaviour it asked for is not what the engine does now.
+     */
+    public static final Map<String, String> RETIRED = Map.of(
+            "tollgate.check.strict.threshold", "was removed: every limited counter is now decided from units the"
+                    + " store granted this node (allotments), so limits hold exactly across nodes without a threshold;"
+                    + " remove the setting (tollgate.allotment.* tunes the grants)",
+            "tollgate.check.cache.refresh-after", "was removed: limited counters are no longer re-read on a timer;"
+                    + " each node decides from its allotment, which its grants and writes keep current; remove the"
+                    + " setting");
     /** Leaves of a rule, in the order they are documented: path, methods, quotas, order. */
     public static final List<String> RULE_LEAVES = List.of(leaf(RULE_PATH), leaf(RULE_METHODS), leaf(RULE_QUOTAS),
             leaf(RULE_ORDER));

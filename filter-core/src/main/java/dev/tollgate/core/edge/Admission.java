@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (and charge it once after the response), or reject it with a status, headers and a problem
  * body. Adapters copy {@link #headers()} onto the response and, for a rejection, write
  * {@link #body()} with {@link #contentType()}. Thread-safe; {@link QuotaGate#settle} charges
- * an admission at most once. In strict mode an admission holds the reservations made for it,
- * which settle turns into the final charge.
+ * an admission at most once. An admission holds the reservations made for it (the units taken
+ * from this node's allotments), which settle turns into the final charge.
  */
 public final class Admission {
 

@@ -174,7 +174,7 @@ public final class QuotaGate {
         List<Reservation> reservations = new ArrayList<>(rule.costs().size());
         Decision denied = null;
         for (QuotaCost cost : rule.costs()) {
-            // A check, or in strict mode near the limit a reservation in the store.
+            // Takes the estimate from this node's allotment of every window, so requests in flight count.
             Reservation r = tollgate.reserve(who, cost.quota(), cost.fixed());
             reservations.add(r);
             Decision d = r.decision();
@@ -226,7 +226,7 @@ public final class QuotaGate {
         return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions, reservations);
     }
 
-    /** A rejected request is not charged: what strict mode reserved for its other quotas goes back. */
+    /** A rejected request is not charged: what was taken for its other quotas goes back. */
     private static void release(List<Reservation> reservations) {
         for (Reservation r : reservations) {
             try {

@@ -33,8 +33,11 @@ public final class TollgateMetrics implements MeterBinder {
         counter(registry, "tollgate.store.upserts", "Usage rows upserted", s -> s.stats().upserts());
         counter(registry, "tollgate.store.failures", "Store writes that failed after retries", s -> s.stats().failed());
         counter(registry, "tollgate.store.errors", "Failed store calls", s -> s.stats().storeErrors());
-        counter(registry, "tollgate.store.usage.reads", "Reads of stored usage (first loads and re-reads)",
-                s -> s.stats().usageReads());
+        counter(registry, "tollgate.store.grant.calls", "Calls to the store for units of limited counters",
+                s -> s.stats().grantCalls());
+        counter(registry, "tollgate.store.grant.requests", "Counters units were asked for", s -> s.stats().grantRequests());
+        counter(registry, "tollgate.store.grant.units", "Units granted to this node", s -> s.stats().unitsGranted());
+        counter(registry, "tollgate.check.grant.waits", "Admissions that waited for a grant", s -> s.stats().grantWaits());
         counter(registry, "tollgate.store.policy.reads", "Reads of a subject's plan and overrides",
                 s -> s.stats().policyReads());
         counter(registry, "tollgate.check.calls", "Quota checks", s -> s.stats().checks());
@@ -43,8 +46,6 @@ public final class TollgateMetrics implements MeterBinder {
                 s -> s.stats().failOpen());
         counter(registry, "tollgate.check.fail.closed", "Checks refused because the store was unavailable",
                 s -> s.stats().failClosed());
-        counter(registry, "tollgate.check.strict", "Reservations decided in the store (strict mode)",
-                s -> s.stats().strictDecisions());
         counter(registry, "tollgate.journal.errors", "Journal writes that failed (usage recorded, not crash-safe)",
                 s -> s.stats().journalErrors());
         gauge(registry, "tollgate.channel.depth", "Records in the channel", s -> s.stats().queueDepth());

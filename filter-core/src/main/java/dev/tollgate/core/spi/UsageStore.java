@@ -20,27 +20,37 @@ import java.util.Set;
 public interface UsageStore extends AutoCloseable {
 
     /**
-     * Adds each delta to its counter (creating missing counters) and records {@code batchId},
-     * in one transaction; a batch id applied before (and not yet pruned) changes nothing.
-     * Callers pass the deltas sorted by {@link UsageKey#compareTo}, which is the order the
-     * store writes in, so concurrent batches never deadlock.
+     * Adds each delta to its counter (creating missing counters), retires the {@code granted}
+     * part of each delta from the writing node's grant on that counter (extending a live grant
+     * by {@link WriteBatch#grantExpiry()}), and records the batch id, in one transaction; a
+     * batch id applied before (and not yet pruned) changes nothing. Deltas come sorted by
+     * {@link UsageKey#compareTo}, the order the store writes in, so concurrent writers and
+     * grants never deadlock.
      *
-     * @param at when the batch is written (kept with the batch id, for {@link #prune})
      * @return whether the batch was applied now, with each counter's value right after it
      * @throws InDoubtException if the commit's outcome is unknown
      */
-    Applied apply(String batchId, Instant at, List<UsageDelta> deltas);
+    Applied apply(WriteBatch batch);
 
     /**
-     * Adds each amount to its counter only if every counter stays at or below its
-     * {@code max}, atomically: one transaction, in the given (sorted) order, with a
-     * conditional update that the database evaluates against the latest committed value, so
-     * that callers on any number of nodes can never push a counter past its max. A missing
-     * counter is created. Not recorded as a batch.
+     * Grants units of limited counters to a node, one conditional atomic step per counter
+     * (all in one transaction): a counter grants only while its stored usage plus every
+     * node's live grants plus this grant stay within its limit. A grant is live until it
+     * expires on the store's clock ({@link GrantBatch#expiry()}); an expired grant counts for
+     * nothing, so a node that died strands its units for at most one expiry. A request whose
+     * id the counter last granted this node answers what was granted then, and grants nothing
+     * more.
      *
-     * @throws InDoubtException if the commit's outcome is unknown
+     * @return one answer per request, in order
+     * @throws InDoubtException if the commit's outcome is unknown (repeat the requests with their ids)
      */
-    BoundedResult addWithin(Instant at, List<BoundedDelta> deltas);
+    List<Granted> grant(GrantBatch batch);
+
+    /**
+     * Gives back unused units of a node's live grants ({@link UsageDelta#amount()} per
+     * counter), so that other nodes can be granted them at once.
+     */
+    void release(String node, List<UsageDelta> unused);
 
     /**
      * Stored usage of several counters, in as few round trips as the store can: element
@@ -66,7 +76,10 @@ public interface UsageStore extends AutoCloseable {
     /** Removes every override of (subject, quota); returns how many were removed. */
     int removeOverrides(String subject, String quota);
 
-    /** Deletes applied batch ids recorded before {@code before}; returns how many. */
+    /**
+     * Deletes applied batch ids recorded before {@code before}, and grants that expired before
+     * it; returns how many rows went.
+     */
     int prune(Instant before);
 
     /** A cheap round trip that proves the store answers. */
@@ -83,8 +96,7 @@ public interface UsageStore extends AutoCloseable {
      *                   been applied before, and nothing changed)
      * @param totals     each counter's value right after this batch, in the order of the
      *                   deltas (the usage of every node committed before, plus this batch),
-     *                   read by the write itself; {@code -1} where the store cannot tell.
-     *                   Empty when not {@code appliedNow}.
+     *                   read by the write itself. Empty when not {@code appliedNow}.
      */
     record Applied(boolean appliedNow, long[] totals) {
         private static final Applied BEFORE = new Applied(false, new long[0]);
@@ -94,7 +106,7 @@ public interface UsageStore extends AutoCloseable {
             return BEFORE;
         }
 
-        /** The total of delta {@code i}, or -1 when the store did not tell. */
+        /** The total of delta {@code i}, or -1 when the batch was not applied now. */
         public long total(int i) {
             return i < totals.length ? totals[i] : -1L;
         }

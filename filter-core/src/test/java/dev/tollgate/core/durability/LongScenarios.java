@@ -17,8 +17,6 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -34,15 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LongScenarios {
-    static final Duration STARTUP = Duration.ofSeconds(120);
-    static final Pattern DONE = Pattern.compile("DONE admitted=(\\d+) denied=(\\d+)(?: ops=(\\d+) nanos=(\\d+))?");
 
     @TempDir
     Path tmp;
-
-    private static List<String> base(TestDatabase db) {
-        return new ArrayList<>(List.of("url=" + db.url(), "user=" + db.user(), "password=" + db.password()));
-    }
 
     private static void createSchema(TestDatabase db) {
         Tollgate.builder(TollgateConfig.custom().metricsEnabled(false).build()).dataSource(db.dataSource()).build()
@@ -54,36 +46,6 @@ class LongScenarios {
         Path dir = Path.of("target", "scenarios");
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(file), text);
-    }
-
-    private static List<ChildJvm> start(int n, String name, List<String> args) throws IOException {
-        List<ChildJvm> nodes = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            nodes.add(ChildJvm.start(name + "-" + i, args.toArray(String[]::new)));
-        }
-        return nodes;
-    }
-
-    private static void go(List<ChildJvm> nodes) throws Exception {
-        for (ChildJvm c : nodes) {
-            c.await("READY"::equals, STARTUP);
-        }
-        for (ChildJvm c : nodes) {
-            c.send("GO");
-        }
-    }
-
-    private static List<long[]> done(List<ChildJvm> nodes, Duration timeout) throws Exception {
-        List<long[]> out = new ArrayList<>();
-        for (ChildJvm c : nodes) {
-            Matcher m = DONE.matcher(c.await(l -> l.startsWith("DONE"), timeout));
-            assertThat(m.matches()).isTrue();
-            out.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-                    m.group(3) == null ? 0 : Long.parseLong(m.group(3)), m.group(4) == null ? 0 : Long.parseLong(m.group(4))});
-            c.waitFor(Duration.ofSeconds(60));
-            c.close();
-        }
-        return out;
     }
 
     /** kill -9 after a few seconds of steady load, with and without a journal, at two flush intervals. */
@@ -99,16 +61,16 @@ class LongScenarios {
                 for (int run = 0; run < 3; run++) {
                     try (TestDatabase db = TestDatabases.postgres()) {
                         createSchema(db);
-                        List<String> args = base(db);
+                        List<String> args = Nodes.base(db);
                         args.addAll(List.of("mode=crash", "subject=s", "threads=4", "flush=" + flush, "rate=" + rate));
                         Path dir = tmp.resolve("j-" + flush + "-" + run);
                         if (journal) {
                             args.add("journal=" + dir);
                         }
                         try (ChildJvm node = ChildJvm.start("loss", args.toArray(String[]::new))) {
-                            node.await("READY"::equals, STARTUP);
+                            node.await("READY"::equals, Nodes.STARTUP);
                             // About three seconds of steady load before the kill.
-                            node.awaitAcks(3L * rate, STARTUP);
+                            node.awaitAcks(3L * rate, Nodes.STARTUP);
                             node.kill();
                             long acked = node.acked();
                             TollgateConfig.Builder c = TollgateConfig.custom().metricsEnabled(false)
@@ -141,11 +103,11 @@ class LongScenarios {
     void fourNodesStoreExactTotals() throws Exception {
         try (TestDatabase db = TestDatabases.postgres()) {
             createSchema(db);
-            List<String> args = base(db);
+            List<String> args = Nodes.base(db);
             args.addAll(List.of("mode=totals", "subject=shared", "subjects=10", "count=100000", "threads=2",
-                    "flush=100", "refresh=200"));
-            List<ChildJvm> nodes = start(4, "totals", args);
-            go(nodes);
+                    "flush=100"));
+            List<ChildJvm> nodes = Nodes.start(4, "totals", args);
+            Nodes.go(nodes);
             for (ChildJvm n : nodes) {
                 assertThat(n.await(l -> l.startsWith("DONE"), Duration.ofMinutes(5))).isEqualTo("DONE dropped=0");
                 n.waitFor(Duration.ofSeconds(60));
@@ -158,31 +120,34 @@ class LongScenarios {
         }
     }
 
-    /** The overshoot past a limit that the cached, asynchronous design allows. */
+    /**
+     * Several nodes admitting against one limit, paced: how far past the limit they go (the
+     * allotments' guarantee says not at all) and how much of the limit was used when the
+     * window closed.
+     */
     @Test
     @Order(3)
     void overshootTable() throws Exception {
         long limit = 500;
         int seconds = 4;
-        StringBuilder out = new StringBuilder("# Overshoot past a limit of " + limit + " (TOTAL window, flush-interval"
-                + " 500ms, " + seconds + "s per cell, PostgreSQL)\n\n| nodes | rate per node (req/s) | refresh-after |"
-                + " admitted | stored | overshoot | overshoot % of limit |\n|---|---|---|---|---|---|---|\n");
+        StringBuilder out = new StringBuilder("# Several nodes, one limit of " + limit + " (TOTAL window, reserve +"
+                + " settle, flush-interval 500ms, " + seconds + "s per cell, PostgreSQL)\n\n| nodes | rate per node"
+                + " (req/s) | admitted | stored | overshoot | share of the limit used |\n|---|---|---|---|---|---|\n");
         for (int nodes : List.of(2, 4)) {
             for (int rate : List.of(200, 1000)) {
-                for (String refresh : List.of("100", "1000")) {
-                    try (TestDatabase db = TestDatabases.postgres()) {
-                        createSchema(db);
-                        List<String> args = base(db);
-                        args.addAll(List.of("mode=overshoot", "subject=o", "limit=" + limit, "period=total",
-                                "rate=" + rate, "seconds=" + seconds, "refresh=" + refresh, "flush=500"));
-                        List<ChildJvm> n = start(nodes, "overshoot", args);
-                        go(n);
-                        long admitted = done(n, Duration.ofMinutes(2)).stream().mapToLong(r -> r[0]).sum();
-                        long stored = db.storedTotal("o", "requests", "TOTAL");
-                        assertThat(stored).isEqualTo(admitted);
-                        out.append(String.format(Locale.ROOT, "| %d | %d | %sms | %d | %d | %d | %.0f%% |%n", nodes,
-                                rate, refresh, admitted, stored, stored - limit, 100.0 * (stored - limit) / limit));
-                    }
+                try (TestDatabase db = TestDatabases.postgres()) {
+                    createSchema(db);
+                    List<String> args = Nodes.base(db);
+                    args.addAll(List.of("mode=overshoot", "subject=o", "limit=" + limit, "period=total",
+                            "rate=" + rate, "seconds=" + seconds, "flush=500"));
+                    List<ChildJvm> n = Nodes.start(nodes, "overshoot", args);
+                    Nodes.go(n);
+                    long admitted = Nodes.done(n, Duration.ofMinutes(2)).stream().mapToLong(r -> r[0]).sum();
+                    long stored = db.storedTotal("o", "requests", "TOTAL");
+                    assertThat(stored).isEqualTo(admitted);
+                    assertThat(admitted).isLessThanOrEqualTo(limit);
+                    out.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %d | %.1f%% |%n", nodes, rate,
+                            admitted, stored, Math.max(0, stored - limit), 100.0 * admitted / limit));
                 }
             }
         }
@@ -190,54 +155,55 @@ class LongScenarios {
     }
 
     /**
-     * Four nodes hammer one key in strict mode; a reader watches the stored value throughout.
-     * With a threshold of 100% every check is strict and the limit holds whatever the load.
-     * A lower threshold holds only while what all nodes consume within refresh-after plus
-     * flush-interval stays below it: shown with paced and with unpaced nodes.
+     * The last units of a limit: four nodes hammer one key whose usage is already at 95 % of its
+     * limit, so every grant is small. Decisions per second while the last 5 % is handed out,
+     * and the stored value watched throughout.
      */
     @Test
     @Order(4)
-    void strictModeAcrossFourJvms() throws Exception {
-        long limit = 2_000;
-        StringBuilder out = new StringBuilder("# Strict mode, 4 nodes x 2 threads on one key, limit " + limit
-                + ", flush-interval 100ms, 5s (PostgreSQL)\n\n| threshold | refresh-after | load per node |"
-                + " admitted | stored at end | highest stored seen |\n|---|---|---|---|---|---|\n");
-        String[][] cells = {{"100%", "1000", ""}, {"25%", "100", "200"}, {"25%", "100", ""}};
-        for (String[] cell : cells) {
-            try (TestDatabase db = TestDatabases.postgres()) {
-                createSchema(db);
-                List<String> args = base(db);
-                args.addAll(List.of("mode=strict", "subject=hot", "limit=" + limit, "threads=2", "seconds=5",
-                        "threshold=" + cell[0], "refresh=" + cell[1], "flush=100"));
-                if (!cell[2].isEmpty()) {
-                    args.add("rate=" + cell[2]);
-                }
-                List<ChildJvm> nodes = start(4, "strict", args);
-                AtomicLong maxSeen = new AtomicLong();
-                AtomicBoolean watching = new AtomicBoolean(true);
-                Thread watcher = new Thread(() -> {
-                    while (watching.get()) {
-                        maxSeen.accumulateAndGet(db.storedTotal("hot", "requests", "DAY"), Math::max);
-                        LockSupport.parkNanos(1_000_000);
-                    }
-                });
-                watcher.start();
-                go(nodes);
-                List<long[]> results = done(nodes, Duration.ofMinutes(2));
-                watching.set(false);
-                watcher.join();
-                long admitted = results.stream().mapToLong(r -> r[0]).sum();
-                long stored = db.storedTotal("hot", "requests", "DAY");
-                maxSeen.accumulateAndGet(stored, Math::max);
-                out.append(String.format(Locale.ROOT, "| %s | %sms | %s | %d | %d | %d |%n", cell[0], cell[1],
-                        cell[2].isEmpty() ? "unpaced" : cell[2] + "/s", admitted, stored, maxSeen.get()));
-                assertThat(stored).isEqualTo(admitted);
-                if (cell[0].equals("100%")) {
-                    assertThat(maxSeen.get()).isLessThanOrEqualTo(limit);
-                }
+    void theLastUnitsOfALimitAcrossFourJvms() throws Exception {
+        long limit = 100_000;
+        long preloaded = limit * 95 / 100;
+        StringBuilder out = new StringBuilder("# The last 5 % of a limit of " + limit + ": 4 nodes x 2 threads,"
+                + " unpaced, reserve + settle, flush-interval 100ms (PostgreSQL)\n\n| admitted | denied | stored at end |"
+                + " highest stored seen | seconds to hand out the last 5 % | admissions/s meanwhile | decisions/s"
+                + " (admitted + denied) |\n|---|---|---|---|---|---|---|\n");
+        try (TestDatabase db = TestDatabases.postgres()) {
+            createSchema(db);
+            try (Tollgate t = Tollgate.builder(TollgateConfig.custom().metricsEnabled(false)
+                    .limit("free", "requests", limit + "/day").build()).dataSource(db.dataSource()).build()) {
+                t.consume("hot", "requests", preloaded);
+                t.flush();
             }
+            List<String> args = Nodes.base(db);
+            args.addAll(List.of("mode=admit", "subject=hot", "limit=" + limit, "threads=2", "seconds=5", "flush=100"));
+            List<ChildJvm> nodes = Nodes.start(4, "last", args);
+            AtomicLong maxSeen = new AtomicLong();
+            AtomicBoolean watching = new AtomicBoolean(true);
+            Thread watcher = new Thread(() -> {
+                while (watching.get()) {
+                    maxSeen.accumulateAndGet(db.storedTotal("hot", "requests", "DAY"), Math::max);
+                    LockSupport.parkNanos(1_000_000);
+                }
+            });
+            watcher.start();
+            Nodes.go(nodes);
+            List<long[]> results = Nodes.done(nodes, Duration.ofMinutes(2));
+            watching.set(false);
+            watcher.join();
+            long admitted = results.stream().mapToLong(r -> r[0]).sum();
+            long denied = results.stream().mapToLong(r -> r[1]).sum();
+            long lastNanos = results.stream().mapToLong(r -> r[4]).max().orElse(0);
+            long runNanos = results.stream().mapToLong(r -> r[3]).max().orElse(1);
+            long stored = db.storedTotal("hot", "requests", "DAY");
+            maxSeen.accumulateAndGet(stored, Math::max);
+            double secs = lastNanos / 1e9;
+            out.append(String.format(Locale.ROOT, "| %d | %d | %d | %d | %.2f | %.0f | %.0f |%n", admitted, denied,
+                    stored, maxSeen.get(), secs, admitted / Math.max(secs, 1e-9), (admitted + denied) * 1e9 / runNanos));
+            assertThat(stored).isEqualTo(preloaded + admitted);
+            assertThat(maxSeen.get()).isLessThanOrEqualTo(limit);
         }
-        report("strict-nodes.md", out.toString());
+        report("last-units.md", out.toString());
     }
 
     /** What the journal costs on the consume path: 4 threads consuming as fast as they can. */
@@ -291,62 +257,47 @@ class LongScenarios {
         report("journal-price.md", out.toString());
     }
 
-    /** What strict mode costs: reserve + settle per request, strict or cached, one hot key or many. */
+    /** What an admission costs: reserve + settle per request from allotments, one hot key or many. */
     @Test
     @Order(5)
-    void strictModeThroughputPrice() throws Exception {
+    void admissionThroughput() throws Exception {
         StringBuilder out = new StringBuilder("# Throughput of reserve + settle (PostgreSQL, limit never reached)\n\n"
-                + "| engines | threads | keys | mode | requests/s | mean latency (us) |\n|---|---|---|---|---|---|\n");
+                + "| engines | threads | keys | requests/s | mean latency (us) | grant calls | grants asked |\n"
+                + "|---|---|---|---|---|---|---|\n");
         for (int keys : List.of(1, 64)) {
-            for (String threshold : List.of("0", "100%")) {
-                try (TestDatabase db = TestDatabases.postgres()) {
-                    TollgateConfig c = TollgateConfig.custom().metricsEnabled(false)
-                            .limit("free", "requests", "1000000000000/day").strictThreshold(threshold).build();
-                    try (Tollgate t = Tollgate.builder(c).dataSource(db.dataSource()).build()) {
-                        for (int k = 0; k < keys; k++) {
-                            t.reserve("price" + k, "requests", 1).settle(1);
-                        }
-                        AtomicLong ops = new AtomicLong();
-                        long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-                        List<Thread> threads = new ArrayList<>();
-                        for (int i = 0; i < 4; i++) {
-                            int id = i;
-                            Thread th = new Thread(() -> {
-                                long n = 0;
-                                while (System.nanoTime() - end < 0) {
-                                    t.reserve("price" + ((n * 4 + id) % keys), "requests", 1).settle(1);
-                                    n++;
-                                }
-                                ops.addAndGet(n);
-                            });
-                            th.start();
-                            threads.add(th);
-                        }
-                        for (Thread th : threads) {
-                            th.join();
-                        }
-                        double perSecond = ops.get() / 3.0;
-                        out.append(String.format(Locale.ROOT, "| 1 | 4 | %d | %s | %.0f | %.1f |%n", keys,
-                                threshold.equals("0") ? "cached (strict off)" : "strict (threshold 100%)", perSecond,
-                                4 * 1e6 / perSecond));
+            try (TestDatabase db = TestDatabases.postgres()) {
+                TollgateConfig c = TollgateConfig.custom().metricsEnabled(false)
+                        .limit("free", "requests", "1000000000000/day").build();
+                try (Tollgate t = Tollgate.builder(c).dataSource(db.dataSource()).build()) {
+                    for (int k = 0; k < keys; k++) {
+                        t.reserve("price" + k, "requests", 1).settle(1);
                     }
+                    AtomicLong ops = new AtomicLong();
+                    long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                    List<Thread> threads = new ArrayList<>();
+                    for (int i = 0; i < 4; i++) {
+                        int id = i;
+                        Thread th = new Thread(() -> {
+                            long n = 0;
+                            while (System.nanoTime() - end < 0) {
+                                t.reserve("price" + ((n * 4 + id) % keys), "requests", 1).settle(1);
+                                n++;
+                            }
+                            ops.addAndGet(n);
+                        });
+                        th.start();
+                        threads.add(th);
+                    }
+                    for (Thread th : threads) {
+                        th.join();
+                    }
+                    double perSecond = ops.get() / 3.0;
+                    out.append(String.format(Locale.ROOT, "| 1 | 4 | %d | %.0f | %.2f | %d | %d |%n", keys, perSecond,
+                            4 * 1e6 / perSecond, t.stats().grantCalls(), t.stats().grantRequests()));
+                    assertThat(ops.get()).isPositive();
                 }
             }
         }
-        for (String threshold : List.of("0", "100%")) {
-            try (TestDatabase db = TestDatabases.postgres()) {
-                createSchema(db);
-                List<String> args = base(db);
-                args.addAll(List.of("mode=strict", "subject=hot", "threads=2", "seconds=5", "threshold=" + threshold));
-                List<ChildJvm> nodes = start(4, "price", args);
-                go(nodes);
-                List<long[]> results = done(nodes, Duration.ofMinutes(2));
-                double perSecond = results.stream().mapToDouble(r -> r[2] * 1e9 / r[3]).sum();
-                out.append(String.format(Locale.ROOT, "| 4 JVMs | 2 each | 1 | %s | %.0f | %.1f |%n",
-                        threshold.equals("0") ? "cached (strict off)" : "strict (threshold 100%)", perSecond,
-                        8 * 1e6 / perSecond));
-            }
-        }
-        report("strict-price.md", out.toString());
+        report("admission-price.md", out.toString());
     }
 }

@@ -50,21 +50,19 @@ public final class NodeMain {
                 .poolSize(Integer.parseInt(a.getOrDefault("pool", "4")))
                 .limit("free", "requests", limit + "/" + a.getOrDefault("period", "day"))
                 .flushInterval(Duration.ofMillis(Long.parseLong(a.getOrDefault("flush", "500"))))
-                .cacheRefreshAfter(Duration.ofMillis(Long.parseLong(a.getOrDefault("refresh", "1000"))))
+                .allotmentExpiry(Duration.ofMillis(Long.parseLong(a.getOrDefault("expiry", "30000"))))
                 .shutdownTimeout(Duration.ofSeconds(30))
                 .metricsEnabled(false);
         if (a.containsKey("journal")) {
             config.journalPath(a.get("journal"));
-        }
-        if (a.containsKey("threshold")) {
-            config.strictThreshold(a.get("threshold"));
         }
         Tollgate tollgate = Tollgate.builder(config.build()).build();
         switch (mode) {
             case "crash" -> crash(tollgate, a);
             case "totals" -> totals(tollgate, a);
             case "overshoot" -> overshoot(tollgate, a);
-            case "strict" -> strict(tollgate, a);
+            case "admit" -> admit(tollgate, a);
+            case "hold" -> hold(tollgate, a);
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         }
     }
@@ -141,8 +139,9 @@ public final class NodeMain {
     }
 
     /**
-     * Sends {@code rate} requests per second for {@code seconds}: each is checked, and consumed
-     * when allowed, as the edge does. Prints {@code DONE admitted=<n> denied=<n>}.
+     * Sends {@code rate} requests per second for {@code seconds}: each is admitted (its unit
+     * taken from the node's allotment) and settled, as the edge does. Prints
+     * {@code DONE admitted=<n> denied=<n>}.
      */
     private static void overshoot(Tollgate t, Map<String, String> a) throws Exception {
         String subject = a.get("subject");
@@ -161,9 +160,9 @@ public final class NodeMain {
             if (wait > 0) {
                 LockSupport.parkNanos(wait);
             }
-            Decision d = t.check(subject, "requests", 1);
-            if (d.allowed()) {
-                t.consume(subject, "requests", 1);
+            Reservation r = t.reserve(subject, "requests", 1);
+            if (r.decision().allowed()) {
+                r.settle(1);
                 admitted++;
             } else {
                 denied++;
@@ -174,10 +173,11 @@ public final class NodeMain {
     }
 
     /**
-     * {@code threads} threads reserve 1 unit, then settle it at 1, for {@code seconds}.
-     * Prints {@code DONE admitted=<n> denied=<n> ops=<n> nanos=<elapsed>}.
+     * {@code threads} threads reserve 1 unit, then settle it at 1, for {@code seconds}, as fast
+     * as they can (or at {@code rate} per second over all threads). Prints
+     * {@code DONE admitted=<n> denied=<n> ops=<n> nanos=<elapsed> last=<nanos to the last admission>}.
      */
-    private static void strict(Tollgate t, Map<String, String> a) throws Exception {
+    private static void admit(Tollgate t, Map<String, String> a) throws Exception {
         String subject = a.get("subject");
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         long seconds = Long.parseLong(a.get("seconds"));
@@ -188,6 +188,7 @@ public final class NodeMain {
         awaitGo();
         AtomicLong admitted = new AtomicLong();
         AtomicLong denied = new AtomicLong();
+        AtomicLong lastAdmission = new AtomicLong();
         long start = System.nanoTime();
         long end = start + TimeUnit.SECONDS.toNanos(seconds);
         Thread[] ths = new Thread[threads];
@@ -206,6 +207,7 @@ public final class NodeMain {
                     if (r.decision().allowed()) {
                         r.settle(1);
                         admitted.incrementAndGet();
+                        lastAdmission.accumulateAndGet(System.nanoTime() - start, Math::max);
                     } else {
                         denied.incrementAndGet();
                     }
@@ -219,7 +221,18 @@ public final class NodeMain {
         long nanos = System.nanoTime() - start;
         t.close();
         OUT.println("DONE admitted=" + admitted + " denied=" + denied + " ops=" + (admitted.get() + denied.get())
-                + " nanos=" + nanos);
+                + " nanos=" + nanos + " last=" + lastAdmission.get());
+    }
+
+    /**
+     * Admits one request of {@code amount} and never settles it: the node holds the units
+     * (in flight) until it is killed. Prints {@code HOLD <allowed>}.
+     */
+    private static void hold(Tollgate t, Map<String, String> a) throws Exception {
+        OUT.println("READY");
+        Reservation r = t.reserve(a.get("subject"), "requests", Long.parseLong(a.get("amount")));
+        OUT.println("HOLD " + r.decision().allowed());
+        Thread.sleep(Long.MAX_VALUE);
     }
 
     private static void awaitGo() throws Exception {

@@ -1,9 +1,11 @@
 package dev.tollgate.core.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class UsageStoreContract {
     private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+    private static final Duration EXPIRY = Duration.ofSeconds(30);
 
     protected UsageStore store;
 
@@ -55,11 +57,19 @@ public abstract class UsageStoreContract {
     }
 
     private UsageStore.Applied apply(String id, UsageDelta... deltas) {
-        return store.apply(id, T0, List.of(deltas));
+        return apply(id, T0, List.of(deltas));
+    }
+
+    private UsageStore.Applied apply(String id, Instant at, List<UsageDelta> deltas) {
+        return store.apply(new WriteBatch(id, "node-a", at, EXPIRY, deltas));
     }
 
     private static UsageDelta delta(UsageKey k, long n) {
         return new UsageDelta(k, n);
+    }
+
+    private static UsageDelta delta(UsageKey k, long n, long granted) {
+        return new UsageDelta(k, n, granted);
     }
 
     @Test
@@ -116,7 +126,7 @@ public abstract class UsageStoreContract {
         written.add(delta(new UsageKey("s1", "requests", Period.DAY,
                 Instant.parse("2026-11-25T00:00:00Z").toEpochMilli()), 2_000));
         written.sort(Comparator.comparing(UsageDelta::key));
-        store.apply("many", T0, written);
+        apply("many", T0, written);
         asked.add(key("s1", "requests")); // asked twice
 
         long[] used = store.used(asked);
@@ -140,68 +150,148 @@ public abstract class UsageStoreContract {
         assertThat(store.appliedBatches(List.of())).isEmpty();
     }
 
+    private List<Granted> grant(String node, Duration expiry, GrantRequest... requests) {
+        return store.grant(new GrantBatch(node, expiry, List.of(requests)));
+    }
+
+    private static GrantRequest ask(UsageKey k, long limit, long want, long min) {
+        return new GrantRequest(UUID.randomUUID().toString(), k, limit, want, min, 0);
+    }
+
     @Test
-    void addWithinAddsUpToTheMaxAndNoFurther() {
+    void aGrantGivesWhatIsAskedWhileItFitsTheLimit() {
         UsageKey k = key("alice", "requests");
-        assertThat(store.addWithin(T0, List.of(new BoundedDelta(k, 2, 5)))).isEqualTo(new BoundedResult(true, List.of(2L)));
-        assertThat(store.addWithin(T0, List.of(new BoundedDelta(k, 3, 5)))).isEqualTo(new BoundedResult(true, List.of(5L)));
-        assertThat(store.addWithin(T0, List.of(new BoundedDelta(k, 1, 5)))).isEqualTo(new BoundedResult(false, List.of(5L)));
-        assertThat(used(k)).isEqualTo(5);
-        // Usage written unconditionally counts against the bound too.
-        apply("b", delta(k, 10));
-        assertThat(store.addWithin(T0, List.of(new BoundedDelta(k, 0, 5)))).isEqualTo(new BoundedResult(false, List.of(15L)));
+        assertThat(grant("node-a", EXPIRY, ask(k, 100, 30, 1))).containsExactly(new Granted(30, 0, 30, 1));
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 50, 1))).containsExactly(new Granted(50, 0, 80, 2));
+        // What is left (20) is granted when it is at least the minimum, and nothing more after it.
+        assertThat(grant("node-c", EXPIRY, ask(k, 100, 50, 20))).containsExactly(new Granted(20, 0, 100, 3));
+        assertThat(grant("node-a", EXPIRY, ask(k, 100, 5, 1))).containsExactly(new Granted(0, 0, 100, 3));
     }
 
     @Test
-    void addWithinRefusesAnAmountAboveTheMaxOnAMissingCounter() {
-        UsageKey k = key("bob", "requests");
-        assertThat(store.addWithin(T0, List.of(new BoundedDelta(k, 6, 5)))).isEqualTo(new BoundedResult(false, List.of(0L)));
-        assertThat(store.addWithin(T0, List.of(new BoundedDelta(k, 5, 5)))).isEqualTo(new BoundedResult(true, List.of(5L)));
+    void lessThanTheMinimumGrantsNothing() {
+        UsageKey k = key("alice", "requests");
+        grant("node-a", EXPIRY, ask(k, 10, 8, 1));
+        assertThat(grant("node-b", EXPIRY, ask(k, 10, 5, 3)).get(0).granted()).isZero();
+        assertThat(grant("node-b", EXPIRY, ask(k, 10, 5, 2)).get(0).granted()).isEqualTo(2);
     }
 
     @Test
-    void addWithinIsAllOrNothingAcrossCounters() {
+    void storedUsageCountsAgainstGrants() {
+        UsageKey k = key("alice", "requests");
+        apply("b1", delta(k, 70));
+        assertThat(grant("node-a", EXPIRY, ask(k, 100, 50, 1))).containsExactly(new Granted(30, 70, 30, 1));
+        // Usage written beyond every grant (a final cost above its estimate) leaves nothing to grant.
+        apply("b2", delta(k, 20));
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 1, 1))).containsExactly(new Granted(0, 90, 30, 1));
+    }
+
+    @Test
+    void usageTheNodeHasNotWrittenYetCountsAgainstItsGrant() {
+        UsageKey k = key("alice", "requests");
+        GrantRequest withPending = new GrantRequest(UUID.randomUUID().toString(), k, 10, 10, 1, 7);
+        assertThat(grant("node-a", EXPIRY, withPending)).containsExactly(new Granted(3, 0, 3, 1));
+    }
+
+    @Test
+    void aWriteRetiresWhatItUsedOfTheWritersGrant() {
+        UsageKey k = key("alice", "requests");
+        grant("node-a", EXPIRY, ask(k, 100, 100, 1));
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 1, 1)).get(0).granted()).isZero();
+        // node-a used 40 of its 100: usage 40, its grant 60, so node-b still finds nothing.
+        apply("w1", delta(k, 40, 40));
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 1, 1))).containsExactly(new Granted(0, 40, 60, 1));
+        // It gives 50 back: 10 are free.
+        store.release("node-a", List.of(delta(k, 50)));
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 100, 1))).containsExactly(new Granted(50, 40, 60, 2));
+    }
+
+    @Test
+    void aRetiredGrantNeverGoesBelowZeroAndAnotherNodesGrantIsUntouched() {
+        UsageKey k = key("alice", "requests");
+        grant("node-a", EXPIRY, ask(k, 100, 10, 1));
+        grant("node-b", EXPIRY, ask(k, 100, 10, 1));
+        // node-a reports more granted usage than it held (nothing is counted twice either way).
+        apply("w1", delta(k, 15, 15));
+        assertThat(grant("node-c", EXPIRY, ask(k, 100, 100, 1))).containsExactly(new Granted(75, 15, 85, 2));
+    }
+
+    @Test
+    void theSameRequestIdIsGrantedOnce() {
+        UsageKey k = key("alice", "requests");
+        GrantRequest once = ask(k, 100, 30, 1);
+        assertThat(grant("node-a", EXPIRY, once).get(0).granted()).isEqualTo(30);
+        // Its answer was lost; the node asks again with the same id.
+        assertThat(grant("node-a", EXPIRY, once).get(0).granted()).isEqualTo(30);
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 100, 1)).get(0).granted()).as("only 30 were ever granted")
+                .isEqualTo(70);
+    }
+
+    @Test
+    void anExpiredGrantCountsForNothing() {
+        UsageKey k = key("alice", "requests");
+        assertThat(grant("node-a", Duration.ofMillis(300), ask(k, 100, 100, 1)).get(0).granted()).isEqualTo(100);
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 1, 1)).get(0).granted()).isZero();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> grant("node-b", EXPIRY, ask(k, 100, 100, 1)).get(0).granted() == 100);
+        // Usage the dead node's write reports later retires nothing it no longer holds.
+        apply("late", delta(k, 5, 5));
+        assertThat(grant("node-c", EXPIRY, ask(k, 100, 1, 1))).containsExactly(new Granted(0, 5, 100, 1));
+    }
+
+    @Test
+    void grantsOfSeveralCountersAreDecidedTogetherAndSeparately() {
         UsageKey day = key("carol", "requests");
         UsageKey minute = new UsageKey("carol", "requests", Period.MINUTE, day.windowStart());
-        List<UsageKey> sorted = Stream.of(day, minute).sorted().toList();
-        Function<Long, List<BoundedDelta>> both = n -> sorted.stream()
-                .map(k -> new BoundedDelta(k, n, k.period() == Period.DAY ? 100 : 3)).toList();
-
-        assertThat(store.addWithin(T0, both.apply(2L)).applied()).isTrue();
-        BoundedResult refused = store.addWithin(T0, both.apply(2L));
-        assertThat(refused.applied()).isFalse();
-        assertThat(refused.used()).containsExactly(2L, 2L);
-        assertThat(used(day)).isEqualTo(2);
-        assertThat(used(minute)).isEqualTo(2);
+        UsageKey other = key("dave", "requests");
+        List<Granted> g = store.grant(new GrantBatch("node-a", EXPIRY, Stream.of(
+                        ask(day, 1000, 100, 1), ask(minute, 10, 100, 1), ask(other, 5, 100, 1))
+                .sorted(Comparator.comparing(GrantRequest::key)).toList()));
+        List<GrantRequest> order = Stream.of(ask(day, 1000, 100, 1), ask(minute, 10, 100, 1), ask(other, 5, 100, 1))
+                .sorted(Comparator.comparing(GrantRequest::key)).toList();
+        for (int i = 0; i < order.size(); i++) {
+            long limit = order.get(i).limit();
+            assertThat(g.get(i).granted()).as(order.get(i).key().toString()).isEqualTo(Math.min(100, limit));
+        }
     }
 
     @Test
-    void concurrentBoundedAddsNeverPassTheMax() throws Exception {
+    void concurrentNodesNeverTogetherGetMoreThanTheLimit() throws Exception {
         UsageKey k = key("hot", "requests");
-        int writers = 6;
-        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        long limit = 500;
+        int nodes = 6;
+        ExecutorService pool = Executors.newFixedThreadPool(nodes);
         try {
-            List<Future<Integer>> results = new ArrayList<>();
-            for (int w = 0; w < writers; w++) {
-                results.add(pool.submit(() -> {
-                    int applied = 0;
-                    for (int i = 0; i < 40; i++) {
-                        if (store.addWithin(T0, List.of(new BoundedDelta(k, 1, 100))).applied()) {
-                            applied++;
+            List<Future<Long>> used = new ArrayList<>();
+            for (int n = 0; n < nodes; n++) {
+                String node = "node-" + n;
+                used.add(pool.submit(() -> {
+                    long mine = 0;
+                    int empty = 0;
+                    while (empty < 3) {
+                        long g = store.grant(new GrantBatch(node, EXPIRY, List.of(ask(k, limit, 7, 1))))
+                                .get(0).granted();
+                        if (g == 0) {
+                            empty++;
+                            continue;
                         }
+                        // Use it all at once: the write retires it.
+                        store.apply(new WriteBatch(UUID.randomUUID().toString(), node, T0, EXPIRY,
+                                List.of(new UsageDelta(k, g, g))));
+                        mine += g;
                     }
-                    return applied;
+                    return mine;
                 }));
             }
-            int applied = 0;
-            for (Future<Integer> f : results) {
-                applied += f.get(120, TimeUnit.SECONDS);
+            long total = 0;
+            for (Future<Long> f : used) {
+                total += f.get(120, TimeUnit.SECONDS);
             }
-            assertThat(applied).isEqualTo(100);
+            assertThat(total).isEqualTo(limit);
         } finally {
             pool.shutdownNow();
         }
-        assertThat(used(k)).isEqualTo(100);
+        assertThat(used(k)).isEqualTo(limit);
     }
 
     @Test
@@ -209,7 +299,7 @@ public abstract class UsageStoreContract {
         UsageKey day = key("alice", "requests");
         UsageKey nextDay = new UsageKey("alice", "requests", Period.DAY, day.windowStart() + 86_400_000L);
         UsageKey minute = new UsageKey("alice", "requests", Period.MINUTE, day.windowStart());
-        store.apply("b", T0, Stream.of(delta(day, 1), delta(minute, 2), delta(nextDay, 3))
+        apply("b", T0, Stream.of(delta(day, 1), delta(minute, 2), delta(nextDay, 3))
                 .sorted(Comparator.comparing(UsageDelta::key)).toList());
 
         assertThat(used(day)).isEqualTo(1);
@@ -254,13 +344,13 @@ public abstract class UsageStoreContract {
 
     @Test
     void pruneRemovesBatchIdsRecordedBeforeTheCutOffOnly() {
-        store.apply("old", T0, List.of());
-        store.apply("new", T0.plusSeconds(7200), List.of());
+        apply("old", T0, List.of());
+        apply("new", T0.plusSeconds(7200), List.of());
         assertThat(store.prune(T0.minusSeconds(3600))).isZero();
         assertThat(store.prune(T0.plusSeconds(60))).isEqualTo(1);
         assertThat(store.appliedBatches(List.of("old", "new"))).containsExactly("new");
         // Once pruned, the id is accepted again.
-        assertThat(store.apply("old", T0, List.of()).appliedNow()).isTrue();
+        assertThat(apply("old", T0, List.of()).appliedNow()).isTrue();
     }
 
     @Test
@@ -285,7 +375,7 @@ public abstract class UsageStoreContract {
                 results.add(pool.submit(() -> {
                     int applied = 0;
                     for (int r = 0; r < rounds; r++) {
-                        if (store.apply(UUID.randomUUID().toString(), T0, sorted).appliedNow()) {
+                        if (apply(UUID.randomUUID().toString(), T0, sorted).appliedNow()) {
                             applied++;
                         }
                     }

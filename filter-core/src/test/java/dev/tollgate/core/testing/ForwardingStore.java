@@ -1,12 +1,13 @@
 package dev.tollgate.core.testing;
 
 import dev.tollgate.core.Limit;
-import dev.tollgate.core.spi.BoundedDelta;
-import dev.tollgate.core.spi.BoundedResult;
+import dev.tollgate.core.spi.GrantBatch;
+import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
+import dev.tollgate.core.spi.WriteBatch;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -21,13 +22,18 @@ public class ForwardingStore implements UsageStore {
     }
 
     @Override
-    public Applied apply(String batchId, Instant at, List<UsageDelta> deltas) {
-        return delegate.apply(batchId, at, deltas);
+    public Applied apply(WriteBatch batch) {
+        return delegate.apply(batch);
     }
 
     @Override
-    public BoundedResult addWithin(Instant at, List<BoundedDelta> deltas) {
-        return delegate.addWithin(at, deltas);
+    public List<Granted> grant(GrantBatch batch) {
+        return delegate.grant(batch);
+    }
+
+    @Override
+    public void release(String node, List<UsageDelta> unused) {
+        delegate.release(node, unused);
     }
 
     @Override

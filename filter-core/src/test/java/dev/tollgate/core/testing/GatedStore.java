@@ -1,9 +1,7 @@
 package dev.tollgate.core.testing;
 
-import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageStore;
-import java.time.Instant;
-import java.util.List;
+import dev.tollgate.core.spi.WriteBatch;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -33,7 +31,7 @@ public final class GatedStore extends ForwardingStore {
     }
 
     @Override
-    public Applied apply(String batchId, Instant at, List<UsageDelta> deltas) {
+    public Applied apply(WriteBatch batch) {
         if (Thread.currentThread().getName().startsWith("tollgate-batcher")) {
             waiting.incrementAndGet();
             try {
@@ -44,6 +42,6 @@ public final class GatedStore extends ForwardingStore {
                 waiting.decrementAndGet();
             }
         }
-        return super.apply(batchId, at, deltas);
+        return super.apply(batch);
     }
 }

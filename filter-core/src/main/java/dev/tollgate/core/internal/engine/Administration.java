@@ -20,16 +20,16 @@ public final class Administration {
     private final TollgateConfig config;
     private final UsageStore store;
     private final StoreGuard guard;
-    private final UsageView view;
+    private final Allotments allotments;
     private final Policies policies;
     private final Windows windows;
 
-    Administration(TollgateConfig config, UsageStore store, StoreGuard guard, UsageView view, Policies policies,
-                   Windows windows) {
+    Administration(TollgateConfig config, UsageStore store, StoreGuard guard, Allotments allotments,
+                   Policies policies, Windows windows) {
         this.config = config;
         this.store = store;
         this.guard = guard;
-        this.view = view;
+        this.allotments = allotments;
         this.policies = policies;
         this.windows = windows;
     }
@@ -52,7 +52,8 @@ public final class Administration {
             UsageKey key = keys.get(i);
             Limit limit = limits.get(i);
             Windows.Window w = windows.at(key.period(), key.windowStart());
-            long used = stored[i] + view.unflushed(key);
+            Allotment a = allotments.getIfPresent(key);
+            long used = stored[i] + (a == null ? 0 : a.unwritten());
             out.add(new QuotaUsage(key.quota(), key.period(), w.startInstant(),
                     w.end() == Long.MAX_VALUE ? null : w.endInstant(), used, stored[i], limit.max(),
                     Math.max(0, limit.max() - used)));

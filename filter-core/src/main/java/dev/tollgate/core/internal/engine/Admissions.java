@@ -5,224 +5,184 @@ import dev.tollgate.core.Decision;
 import dev.tollgate.core.FailMode;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Names;
-import dev.tollgate.core.Period;
 import dev.tollgate.core.Reservation;
-import dev.tollgate.core.TollgateConfig.StrictThreshold;
-import dev.tollgate.core.spi.BoundedDelta;
-import dev.tollgate.core.spi.BoundedResult;
-import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.UsageKey;
-import dev.tollgate.core.spi.UsageStore;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides requests: {@link #check} against the cached view, {@link #reserve} which in strict
- * mode near a limit decides in the store instead, and {@link #isCached}. Both run the same
- * resolution: the subject's policy, then each limit's window and usage; the most restrictive
- * limit decides. When the store is needed and fails, the engine's fail mode decides, in
- * {@link #storeUnavailable} only. Thread-safe.
+ * Decides requests from this node's allotments: {@link #reserve} takes the request's estimate
+ * from the allotment of every window of the quota at once (all or none), so requests in flight
+ * count immediately and no number of nodes admits more than a limit; {@link #check} decides
+ * the same way and gives the units back. Only a counter this node holds too little of asks the
+ * store, and waits for it. When the store is needed and fails, the engine's fail mode decides,
+ * in {@link #storeUnavailable} only. Quotas without a limit take nothing. Thread-safe.
  */
 public final class Admissions {
     private static final Logger LOG = LoggerFactory.getLogger(Admissions.class);
 
-    private final UsageStore store;
-    private final StoreGuard guard;
-    private final UsageView view;
+    private final Allotments allotments;
     private final Policies policies;
     private final Windows windows;
     private final Counters counters;
     private final Recorder recorder;
-    private final StrictThreshold threshold;
     private final FailMode failMode;
     private final Ticker ticker;
 
-    Admissions(UsageStore store, StoreGuard guard, UsageView view, Policies policies, Windows windows,
-               Counters counters, Recorder recorder, StrictThreshold threshold, FailMode failMode, Ticker ticker) {
-        this.store = store;
-        this.guard = guard;
-        this.view = view;
+    Admissions(Allotments allotments, Policies policies, Windows windows, Counters counters, Recorder recorder,
+               FailMode failMode, Ticker ticker) {
+        this.allotments = allotments;
         this.policies = policies;
         this.windows = windows;
         this.counters = counters;
         this.recorder = recorder;
-        this.threshold = threshold;
         this.failMode = failMode;
         this.ticker = ticker;
     }
 
-    /** See {@code Tollgate.check}. */
+    /** See {@code Tollgate.check}: decides like {@link #reserve} and takes nothing. */
     public Decision check(String subject, String quota, long amount) {
-        return resolve(subject, quota, amount, null);
+        Reservation r = reserve(subject, quota, amount);
+        r.release();
+        return r.decision();
     }
 
     /** See {@code Tollgate.reserve}. */
     public Reservation reserve(String subject, String quota, long amount) {
-        if (!threshold.enabled()) {
-            return Ticket.unreserved(recorder, subject, quota, check(subject, quota, amount));
-        }
-        Near near = new Near();
-        Decision cached = resolve(subject, quota, amount, near);
-        if (!cached.allowed() || !near.strict || cached.reason() == Decision.Reason.STORE_UNAVAILABLE) {
-            return Ticket.unreserved(recorder, subject, quota, cached);
-        }
-        return reserveInStore(subject, quota, amount, near);
-    }
-
-    /**
-     * The shared resolution. With {@code near} (strict mode), also keeps each limit's key and
-     * window and whether one is within the threshold; a plain check allocates nothing.
-     */
-    private Decision resolve(String subject, String quota, long amount, Near near) {
         Objects.requireNonNull(subject, "subject");
         Objects.requireNonNull(quota, "quota");
         if (amount < 0) {
             throw new IllegalArgumentException("amount must be >= 0, was " + amount);
         }
         counters.checks.increment();
-        long nanos = ticker.read();
-        SubjectPolicy policy = policies.getIfPresent(subject, nanos);
+        long now = ticker.read();
+        SubjectPolicy policy = policies.getIfPresent(subject, now);
         if (policy == null) {
             Names.subject(subject);
             try {
                 policy = policies.get(subject);
             } catch (RuntimeException e) {
-                return storeUnavailable(quota, e);
+                return Ticket.none(recorder, subject, quota, storeUnavailable(quota, e));
             }
         }
         List<Limit> limits = policy.limits(quota);
         if (limits.isEmpty()) {
             Names.quota(quota);
-            return Decision.unlimited(quota);
+            return Ticket.none(recorder, subject, quota, Decision.unlimited(quota));
         }
         long millis = windows.nowMillis();
-        Decision result = null;
-        for (int i = 0; i < limits.size(); i++) {
-            Limit limit = limits.get(i);
-            Windows.Window w = windows.at(limit.period(), millis);
-            UsageKey key = new UsageKey(subject, quota, limit.period(), w.start());
-            long used;
-            try {
-                used = view.used(key, nanos);
-            } catch (RuntimeException e) {
-                return storeUnavailable(quota, e);
-            }
-            result = Decision.stricter(result,
-                    Decision.evaluate(quota, limit, used, amount, w.startInstant(), w.endInstant()));
-            if (near != null) {
-                near.add(key, w, limit, limit.max() - used <= threshold.unitsFor(limit.max()));
-            }
-        }
-        if (near != null) {
-            near.at = millis;
-        }
-        if (!result.allowed()) {
-            counters.denied.increment();
-        }
-        return result;
-    }
-
-    /** What strict mode keeps of a resolution, per limit. */
-    private static final class Near {
-        final List<UsageKey> keys = new ArrayList<>(2);
-        final List<Windows.Window> windows = new ArrayList<>(2);
-        final List<Limit> limits = new ArrayList<>(2);
-        boolean strict;
-        long at;
-
-        void add(UsageKey key, Windows.Window w, Limit limit, boolean withinThreshold) {
-            keys.add(key);
-            windows.add(w);
-            limits.add(limit);
-            strict |= withinThreshold;
-        }
-    }
-
-    /**
-     * Adds {@code amount} to every window of the quota in the store only if each stays within
-     * its limit minus this node's own unwritten usage; the store's answer decides.
-     */
-    private Reservation reserveInStore(String subject, String quota, long amount, Near near) {
-        int n = near.keys.size();
-        Integer[] order = new Integer[n];
+        int n = limits.size();
+        Allotment[] held = new Allotment[n];
+        Windows.Window[] ws = new Windows.Window[n];
         for (int i = 0; i < n; i++) {
-            order[i] = i;
+            Limit limit = limits.get(i);
+            ws[i] = windows.at(limit.period(), millis);
+            held[i] = allotments.get(new UsageKey(subject, quota, limit.period(), ws[i].start()), limit.max());
         }
-        Arrays.sort(order, (a, b) -> near.keys.get(a).compareTo(near.keys.get(b)));
-        List<UsageKey> sorted = new ArrayList<>(n);
-        List<BoundedDelta> deltas = new ArrayList<>(n);
-        long[] amounts = new long[n];
-        for (int j = 0; j < n; j++) {
-            int i = order[j];
-            UsageKey key = near.keys.get(i);
-            // This node's own usage that the store does not hold yet counts against the limit too.
-            long own = view.unflushed(key);
-            long limit = near.limits.get(i).max();
-            long max = own < 0 && limit > Long.MAX_VALUE + own ? Long.MAX_VALUE : limit - own;
-            sorted.add(key);
-            deltas.add(new BoundedDelta(key, amount, max));
-            amounts[j] = amount;
-        }
-        counters.strictDecisions.increment();
-        UsageView.Bracket bracket = view.begin(sorted, amounts, null);
-        Instant at = Instant.ofEpochMilli(near.at);
-        BoundedResult result;
+        int taken = 0;
+        int refusedBy = -1;
         try {
-            result = guard.read(() -> store.addWithin(at, deltas));
-        } catch (RuntimeException e) {
-            bracket.cancelled();
-            if (e instanceof InDoubtException) {
-                LOG.warn("A strict reservation of {} {} for subject {} has an unknown outcome; it is treated as not"
-                        + " made, so it may be counted once more", amount, quota, subject);
+            for (; taken < n; taken++) {
+                if (!take(held[taken], amount)) {
+                    refusedBy = taken;
+                    break;
+                }
             }
-            return Ticket.unreserved(recorder, subject, quota, storeUnavailable(quota, e));
+        } catch (RuntimeException e) {
+            giveBack(held, taken, amount);
+            return Ticket.none(recorder, subject, quota, storeUnavailable(quota, e));
         }
-        bracket.decided(result.applied(), result.used());
-        Decision decision = null;
-        for (int j = 0; j < n; j++) {
-            int i = order[j];
-            long stored = result.used().get(j);
-            long usedBefore = (result.applied() ? stored - amount : stored) + view.unflushed(sorted.get(j));
-            Windows.Window w = near.windows.get(i);
-            decision = Decision.stricter(decision, Decision.evaluate(quota, near.limits.get(i), usedBefore, amount,
-                    w.startInstant(), w.endInstant()));
-        }
-        if (decision.allowed() != result.applied()) {
-            // Usage moved between the store's answer and this node's view of its own: the store decides.
-            decision = new Decision(result.applied(), result.applied() ? Decision.Reason.WITHIN_LIMIT
-                    : Decision.Reason.LIMIT_EXCEEDED, decision.quota(), decision.period(), decision.limit(),
-                    decision.used(), result.applied() ? 0 : Math.max(0, decision.limit() - decision.used()),
-                    decision.windowStart(), decision.resetAt());
-        }
-        if (!result.applied()) {
+        if (refusedBy >= 0) {
+            giveBack(held, taken, amount);
             counters.denied.increment();
-            return Ticket.unreserved(recorder, subject, quota, decision);
+            Allotment a = held[refusedBy];
+            return Ticket.none(recorder, subject, quota, decision(false, quota, limits.get(refusedBy), ws[refusedBy],
+                    a.remaining(), amount));
         }
-        return Ticket.reserved(recorder, subject, quota, decision, amount, near.at,
-                near.keys.toArray(new UsageKey[0]));
+        Decision d = null;
+        for (int i = 0; i < n; i++) {
+            d = Decision.stricter(d, decision(true, quota, limits.get(i), ws[i], held[i].remaining() + amount, amount));
+        }
+        return Ticket.taken(recorder, subject, quota, d, amount, millis, held, ticker);
     }
 
     /**
-     * Whether {@link #check} and {@link #reserve} of {@code quota} for {@code subject} can be
-     * answered from memory alone; see {@code Tollgate.isCached}. Never touches the store.
+     * Takes {@code amount} from {@code a}, asking the store when it holds too little. Threads
+     * that lack units of one counter wait for one grant together, sized to all of them; a unit
+     * another thread took first sends this one back to ask again, until the store says it has
+     * too little left.
      */
-    public boolean isCached(String subject, String quota) {
+    private boolean take(Allotment a, long amount) {
+        if (amount == 0) {
+            if (!a.known()) {
+                // A zero-cost question still deserves the store's figures.
+                allotments.grantNow(a, 1);
+            }
+            return true;
+        }
+        while (true) {
+            long now = ticker.read();
+            switch (a.take(amount, now)) {
+                case TAKEN:
+                    return true;
+                case TAKEN_RENEW:
+                    allotments.renew(a);
+                    return true;
+                case EXHAUSTED:
+                    return false;
+                case NEED_GRANT:
+                    if (allotments.grantNow(a, a.shortfall(amount)) == 0 && !a.holds(amount)) {
+                        // The store had less left than this request lacks.
+                        return false;
+                    }
+                    break;
+                default:
+                    throw new IllegalStateException();
+            }
+        }
+    }
+
+    private void giveBack(Allotment[] held, int taken, long amount) {
+        long now = ticker.read();
+        for (int i = 0; i < taken; i++) {
+            held[i].giveBack(amount, now);
+        }
+    }
+
+    /**
+     * The decision for one window: {@code remainingBefore} is what was left of the limit for
+     * this request, in the store's eyes plus what this node held.
+     */
+    private static Decision decision(boolean allowed, String quota, Limit limit, Windows.Window w,
+                                     long remainingBefore, long amount) {
+        long max = limit.max();
+        long left = Math.max(0, Math.min(max, remainingBefore));
+        long remaining = allowed ? Math.max(0, left - amount) : left;
+        return new Decision(allowed, allowed ? Decision.Reason.WITHIN_LIMIT : Decision.Reason.LIMIT_EXCEEDED, quota,
+                limit.period(), max, max - left, remaining, w.startInstant(),
+                w.endInstant() == Instant.MAX ? null : w.endInstant());
+    }
+
+    /**
+     * Whether {@link #check} and {@link #reserve} of {@code amount} of {@code quota} for
+     * {@code subject} can be decided without waiting for the store: the subject's limits are
+     * cached and every window's allotment holds the amount (or is known to be exhausted).
+     * Never touches the store.
+     */
+    public boolean isCached(String subject, String quota, long amount) {
         SubjectPolicy policy = policies.getIfPresent(subject);
         if (policy == null) {
             return false;
         }
-        List<Limit> limits = policy.limits(quota);
-        for (int i = 0; i < limits.size(); i++) {
-            Limit limit = limits.get(i);
-            Period period = limit.period();
-            long used = view.usedIfCached(new UsageKey(subject, quota, period, windows.current(period).start()));
-            if (used < 0 || (threshold.enabled() && used < limit.max()
-                    && limit.max() - used <= threshold.unitsFor(limit.max()))) {
+        long now = ticker.read();
+        long millis = windows.nowMillis();
+        for (Limit limit : policy.limits(quota)) {
+            Allotment a = allotments.getIfPresent(
+                    new UsageKey(subject, quota, limit.period(), windows.at(limit.period(), millis).start()));
+            if (a == null || !a.canDecide(amount, now)) {
                 return false;
             }
         }
@@ -233,7 +193,7 @@ public final class Admissions {
     private Decision storeUnavailable(String quota, RuntimeException cause) {
         boolean open = failMode == FailMode.OPEN;
         (open ? counters.failOpen : counters.failClosed).increment();
-        LOG.debug("Quota check without the store ({}): {}", open ? "fail-open" : "fail-closed", cause.getMessage());
+        LOG.debug("Quota decision without the store ({}): {}", open ? "fail-open" : "fail-closed", cause.getMessage());
         return new Decision(open, Decision.Reason.STORE_UNAVAILABLE, quota, null, -1, 0,
                 open ? Long.MAX_VALUE : 0, null, null);
     }

@@ -4,10 +4,8 @@ import dev.tollgate.core.internal.journal.Bucket;
 import dev.tollgate.core.spi.UsageKey;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Usage summed per counter, waiting to be written: memory grows with distinct counters,
@@ -15,75 +13,32 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Aggregate {
 
-    /** The sum for one counter, and which view adders hold how much of it. */
+    /** The sum for one counter, how much of it grants covered, and the allotment to tell once written. */
     static final class Entry {
         final UsageKey key;
         long amount;
+        long granted;
         long records;
         /** Of {@code records}, how many were already counted in the "deferred" stat. */
         long deferredRecords;
-        LongAdder cell;
-        long cellAmount;
-        Map<LongAdder, long[]> otherCells;
+        Allotment allotment;
 
         Entry(UsageKey key) {
             this.key = key;
         }
 
-        void add(long amount, long records, LongAdder adder) {
-            add(amount, records, adder, 0);
-        }
-
-        void add(long amount, long records, LongAdder adder, long deferredRecords) {
+        void add(long amount, long granted, long records, Allotment allotment, long deferredRecords) {
             this.amount += amount;
+            this.granted += granted;
             this.records += records;
             this.deferredRecords += deferredRecords;
-            if (adder != null) {
-                addCell(adder, amount);
+            if (allotment != null) {
+                this.allotment = allotment;
             }
-        }
-
-        /** Which adders hold how much of this entry's amount in the view. */
-        Map<LongAdder, Long> debits() {
-            Map<LongAdder, Long> d = new IdentityHashMap<>();
-            if (cell != null) {
-                d.put(cell, cellAmount);
-            }
-            if (otherCells != null) {
-                otherCells.forEach((a, n) -> d.merge(a, n[0], Long::sum));
-            }
-            return d;
-        }
-
-        /** After a failed write the whole amount sits in one adder. */
-        void heldBy(LongAdder adder) {
-            cell = adder;
-            cellAmount = amount;
-            otherCells = null;
         }
 
         void merge(Entry other) {
-            amount += other.amount;
-            records += other.records;
-            deferredRecords += other.deferredRecords;
-            if (other.cell != null) {
-                addCell(other.cell, other.cellAmount);
-            }
-            if (other.otherCells != null) {
-                other.otherCells.forEach((a, n) -> addCell(a, n[0]));
-            }
-        }
-
-        private void addCell(LongAdder adder, long n) {
-            if (cell == null || cell == adder) {
-                cell = adder;
-                cellAmount += n;
-            } else {
-                if (otherCells == null) {
-                    otherCells = new IdentityHashMap<>();
-                }
-                otherCells.computeIfAbsent(adder, a -> new long[1])[0] += n;
-            }
+            add(other.amount, other.granted, other.records, other.allotment, other.deferredRecords);
         }
     }
 
@@ -117,7 +72,8 @@ final class Aggregate {
             return;
         }
         for (int i = 0; i < e.keys.length; i++) {
-            entry(e.keys[i]).add(e.amount, i == 0 ? 1 : 0, e.cells == null ? null : e.cells[i]);
+            entry(e.keys[i]).add(e.amount, e.granted == null ? 0 : e.granted[i], i == 0 ? 1 : 0,
+                    e.allotments == null ? null : e.allotments[i], 0);
         }
         if (e.segment >= 0) {
             cover.computeIfAbsent(new SubjectQuota(e.subject, e.quota), x -> new Coverage())

@@ -36,7 +36,7 @@ final class Batch {
     List<UsageDelta> deltas() {
         List<UsageDelta> d = new ArrayList<>(entries.size());
         for (Aggregate.Entry e : entries) {
-            d.add(new UsageDelta(e.key, e.amount));
+            d.add(new UsageDelta(e.key, e.amount, Math.min(e.granted, Math.max(0, e.amount))));
         }
         return d;
     }

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.LongAdder;
  * The engine's counters, written from many threads and read by {@link Reports}. Thread-safe.
  */
 final class Counters {
-    /** Records accepted by consume (a strict settlement's adjustment is a record too). */
+    /** Records accepted by consume (a settled reservation is a record too). */
     final LongAdder total = new LongAdder();
     /** Records committed to the store. */
     final LongAdder processed = new LongAdder();
@@ -25,8 +25,6 @@ final class Counters {
     final LongAdder denied = new LongAdder();
     final LongAdder failOpen = new LongAdder();
     final LongAdder failClosed = new LongAdder();
-    /** Reservations decided in the store (strict mode). */
-    final LongAdder strictDecisions = new LongAdder();
     /** Journal appends and intents that failed. */
     final LongAdder journalErrors = new LongAdder();
     volatile long lastFlushNanos;

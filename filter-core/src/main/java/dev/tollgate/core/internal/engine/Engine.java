@@ -5,6 +5,7 @@ import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.internal.journal.Journal;
 import dev.tollgate.core.spi.UsageStore;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The engine's parts, wired along the flow of a request: {@link Admissions} decides it,
+ * The engine's parts, wired along the flow of a request: {@link Admissions} decides it from
+ * this node's {@link Allotments},
  * {@link Recorder} records what it consumed, the pipeline's batchers and writer put that in
  * the store, {@link Administration} and {@link Reports} serve operators, and maintenance
  * keeps the store and the journal tidy. Time comes from one clock (instants, windows) and
@@ -26,6 +28,7 @@ public final class Engine {
     private final Journal journal;
     private final ExecutorService ownedExecutor;
     private final Pipeline pipeline;
+    private final Allotments allotments;
     private final Maintenance maintenance;
     private final Admissions admissions;
     private final Recorder recorder;
@@ -47,22 +50,22 @@ public final class Engine {
         Counters counters = new Counters();
         StoreGuard guard = new StoreGuard(config);
         Windows windows = new Windows(clock, config.zone());
-        UsageView view = new UsageView(store, guard, config.cacheRefreshAfter(), config.cacheMaxSize(), ticker,
-                background);
+        Duration storeWait = config.queryTimeout().plus(config.connectTimeout());
+        this.allotments = new Allotments(store, guard, ticker, background, config.allotmentExpiry(),
+                config.allotmentTarget(), storeWait, config.cacheMaxSize());
         Policies policies = new Policies(config, store, guard, ticker, background);
         Journaling journaling = new Journaling(journal, counters, ticker);
         Pending pending = new Pending(counters, journal.directory());
-        Writer writer = new Writer(store, guard, view, policies, windows, counters, journaling, pending,
+        Writer writer = new Writer(store, guard, allotments, policies, windows, counters, journaling, pending,
                 config.batchSize(), ticker);
         this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker);
-        this.recorder = new Recorder(pipeline, policies, view, windows, counters);
-        this.admissions = new Admissions(store, guard, view, policies, windows, counters, recorder,
-                config.strictThreshold(), config.failMode(), ticker);
-        this.administration = new Administration(config, store, guard, view, policies, windows);
-        this.reports = new Reports(counters, pipeline, pending, guard, view, policies, journal, config.failMode(),
-                () -> closed);
+        this.recorder = new Recorder(pipeline, policies, allotments, windows, counters, ticker);
+        this.admissions = new Admissions(allotments, policies, windows, counters, recorder, config.failMode(), ticker);
+        this.administration = new Administration(config, store, guard, allotments, policies, windows);
+        this.reports = new Reports(counters, pipeline, pending, guard, allotments, policies, journal,
+                config.failMode(), () -> closed);
         this.maintenance = new Maintenance(config, store, guard, journal,
-                new Replay(store, guard, view, policies, windows, counters, config.batchRetention()), clock);
+                new Replay(store, guard, allotments, policies, windows, counters, config.batchRetention()), clock);
     }
 
     /**
@@ -139,6 +142,7 @@ public final class Engine {
         }
         try {
             pipeline.close(config.shutdownTimeout());
+            allotments.releaseAll();
         } finally {
             maintenance.stop();
             if (ownedExecutor != null) {

@@ -1,5 +1,6 @@
 package dev.tollgate.core.internal.engine;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.Consumption;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Names;
@@ -9,26 +10,29 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Records consumption: places it in its counters (this node's view sees it at once) and
- * hands it to the {@link Pipeline}. Never touches the store on the calling thread unless the
- * channel is full or the caller asked for a synchronous write. Thread-safe.
+ * Records consumption: places it in its counters, takes what it can from this node's
+ * allotment of each limited one (the rest is usage beyond any grant) and hands it to the
+ * {@link Pipeline}. Never touches the store on the calling thread unless the channel is full
+ * or the caller asked for a synchronous write. Thread-safe.
  */
 public final class Recorder {
     private final Pipeline pipeline;
     private final Policies policies;
-    private final UsageView view;
+    private final Allotments allotments;
     private final Windows windows;
+    private final Ticker ticker;
     private final Counters counters;
     private final ThreadLocal<Resolution> lastResolution = ThreadLocal.withInitial(Resolution::new);
 
-    Recorder(Pipeline pipeline, Policies policies, UsageView view, Windows windows, Counters counters) {
+    Recorder(Pipeline pipeline, Policies policies, Allotments allotments, Windows windows, Counters counters,
+             Ticker ticker) {
         this.pipeline = pipeline;
         this.policies = policies;
-        this.view = view;
+        this.allotments = allotments;
         this.windows = windows;
+        this.ticker = ticker;
         this.counters = counters;
     }
 
@@ -75,19 +79,22 @@ public final class Recorder {
     }
 
     /**
-     * Records {@code delta} (negative to give units back) in windows that were reserved in the
-     * store, through the pipeline like any consumption: a strict reservation's settlement.
+     * Records the final cost of an admitted request, whose units were taken from {@code held}
+     * (one allotment per window): {@code granted[i]} of it came from window {@code i}'s grant.
      */
-    void adjust(String subject, String quota, long delta, long at, UsageKey[] keys) {
+    void recordTaken(String subject, String quota, long amount, long at, Allotment[] held, long[] granted) {
+        if (amount == 0) {
+            return;
+        }
         if (pipeline.isClosed()) {
             throw new IllegalStateException("Tollgate is closed and accepts no more usage");
         }
-        LongAdder[] cells = new LongAdder[keys.length];
-        for (int i = 0; i < keys.length; i++) {
-            cells[i] = view.addUnflushed(keys[i], delta);
+        UsageKey[] keys = new UsageKey[held.length];
+        for (int i = 0; i < held.length; i++) {
+            keys[i] = held[i].key;
         }
         counters.total.increment();
-        submit(UsageEvent.resolved(subject, quota, delta, at, keys, cells));
+        submit(UsageEvent.resolved(subject, quota, amount, at, keys, held, granted));
     }
 
     /** Queues a record; one refused because close() began is not counted in {@code total}. */
@@ -121,48 +128,47 @@ public final class Recorder {
             return UsageEvent.unresolved(subject, quota, amount, now);
         }
         List<Limit> limits = policy.limits(quota);
-        UsageKey[] keys;
-        LongAdder[] cells = null;
         if (limits.isEmpty()) {
             Names.quota(quota);
-            keys = new UsageKey[] {new UsageKey(subject, quota, Period.TOTAL, 0L)};
-        } else {
-            Resolution r = lastResolution.get();
-            if (r.matches(subject, quota, policy, limits, windows, now)) {
-                // Same counters as this thread's previous consume: no key to build, no cache
-                // lookup. The events share the (never modified) arrays.
-                keys = r.keys;
-                cells = r.cells;
-                for (LongAdder cell : cells) {
-                    cell.add(amount);
-                }
-            } else {
-                keys = new UsageKey[limits.size()];
-                cells = new LongAdder[keys.length];
-                for (int i = 0; i < keys.length; i++) {
-                    Period p = limits.get(i).period();
-                    keys[i] = new UsageKey(subject, quota, p, windows.at(p, now).start());
-                    cells[i] = view.addUnflushed(keys[i], amount);
-                }
-                r.remember(subject, quota, policy, keys, cells);
+            counters.total.increment();
+            return UsageEvent.resolved(subject, quota, amount, now,
+                    new UsageKey[] {new UsageKey(subject, quota, Period.TOTAL, 0L)}, null, null);
+        }
+        Resolution r = lastResolution.get();
+        if (!r.matches(subject, quota, policy, limits, windows, now)) {
+            // Not this thread's previous counters: look them up (a hot caller skips this).
+            UsageKey[] keys = new UsageKey[limits.size()];
+            Allotment[] held = new Allotment[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                Limit limit = limits.get(i);
+                keys[i] = new UsageKey(subject, quota, limit.period(), windows.at(limit.period(), now).start());
+                held[i] = allotments.get(keys[i], limit.max());
+            }
+            r.remember(subject, quota, policy, keys, held);
+        }
+        long tick = ticker.read();
+        long[] granted = new long[r.keys.length];
+        for (int i = 0; i < granted.length; i++) {
+            granted[i] = r.held[i].takeUpTo(amount, tick);
+            if (granted[i] < amount) {
+                r.held[i].excess(amount - granted[i]);
             }
         }
         counters.total.increment();
-        return UsageEvent.resolved(subject, quota, amount, now, keys, cells);
+        return UsageEvent.resolved(subject, quota, amount, now, r.keys, r.held, granted);
     }
 
     /**
      * The counters of a thread's previous consume, reused while subject, quota, policy and
-     * windows are the same (the common case of a hot caller). A cell evicted from the view
-     * meanwhile keeps receiving this thread's amounts: the view under-counts them until they
-     * are written, and the writer debits the same cell, so nothing is counted twice.
+     * windows are the same (the common case of a hot caller). An allotment evicted from the
+     * cache meanwhile keeps serving this thread; the events share the (never modified) arrays.
      */
     private static final class Resolution {
         String subject;
         String quota;
         SubjectPolicy policy;
         UsageKey[] keys;
-        LongAdder[] cells;
+        Allotment[] held;
 
         boolean matches(String subject, String quota, SubjectPolicy policy, List<Limit> limits, Windows windows,
                         long now) {
@@ -178,12 +184,12 @@ public final class Recorder {
             return true;
         }
 
-        void remember(String subject, String quota, SubjectPolicy policy, UsageKey[] keys, LongAdder[] cells) {
+        void remember(String subject, String quota, SubjectPolicy policy, UsageKey[] keys, Allotment[] held) {
             this.subject = subject;
             this.quota = quota;
             this.policy = policy;
             this.keys = keys;
-            this.cells = cells;
+            this.held = held;
         }
     }
 }

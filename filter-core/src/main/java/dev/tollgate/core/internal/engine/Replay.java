@@ -7,6 +7,7 @@ import dev.tollgate.core.internal.journal.Recovery;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
+import dev.tollgate.core.spi.WriteBatch;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,18 +32,18 @@ final class Replay {
 
     private final UsageStore store;
     private final StoreGuard guard;
-    private final UsageView view;
+    private final Allotments allotments;
     private final Policies policies;
     private final Windows windows;
     private final Counters counters;
     private final Duration batchRetention;
     private final Clock clock;
 
-    Replay(UsageStore store, StoreGuard guard, UsageView view, Policies policies, Windows windows, Counters counters,
-           Duration batchRetention) {
+    Replay(UsageStore store, StoreGuard guard, Allotments allotments, Policies policies, Windows windows,
+           Counters counters, Duration batchRetention) {
         this.store = store;
         this.guard = guard;
-        this.view = view;
+        this.allotments = allotments;
         this.policies = policies;
         this.windows = windows;
         this.counters = counters;
@@ -101,32 +102,21 @@ final class Replay {
         }
     }
 
-    /** One replay transaction; {@code false} when an earlier replay had written it. */
+    /**
+     * One replay transaction; {@code false} when an earlier replay had written it. Replayed
+     * usage retires no grant: the grants of the run that recorded it were this node's before
+     * the restart and expire on their own.
+     */
     private boolean write(String id, TreeMap<UsageKey, Long> deltas) {
-        List<UsageKey> keys = new ArrayList<>(deltas.keySet());
-        List<UsageDelta> list = new ArrayList<>(keys.size());
-        long[] amounts = new long[keys.size()];
-        for (int i = 0; i < amounts.length; i++) {
-            amounts[i] = deltas.get(keys.get(i));
-            list.add(new UsageDelta(keys.get(i), amounts[i]));
-        }
-        UsageView.Bracket bracket = view.begin(keys, amounts, null);
-        UsageStore.Applied applied;
-        try {
-            applied = guard.write(() -> store.apply(id, clock.instant(), list));
-        } catch (RuntimeException e) {
-            bracket.cancelled();
-            throw e;
-        }
-        if (!applied.appliedNow()) {
-            // The store holds it already, and so does any value the view read from it.
-            bracket.cancelled();
-            return false;
-        }
-        bracket.committed(null);
+        List<UsageDelta> list = new ArrayList<>(deltas.size());
         long units = 0;
-        for (long a : amounts) {
-            units += a;
+        for (Map.Entry<UsageKey, Long> e : deltas.entrySet()) {
+            list.add(new UsageDelta(e.getKey(), e.getValue()));
+            units += e.getValue();
+        }
+        WriteBatch batch = new WriteBatch(id, allotments.node(), clock.instant(), allotments.expiry(), list);
+        if (!guard.write(() -> store.apply(batch)).appliedNow()) {
+            return false;
         }
         counters.unitsWritten.add(units);
         counters.upserts.add(list.size());

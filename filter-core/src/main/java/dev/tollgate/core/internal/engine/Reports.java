@@ -14,19 +14,19 @@ public final class Reports {
     private final Pipeline pipeline;
     private final Pending pending;
     private final StoreGuard guard;
-    private final UsageView view;
+    private final Allotments allotments;
     private final Policies policies;
     private final Journal journal;
     private final FailMode failMode;
     private final BooleanSupplier closed;
 
-    Reports(Counters counters, Pipeline pipeline, Pending pending, StoreGuard guard, UsageView view, Policies policies,
+    Reports(Counters counters, Pipeline pipeline, Pending pending, StoreGuard guard, Allotments allotments, Policies policies,
             Journal journal, FailMode failMode, BooleanSupplier closed) {
         this.counters = counters;
         this.pipeline = pipeline;
         this.pending = pending;
         this.guard = guard;
-        this.view = view;
+        this.allotments = allotments;
         this.policies = policies;
         this.journal = journal;
         this.failMode = failMode;
@@ -40,8 +40,9 @@ public final class Reports {
                 counters.syncFallbacks.sum(), counters.batches.sum(), pipeline.queueDepth(),
                 pipeline.queueCapacity(), Duration.ofNanos(counters.lastFlushNanos), counters.unitsWritten.sum(),
                 counters.upserts.sum(), counters.checks.sum(), counters.denied.sum(), counters.failOpen.sum(),
-                counters.failClosed.sum(), guard.errors(), view.reads(), policies.reads(),
-                counters.strictDecisions.sum(), counters.journalErrors.sum());
+                counters.failClosed.sum(), guard.errors(), policies.reads(), allotments.grantCalls.sum(),
+                allotments.grantsAsked.sum(), allotments.unitsGranted.sum(), allotments.waited.sum(),
+                counters.journalErrors.sum());
     }
 
     /**

@@ -1,43 +1,47 @@
 package dev.tollgate.core.internal.engine;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.Decision;
 import dev.tollgate.core.Reservation;
-import dev.tollgate.core.spi.UsageKey;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** The engine's {@link Reservation}: what admission decided, and what it holds. Thread-safe. */
+/**
+ * The engine's {@link Reservation}: what admission decided, and the units it took from the
+ * allotment of each window of the quota. Settling records the final cost against them;
+ * releasing gives them back. Thread-safe; only the first of settle and release acts.
+ */
 final class Ticket implements Reservation {
     private final Recorder recorder;
     private final String subject;
     private final String quota;
     private final Decision decision;
-    private final boolean strict;
-    private final long reserved;
+    private final long taken;
     private final long at;
-    private final UsageKey[] keys;
+    private final Allotment[] held;
+    private final Ticker ticker;
     private final AtomicBoolean done = new AtomicBoolean();
 
-    private Ticket(Recorder recorder, String subject, String quota, Decision decision, boolean strict, long reserved,
-                   long at, UsageKey[] keys) {
+    private Ticket(Recorder recorder, String subject, String quota, Decision decision, long taken, long at,
+                   Allotment[] held, Ticker ticker) {
         this.recorder = recorder;
         this.subject = subject;
         this.quota = quota;
         this.decision = decision;
-        this.strict = strict;
-        this.reserved = reserved;
+        this.taken = taken;
         this.at = at;
-        this.keys = keys;
+        this.held = held;
+        this.ticker = ticker;
     }
 
-    /** A decision made from the cache: settling consumes the whole cost. */
-    static Ticket unreserved(Recorder recorder, String subject, String quota, Decision decision) {
-        return new Ticket(recorder, subject, quota, decision, false, 0, 0, null);
+    /** Nothing taken (no limit, denied, or decided without the store): settling consumes the whole cost. */
+    static Ticket none(Recorder recorder, String subject, String quota, Decision decision) {
+        return new Ticket(recorder, subject, quota, decision, 0, 0, null, null);
     }
 
-    /** {@code reserved} units held in the store in {@code keys}' windows. */
-    static Ticket reserved(Recorder recorder, String subject, String quota, Decision decision, long reserved,
-                           long at, UsageKey[] keys) {
-        return new Ticket(recorder, subject, quota, decision, true, reserved, at, keys);
+    /** {@code taken} units taken from each of {@code held} (the quota's windows) at epoch millis {@code at}. */
+    static Ticket taken(Recorder recorder, String subject, String quota, Decision decision, long taken, long at,
+                        Allotment[] held, Ticker ticker) {
+        return new Ticket(recorder, subject, quota, decision, taken, at, held, ticker);
     }
 
     @Override
@@ -46,13 +50,8 @@ final class Ticket implements Reservation {
     }
 
     @Override
-    public boolean strict() {
-        return strict;
-    }
-
-    @Override
-    public long reserved() {
-        return reserved;
+    public long taken() {
+        return held == null ? 0 : taken;
     }
 
     @Override
@@ -63,26 +62,42 @@ final class Ticket implements Reservation {
         if (!done.compareAndSet(false, true)) {
             return;
         }
-        if (!strict) {
+        if (held == null) {
             recorder.consume(subject, quota, finalCost);
-        } else if (finalCost != reserved) {
-            recorder.adjust(subject, quota, finalCost - reserved, at, keys);
+            return;
         }
+        long now = ticker.read();
+        long[] granted = new long[held.length];
+        for (int i = 0; i < held.length; i++) {
+            Allotment a = held[i];
+            if (finalCost <= taken) {
+                a.giveBack(taken - finalCost, now);
+                granted[i] = finalCost;
+            } else {
+                // The request cost more than its estimate: what is left of the grant covers
+                // what it can; the rest is charged anyway (the request was served).
+                long more = a.takeUpTo(finalCost - taken, now);
+                a.excess(finalCost - taken - more);
+                granted[i] = taken + more;
+            }
+        }
+        recorder.recordTaken(subject, quota, finalCost, at, held, granted);
     }
 
     @Override
     public void release() {
-        if (!done.compareAndSet(false, true)) {
+        if (!done.compareAndSet(false, true) || held == null) {
             return;
         }
-        if (strict && reserved != 0) {
-            recorder.adjust(subject, quota, -reserved, at, keys);
+        long now = ticker.read();
+        for (Allotment a : held) {
+            a.giveBack(taken, now);
         }
     }
 
     @Override
     public String toString() {
-        return "Reservation{" + subject + "/" + quota + ", " + (strict ? "strict, reserved " + reserved : "cached")
+        return "Reservation{" + subject + "/" + quota + ", " + (held != null ? "took " + taken : "nothing taken")
                 + ", allowed=" + decision.allowed() + "}";
     }
 }

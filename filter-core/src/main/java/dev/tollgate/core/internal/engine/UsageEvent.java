@@ -2,14 +2,14 @@ package dev.tollgate.core.internal.engine;
 
 import dev.tollgate.core.spi.UsageKey;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One record on its way to the store. Resolved when the subject's policy was cached at
- * consume time (then it names its counters and the view adders it was added to);
- * otherwise the writer resolves it from {@code subject}, {@code quota} and {@code at}.
- * A marker carries no usage: the batcher that takes it counts its latch down once it has
- * flushed what was queued before it. Immutable once queued; {@link #segment} is set before.
+ * consume time (then it names its counters, the allotment of each limited one and how much of
+ * the amount each allotment's grant covered); otherwise the writer resolves it from
+ * {@code subject}, {@code quota} and {@code at}. A marker carries no usage: the batcher that
+ * takes it counts its latch down once it has flushed what was queued before it. Immutable
+ * once queued; {@link #segment} is set before.
  */
 final class UsageEvent {
     final String subject;
@@ -17,34 +17,39 @@ final class UsageEvent {
     final long amount;
     final long at;
     final UsageKey[] keys;
-    final LongAdder[] cells;
+    /** Per key, the allotment the amount was taken from, or {@code null} (no limit); the array may be null. */
+    final Allotment[] allotments;
+    /** Per key, the part of {@code amount} a grant covered; {@code null} when none did. */
+    final long[] granted;
     final CountDownLatch marker;
     /** The journal segment holding this record, or -1 when it is not in a journal. */
     long segment = -1;
 
-    private UsageEvent(String subject, String quota, long amount, long at, UsageKey[] keys, LongAdder[] cells,
-                       CountDownLatch marker) {
+    private UsageEvent(String subject, String quota, long amount, long at, UsageKey[] keys, Allotment[] allotments,
+                       long[] granted, CountDownLatch marker) {
         this.subject = subject;
         this.quota = quota;
         this.amount = amount;
         this.at = at;
         this.keys = keys;
-        this.cells = cells;
+        this.allotments = allotments;
+        this.granted = granted;
         this.marker = marker;
     }
 
-    /** A record whose counters are known; {@code cells[i]} holds the amount added to the view for {@code keys[i]}. */
-    static UsageEvent resolved(String subject, String quota, long amount, long at, UsageKey[] keys, LongAdder[] cells) {
-        return new UsageEvent(subject, quota, amount, at, keys, cells, null);
+    /** A record whose counters are known. */
+    static UsageEvent resolved(String subject, String quota, long amount, long at, UsageKey[] keys,
+                               Allotment[] allotments, long[] granted) {
+        return new UsageEvent(subject, quota, amount, at, keys, allotments, granted, null);
     }
 
     /** A record whose counters the writer still has to work out. */
     static UsageEvent unresolved(String subject, String quota, long amount, long at) {
-        return new UsageEvent(subject, quota, amount, at, null, null, null);
+        return new UsageEvent(subject, quota, amount, at, null, null, null, null);
     }
 
     static UsageEvent marker(CountDownLatch latch) {
-        return new UsageEvent(null, null, 0, 0, null, null, latch);
+        return new UsageEvent(null, null, 0, 0, null, null, null, latch);
     }
 
     boolean isMarker() {

@@ -7,20 +7,22 @@ import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
+import dev.tollgate.core.spi.WriteBatch;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Writes aggregated usage: splits it into batches of at most {@code batch-size} counters (a
- * subject's quota is never split, so each record commits whole), brackets each write on the
- * view, sends it through the {@link StoreGuard}, and keeps what fails in {@link Pending}.
+ * subject's quota is never split, so each record commits whole), sends each through the
+ * {@link StoreGuard} (a write retires the granted part of its usage from this node's grants in
+ * the same transaction, and extends them), tells the allotments what was written, and keeps
+ * what fails in {@link Pending}.
  * Called by the batchers, by callers writing synchronously and by {@code flush()}/{@code close()}.
  * Thread-safe: each call works on its own aggregate.
  */
@@ -29,7 +31,7 @@ final class Writer {
 
     private final UsageStore store;
     private final StoreGuard guard;
-    private final UsageView view;
+    private final Allotments allotments;
     private final Policies policies;
     private final Windows windows;
     private final Counters counters;
@@ -39,11 +41,11 @@ final class Writer {
     private final Clock clock;
     private final Ticker ticker;
 
-    Writer(UsageStore store, StoreGuard guard, UsageView view, Policies policies, Windows windows, Counters counters,
-           Journaling journaling, Pending pending, int batchSize, Ticker ticker) {
+    Writer(UsageStore store, StoreGuard guard, Allotments allotments, Policies policies, Windows windows,
+           Counters counters, Journaling journaling, Pending pending, int batchSize, Ticker ticker) {
         this.store = store;
         this.guard = guard;
-        this.view = view;
+        this.allotments = allotments;
         this.policies = policies;
         this.windows = windows;
         this.counters = counters;
@@ -78,6 +80,12 @@ final class Writer {
         boolean all = true;
         while (!agg.entries.isEmpty()) {
             List<Aggregate.Entry> sorted = agg.takeSorted();
+            for (Aggregate.Entry en : sorted) {
+                if (en.allotment != null && en.amount > en.granted) {
+                    // Excess that grant units covered since it was recorded: this write retires them.
+                    en.granted += en.allotment.claimConverted(en.amount - en.granted);
+                }
+            }
             int from = 0;
             while (from < sorted.size()) {
                 int to = Math.min(sorted.size(), from + batchSize);
@@ -116,11 +124,12 @@ final class Writer {
             List<Limit> limits = policy.limits(u.getKey().quota());
             long[] sums = u.getValue();
             if (limits.isEmpty()) {
-                agg.entry(key(u.getKey(), Period.TOTAL)).add(sums[0], sums[1], null, sums[2]);
+                agg.entry(key(u.getKey(), Period.TOTAL)).add(sums[0], 0, sums[1], null, sums[2]);
             } else {
+                // Recorded before this node knew the subject's limits: usage no grant covered.
                 for (int i = 0; i < limits.size(); i++) {
                     agg.entry(key(u.getKey(), limits.get(i).period()))
-                            .add(sums[0], i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                            .add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
                 }
             }
             agg.resolved(u.getKey());
@@ -135,32 +144,19 @@ final class Writer {
     /** Writes one batch; what fails is kept in {@link Pending}. */
     private boolean write(Batch b) {
         long t0 = ticker.read();
-        int n = b.entries.size();
-        List<UsageKey> keys = new ArrayList<>(n);
-        long[] amounts = new long[n];
-        List<Map<LongAdder, Long>> debits = new ArrayList<>(n);
-        for (Aggregate.Entry en : b.entries) {
-            amounts[keys.size()] = en.amount;
-            keys.add(en.key);
-            debits.add(en.debits());
-        }
-        UsageView.Bracket bracket = view.begin(keys, amounts, debits);
         journaling.announce(b);
+        WriteBatch batch = new WriteBatch(b.id, allotments.node(), clock.instant(), allotments.expiry(), b.deltas());
         UsageStore.Applied applied;
         try {
             applied = guard.write(() -> {
                 try {
-                    return store.apply(b.id, clock.instant(), b.deltas());
+                    return store.apply(batch);
                 } catch (InDoubtException e) {
                     b.inDoubt = true;
                     throw e;
                 }
             });
         } catch (RuntimeException e) {
-            LongAdder[] holders = bracket.failed();
-            for (int i = 0; i < n; i++) {
-                b.entries.get(i).heldBy(holders[i]);
-            }
             counters.failed.increment();
             if (!(e instanceof StoreException)) {
                 LOG.error("Unexpected failure writing batch {}; its usage is kept and retried", b.id, e);
@@ -170,15 +166,19 @@ final class Writer {
             pending.keep(b);
             return false;
         }
-        bracket.committed(applied);
-        journaling.committed(b);
         long units = 0;
-        for (Aggregate.Entry en : b.entries) {
+        for (int i = 0; i < b.entries.size(); i++) {
+            Aggregate.Entry en = b.entries.get(i);
+            if (en.allotment != null) {
+                en.allotment.written(en.granted, en.amount - en.granted, applied.total(i), t0,
+                        allotments.expiryNanos());
+            }
             units += en.amount;
         }
+        journaling.committed(b);
         counters.processed.add(b.records());
         counters.unitsWritten.add(units);
-        counters.upserts.add(n);
+        counters.upserts.add(b.entries.size());
         counters.batches.increment();
         counters.lastFlushNanos = ticker.read() - t0;
         return true;

@@ -45,9 +45,20 @@ public enum Dialect {
             VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
             """,
             """
-            SELECT used FROM FINAL TABLE (UPDATE tollgate_usage SET used = used + :delta, updated_at = :now
-            WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart
-              AND used <= :bound)
+            MERGE INTO tollgate_grant t
+            USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:quota AS VARCHAR(64)), CAST(:period AS VARCHAR(8)),
+                           CAST(:windowStart AS TIMESTAMP WITH TIME ZONE), CAST(:node AS VARCHAR(64)),
+                           CAST(:granted AS BIGINT), CAST(:expiresAt AS TIMESTAMP WITH TIME ZONE),
+                           CAST(:grantId AS VARCHAR(64)), CAST(:grantAmount AS BIGINT)))
+                  AS d(subject, quota, period, window_start, node, granted, expires_at, grant_id, grant_amount)
+            ON t.subject = d.subject AND t.quota = d.quota AND t.period = d.period AND t.window_start = d.window_start
+               AND t.node = d.node
+            WHEN MATCHED THEN UPDATE SET granted = d.granted, expires_at = d.expires_at, grant_id = d.grant_id,
+                grant_amount = d.grant_amount
+            WHEN NOT MATCHED THEN INSERT (subject, quota, period, window_start, node, granted, expires_at, grant_id,
+                grant_amount)
+                VALUES (d.subject, d.quota, d.period, d.window_start, d.node, d.granted, d.expires_at, d.grant_id,
+                        d.grant_amount)
             """),
     POSTGRESQL("/tollgate/schema-postgresql.sql",
             """
@@ -71,10 +82,12 @@ public enum Dialect {
             ON CONFLICT (subject, quota, period, window_start) DO NOTHING
             """,
             """
-            UPDATE tollgate_usage SET used = used + :delta, updated_at = :now
-            WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart
-              AND used <= :bound
-            RETURNING used
+            INSERT INTO tollgate_grant (subject, quota, period, window_start, node, granted, expires_at, grant_id,
+                                        grant_amount)
+            VALUES (:subject, :quota, :period, :windowStart, :node, :granted, :expiresAt, :grantId, :grantAmount)
+            ON CONFLICT (subject, quota, period, window_start, node)
+            DO UPDATE SET granted = EXCLUDED.granted, expires_at = EXCLUDED.expires_at, grant_id = EXCLUDED.grant_id,
+                grant_amount = EXCLUDED.grant_amount
             """);
 
     private final String schemaResource;
@@ -82,16 +95,16 @@ public enum Dialect {
     private final String upsertPlan;
     private final String upsertOverride;
     private final String insertUsageIfMissing;
-    private final String addWithinReturning;
+    private final String upsertGrant;
 
     Dialect(String schemaResource, String addUsage, String upsertPlan, String upsertOverride,
-            String insertUsageIfMissing, String addWithinReturning) {
+            String insertUsageIfMissing, String upsertGrant) {
         this.schemaResource = schemaResource;
         this.addUsage = addUsage;
         this.upsertPlan = upsertPlan;
         this.upsertOverride = upsertOverride;
         this.insertUsageIfMissing = insertUsageIfMissing;
-        this.addWithinReturning = addWithinReturning;
+        this.upsertGrant = upsertGrant;
     }
 
     /** Classpath resource (next to this class) holding the schema script. */
@@ -112,12 +125,9 @@ public enum Dialect {
         return insertUsageIfMissing;
     }
 
-    /**
-     * One statement that adds {@code :delta} to an existing usage row only while
-     * {@code used <= :bound}, and returns the new value (no row when refused or missing).
-     */
-    String addWithinReturning() {
-        return addWithinReturning;
+    /** Sets a node's grant row on a counter (the caller holds the counter's usage row lock). */
+    String upsertGrant() {
+        return upsertGrant;
     }
 
     String upsertPlan() {

@@ -5,14 +5,15 @@ import dev.tollgate.core.Period;
 import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.TollgateConfig.SchemaMode;
 import dev.tollgate.core.TollgateException;
-import dev.tollgate.core.spi.BoundedDelta;
-import dev.tollgate.core.spi.BoundedResult;
+import dev.tollgate.core.spi.GrantBatch;
+import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
+import dev.tollgate.core.spi.WriteBatch;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -48,14 +49,14 @@ public final class JdbiUsageStore implements UsageStore {
     private final Jdbi jdbi;
     private final Dialect dialect;
     private final AutoCloseable owned;
-    private final BoundedAdd boundedAdd;
+    private final Grants grants;
 
     private JdbiUsageStore(DataSource dataSource, Dialect dialect, Duration queryTimeout, AutoCloseable owned) {
         this.jdbi = Jdbi.create(dataSource);
         this.jdbi.getConfig(SqlStatements.class).setQueryTimeout((int) Math.max(1, queryTimeout.toSeconds()));
         this.dialect = dialect;
         this.owned = owned;
-        this.boundedAdd = new BoundedAdd(jdbi, dialect);
+        this.grants = new Grants(jdbi, dialect);
     }
 
     /**
@@ -106,10 +107,11 @@ public final class JdbiUsageStore implements UsageStore {
     }
 
     @Override
-    public Applied apply(String batchId, Instant at, List<UsageDelta> deltas) {
+    public Applied apply(WriteBatch batch) {
+        String batchId = batch.id();
         for (int attempt = 1; ; attempt++) {
             try {
-                return applyOnce(batchId, Sql.utc(at), deltas);
+                return applyOnce(batch);
             } catch (Sql.InsertRaceException e) {
                 // Two transactions inserted the same new counter at once; ours was rolled
                 // back whole, and the row now exists, so the next attempt updates it.
@@ -121,7 +123,10 @@ public final class JdbiUsageStore implements UsageStore {
         }
     }
 
-    private Applied applyOnce(String batchId, OffsetDateTime now, List<UsageDelta> deltas) {
+    private Applied applyOnce(WriteBatch batch) {
+        String batchId = batch.id();
+        List<UsageDelta> deltas = batch.deltas();
+        OffsetDateTime now = Sql.utc(batch.at());
         Handle h;
         try {
             h = jdbi.open();
@@ -142,12 +147,12 @@ public final class JdbiUsageStore implements UsageStore {
             }
             long[] totals = new long[deltas.size()];
             if (!deltas.isEmpty()) {
-                PreparedBatch batch = h.prepareBatch(dialect.addUsage());
+                PreparedBatch upserts = h.prepareBatch(dialect.addUsage());
                 for (UsageDelta d : deltas) {
-                    Sql.bindKey(batch, d.key()).bind("delta", d.amount()).bind("now", now).add();
+                    Sql.bindKey(upserts, d.key()).bind("delta", d.amount()).bind("now", now).add();
                 }
                 try {
-                    readTotals(batch, totals);
+                    readTotals(upserts, totals);
                 } catch (RuntimeException e) {
                     if (Sql.isUniqueViolation(e)) {
                         h.rollback();
@@ -156,6 +161,7 @@ public final class JdbiUsageStore implements UsageStore {
                     throw e;
                 }
             }
+            Grants.retire(h, batch.node(), batch.grantExpiry(), deltas);
             try {
                 h.commit();
             } catch (RuntimeException e) {
@@ -193,8 +199,13 @@ public final class JdbiUsageStore implements UsageStore {
     }
 
     @Override
-    public BoundedResult addWithin(Instant at, List<BoundedDelta> deltas) {
-        return boundedAdd.addWithin(at, deltas);
+    public List<Granted> grant(GrantBatch batch) {
+        return grants.grant(batch);
+    }
+
+    @Override
+    public void release(String node, List<UsageDelta> unused) {
+        grants.release(node, unused);
     }
 
     @Override
@@ -307,7 +318,9 @@ public final class JdbiUsageStore implements UsageStore {
     @Override
     public int prune(Instant before) {
         return call(h -> h.createUpdate("DELETE FROM tollgate_applied_batch WHERE applied_at < :before")
-                .bind("before", OffsetDateTime.ofInstant(before, ZoneOffset.UTC)).execute());
+                .bind("before", Sql.utc(before)).execute()
+                + h.createUpdate("DELETE FROM tollgate_grant WHERE expires_at < :before")
+                .bind("before", Sql.utc(before)).execute());
     }
 
     @Override

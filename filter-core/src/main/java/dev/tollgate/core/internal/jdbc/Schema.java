@@ -27,6 +27,8 @@ final class Schema {
         TABLES.put("tollgate_applied_batch", "batch_id, applied_at");
         TABLES.put("tollgate_subject", "subject, plan, updated_at");
         TABLES.put("tollgate_limit_override", "subject, quota, period, max_amount");
+        TABLES.put("tollgate_grant", "subject, quota, period, window_start, node, granted, expires_at, grant_id,"
+                + " grant_amount");
     }
 
     private Schema() {

@@ -9,6 +9,7 @@ import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.UsageStoreContract;
+import dev.tollgate.core.spi.WriteBatch;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
 import dev.tollgate.core.testing.TestDatabases.Backend;
@@ -64,12 +65,12 @@ class JdbiUsageStoreTest {
         TestDatabase db = database();
         UsageKey k = new UsageKey("alice", "requests", dev.tollgate.core.Period.DAY, 0L);
         try (JdbiUsageStore first = create(db, SchemaMode.CREATE)) {
-            first.apply("b1", Instant.EPOCH, List.of(new UsageDelta(k, 3)));
+            first.apply(new WriteBatch("b1", "n", Instant.EPOCH, Duration.ofSeconds(1), List.of(new UsageDelta(k, 3))));
         }
         try (JdbiUsageStore again = create(db, SchemaMode.CREATE);
              JdbiUsageStore validated = create(db, SchemaMode.VALIDATE)) {
             assertThat(again.used(List.of(k))).containsExactly(3);
-            validated.apply("b2", Instant.EPOCH, List.of(new UsageDelta(k, 4)));
+            validated.apply(new WriteBatch("b2", "n", Instant.EPOCH, Duration.ofSeconds(1), List.of(new UsageDelta(k, 4))));
             assertThat(validated.used(List.of(k))).as("the data survived a second create").containsExactly(7);
         }
     }

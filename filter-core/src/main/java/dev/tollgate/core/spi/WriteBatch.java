@@ -1,0 +1,26 @@
+package dev.tollgate.core.spi;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One flush of one node: deltas to add under one batch id, in one transaction.
+ *
+ * @param id          the batch id; applying an id a second time changes nothing
+ * @param node        the writing node, whose grants the deltas' {@code granted} parts retire
+ * @param at          when the batch is written, by the engine's clock (kept with the id for pruning)
+ * @param grantExpiry how long a grant this batch retires from stays live afterwards: writing
+ *                    is using, so a node's live grants are extended by its writes
+ * @param deltas      sorted by {@link UsageKey#compareTo}, the order the store writes in
+ */
+public record WriteBatch(String id, String node, Instant at, Duration grantExpiry, List<UsageDelta> deltas) {
+    public WriteBatch {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(node, "node");
+        Objects.requireNonNull(at, "at");
+        Objects.requireNonNull(grantExpiry, "grantExpiry");
+        deltas = List.copyOf(deltas);
+    }
+}
