@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long durability and multi-node scenarios (issue 6), outside the default test run.
+# The long durability and multi-node scenarios, outside the default test run.
 # Each scenario has a bounded version in the normal test suite; this runs the long versions
 # with child JVMs against the local PostgreSQL (see README, "Run all tests") and prints the
 # measurements, also written to filter-core/target/scenarios/*.md.
@@ -7,8 +7,8 @@
 #   scripts/scenarios.sh                    # all of them (about 4 minutes)
 #   scripts/scenarios.sh overshootTable     # one: lossOfAKillWithAndWithoutAJournal,
 #                                           #      fourNodesStoreExactTotals, overshootTable,
-#                                           #      strictModeAcrossFourJvms, strictModeThroughputPrice,
-#                                           #      journalThroughputPrice
+#                                           #      theLastUnitsOfALimitAcrossFourJvms,
+#                                           #      admissionThroughput, journalThroughputPrice
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test_filter=LongScenarios
