@@ -72,7 +72,7 @@ public record Decision(boolean allowed, Reason reason, String quota, Period peri
         if (resetAt == null) {
             return -1;
         }
-        long millis = Duration.between(now, resetAt).toMillis();
+        long millis = resetAt.toEpochMilli() - now.toEpochMilli();
         return Math.max(1, (millis + 999) / 1000);
     }
 

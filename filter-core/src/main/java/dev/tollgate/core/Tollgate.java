@@ -71,6 +71,16 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
+     * Whether recording usage ({@link #consume}, {@link Reservation#settle}) returns without
+     * waiting for the disk or the store: usage is written asynchronously, there is no journal,
+     * and the builder was given a {@link Builder#blockingExecutor} for a full channel. A
+     * non-blocking caller (an event loop) may then settle inline.
+     */
+    public boolean recordsWithoutBlocking() {
+        return engine.recordsWithoutBlocking();
+    }
+
+    /**
      * Decides a request and takes its {@code amount} (the estimate of its cost) at once from
      * this node's allotment of every window of the quota, so that requests in flight count:
      * across any number of nodes sharing one store, the amounts taken in a window never exceed
@@ -196,6 +206,7 @@ public final class Tollgate implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private Ticker ticker = Ticker.systemTicker();
         private Executor executor;
+        private Executor blockingExecutor;
         private Object meterRegistry;
 
         private Builder(TollgateConfig config) {
@@ -239,6 +250,15 @@ public final class Tollgate implements AutoCloseable {
         }
 
         /**
+         * Where a record that finds the channel full is written (by default the caller writes
+         * it): set it when callers run on threads that must not block, such as an event loop.
+         */
+        public Builder blockingExecutor(Executor executor) {
+            this.blockingExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
          * A Micrometer {@code MeterRegistry} to register meters in (typed {@code Object} so
          * that Micrometer stays optional); the global registry when unset.
          */
@@ -260,7 +280,7 @@ public final class Tollgate implements AutoCloseable {
                 if (config.journalPath() != null) {
                     j = FileJournal.open(config.journalPath(), config.journalFsyncInterval(), ticker, clock);
                 }
-                engine = new Engine(config, s, j, clock, ticker, executor);
+                engine = new Engine(config, s, j, clock, ticker, executor, blockingExecutor);
             } catch (RuntimeException e) {
                 j.close();
                 if (store == null) {

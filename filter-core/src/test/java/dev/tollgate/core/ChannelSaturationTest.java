@@ -49,4 +49,58 @@ class ChannelSaturationTest {
             }
         }
     }
+
+    @Test
+    void withABlockingExecutorAFullChannelsWritesLeaveTheCallersThread() {
+        try (TestDatabase db = TestDatabases.h2()) {
+            UsageStore real = JdbiUsageStore.create(db.dataSource(), Dialect.H2, SchemaMode.CREATE,
+                    Duration.ofSeconds(10), null);
+            GatedStore gated = new GatedStore(real);
+            gated.closeGateForBatchers();
+            java.util.concurrent.ConcurrentLinkedQueue<Runnable> offloaded = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            Tollgate t = Tollgate.builder(config().workers(1).channelCapacity(16).build()).store(gated)
+                    .blockingExecutor(offloaded::add).build();
+            try {
+                assertThat(t.recordsWithoutBlocking()).isTrue();
+                t.consume("bob", "requests", 1);
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> gated.waiting() == 1);
+                for (int i = 1; i < 100; i++) {
+                    t.consume("bob", "requests", 1);
+                }
+                long fallbacks = t.stats().syncFallbacks();
+                assertThat(fallbacks).isEqualTo(100 - 1 - 16);
+                assertThat(offloaded).hasSize((int) fallbacks);
+                assertThat(db.storedTotal("bob", "requests", "DAY")).as("nothing written by the callers").isZero();
+                Runnable r;
+                while ((r = offloaded.poll()) != null) {
+                    r.run();
+                }
+                assertThat(db.storedTotal("bob", "requests", "DAY")).isEqualTo(fallbacks);
+                gated.openGate();
+                assertThat(t.flush()).isTrue();
+                assertThat(db.storedTotal("bob", "requests", "DAY")).isEqualTo(100);
+            } finally {
+                gated.openGate();
+                t.close();
+            }
+        }
+    }
+
+    @Test
+    void recordingMayBlockWithoutABlockingExecutorWithAJournalOrWhenWritesAreSynchronous(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        try (TestDatabase db = TestDatabases.h2()) {
+            try (Tollgate plain = Tollgate.builder(config().build()).dataSource(db.dataSource()).build()) {
+                assertThat(plain.recordsWithoutBlocking()).isFalse();
+            }
+            try (Tollgate journaled = Tollgate.builder(config().journalPath(dir).build()).dataSource(db.dataSource())
+                    .blockingExecutor(Runnable::run).build()) {
+                assertThat(journaled.recordsWithoutBlocking()).isFalse();
+            }
+            try (Tollgate sync = Tollgate.builder(config().asyncEnabled(false).build()).dataSource(db.dataSource())
+                    .blockingExecutor(Runnable::run).build()) {
+                assertThat(sync.recordsWithoutBlocking()).isFalse();
+            }
+        }
+    }
 }

@@ -124,7 +124,11 @@ final class QuotaFilter implements GatewayFilter {
         });
     }
 
-    /** Charges once, whatever ended the exchange; on the scheduler, as it may write to the store. */
+    /**
+     * Charges once, whatever ended the exchange: right here when recording cannot block (the
+     * engine writes asynchronously, keeps no journal and hands a full channel's writes to the
+     * scheduler), else on the scheduler.
+     */
     private void settle(ServerWebExchange exchange, Admission admission, SignalType signal, Throwable failure) {
         int status = status(exchange, signal, failure);
         if (LOG.isDebugEnabled()) {
@@ -142,6 +146,10 @@ final class QuotaFilter implements GatewayFilter {
                 settlements.end();
             }
         };
+        if (gate.tollgate().recordsWithoutBlocking()) {
+            charge.run();
+            return;
+        }
         try {
             scheduler.schedule(charge);
         } catch (RejectedExecutionException e) {

@@ -6,6 +6,7 @@ import dev.tollgate.core.edge.EdgeConfig;
 import dev.tollgate.core.edge.QuotaGate;
 import dev.tollgate.spring.EdgeMetrics;
 import dev.tollgate.spring.TollgateAutoConfiguration;
+import dev.tollgate.spring.TollgateBuilderCustomizer;
 import dev.tollgate.spring.TollgateMetricsAutoConfiguration;
 import dev.tollgate.spring.TollgateProperties;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -46,6 +47,15 @@ public class TollgateGatewayAutoConfiguration {
                                                                BeanFactory beanFactory) {
         return new QuotaGatewayFilterFactory(properties.toSettings(), tollgate.getIfAvailable(),
                 name -> keyResolver(name, keyResolvers, beanFactory), Schedulers.boundedElastic());
+    }
+
+    /**
+     * A full channel's writes go to the bounded elastic scheduler, so that a settlement on an
+     * event loop never waits for the store (the {@code Quota} filter then settles inline).
+     */
+    @Bean
+    public TollgateBuilderCustomizer tollgateGatewayBlockingExecutor() {
+        return builder -> builder.blockingExecutor(task -> Schedulers.boundedElastic().schedule(task));
     }
 
     private static KeyResolver keyResolver(String name, ObjectProvider<KeyResolver> all, BeanFactory beanFactory) {

@@ -64,12 +64,14 @@ public class TollgateAutoConfiguration {
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean
-        Tollgate tollgate(TollgateConfig config, TollgateProperties properties, ObjectProvider<DataSource> dataSources) {
+        Tollgate tollgate(TollgateConfig config, TollgateProperties properties, ObjectProvider<DataSource> dataSources,
+                          ObjectProvider<TollgateBuilderCustomizer> customizers) {
             Tollgate.Builder builder = Tollgate.builder(config);
             DataSource dataSource = dataSources.getIfUnique();
             if (properties.store().url() == null && dataSource != null) {
                 builder.dataSource(dataSource);
             }
+            customizers.orderedStream().forEach(c -> c.customize(builder));
             return builder.build();
         }
     }

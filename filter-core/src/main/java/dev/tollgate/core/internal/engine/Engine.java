@@ -34,14 +34,18 @@ public final class Engine {
     private final Recorder recorder;
     private final Administration administration;
     private final Reports reports;
+    private final boolean recordsWithoutBlocking;
     private volatile boolean closed;
 
     /**
      * @param journal  {@link Journal#NONE} without a journal; closed with the engine
-     * @param executor where background cache re-reads run, or {@code null} for the engine's own
+     * @param executor         where background work runs (renewals, policy re-reads), or {@code null}
+     *                         for the engine's own threads
+     * @param blockingExecutor where a record that found the channel full is written, or {@code null}
+     *                         to write it on the caller's thread
      */
     public Engine(TollgateConfig config, UsageStore store, Journal journal, Clock clock, Ticker ticker,
-                  Executor executor) {
+                  Executor executor, Executor blockingExecutor) {
         this.config = config;
         this.store = store;
         this.journal = journal;
@@ -58,12 +62,13 @@ public final class Engine {
         Pending pending = new Pending(counters, journal.directory());
         Writer writer = new Writer(store, guard, allotments, policies, windows, counters, journaling, pending,
                 config.batchSize(), ticker);
-        this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker);
+        this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker, blockingExecutor);
         this.recorder = new Recorder(pipeline, policies, allotments, windows, counters, ticker);
         this.admissions = new Admissions(allotments, policies, windows, counters, recorder, config.failMode(), ticker);
         this.administration = new Administration(config, store, guard, allotments, policies, windows);
         this.reports = new Reports(counters, pipeline, pending, guard, allotments, policies, journal,
                 config.failMode(), () -> closed);
+        this.recordsWithoutBlocking = config.asyncEnabled() && !journal.enabled() && blockingExecutor != null;
         this.maintenance = new Maintenance(config, store, guard, journal,
                 new Replay(store, guard, allotments, policies, windows, counters, config.batchRetention()), clock);
     }
@@ -94,6 +99,14 @@ public final class Engine {
 
     public TollgateConfig config() {
         return config;
+    }
+
+    /**
+     * Whether recording usage returns without waiting for the disk or the store: asynchronous,
+     * no journal to append to, and a blocking executor for a full channel.
+     */
+    public boolean recordsWithoutBlocking() {
+        return recordsWithoutBlocking;
     }
 
     public Admissions admissions() {

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -34,6 +36,8 @@ final class Pipeline {
     private final Journaling journaling;
     private final Counters counters;
     private final Ticker ticker;
+    /** Where a full channel's record is written when the caller must not block; {@code null}: the caller writes. */
+    private final Executor blockingExecutor;
     private final List<Thread> workers = new ArrayList<>();
 
     private volatile boolean closed;
@@ -42,13 +46,14 @@ final class Pipeline {
     private volatile boolean drained;
 
     Pipeline(TollgateConfig config, Writer writer, Pending pending, Journaling journaling, Counters counters,
-             Ticker ticker) {
+             Ticker ticker, Executor blockingExecutor) {
         this.config = config;
         this.writer = writer;
         this.pending = pending;
         this.journaling = journaling;
         this.counters = counters;
         this.ticker = ticker;
+        this.blockingExecutor = blockingExecutor;
         this.channel = new Channel(config.asyncEnabled() ? config.workers() : 1, config.channelCapacity());
     }
 
@@ -68,7 +73,8 @@ final class Pipeline {
 
     /**
      * Queues a record; when the channel is full (or async is off) writes it on the calling
-     * thread instead.
+     * thread instead, or on the blocking executor when the engine has one (a caller on an
+     * event loop must not wait for the store).
      *
      * @throws IllegalStateException after {@link #close}
      */
@@ -82,13 +88,40 @@ final class Pipeline {
                 writer.writeNow(event);
             } else if ((lane = channel.of(event.subject).offer(event)) == null) {
                 counters.syncFallbacks.increment();
-                writer.writeNow(event);
+                writeElsewhere(event);
             } else if (drained && lane.remove(event)) {
                 // close() has drained for the last time: nobody would write this record.
                 throw new IllegalStateException(CLOSED);
             }
         } finally {
             s.inflight.decrementAndGet();
+        }
+    }
+
+    /**
+     * Writes a record that found the channel full: on the blocking executor when there is one
+     * (counted in flight until it is written, so close() waits for it), else right here.
+     */
+    private void writeElsewhere(UsageEvent event) {
+        if (blockingExecutor == null) {
+            writer.writeNow(event);
+            return;
+        }
+        Channel.Stripe s = channel.enter();
+        try {
+            blockingExecutor.execute(() -> {
+                try {
+                    writer.writeNow(event);
+                } finally {
+                    s.inflight.decrementAndGet();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            try {
+                writer.writeNow(event);
+            } finally {
+                s.inflight.decrementAndGet();
+            }
         }
     }
 
