@@ -206,7 +206,7 @@ public final class FlushThroughput {
         }
     }
 
-    private static String env(String name, String dflt) {
+    static String env(String name, String dflt) {
         String v = System.getenv(name);
         return v == null || v.isBlank() ? dflt : v.trim();
     }

@@ -1,8 +1,10 @@
 package dev.tollgate.core.spi;
 
 import dev.tollgate.core.Limit;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -16,6 +18,9 @@ public record SubjectRecord(Optional<String> plan, Map<String, List<Limit>> over
     public static final SubjectRecord NONE = new SubjectRecord(Optional.empty(), Map.of());
 
     public SubjectRecord {
-        overrides = Map.copyOf(overrides);
+        Objects.requireNonNull(plan, "plan");
+        Map<String, List<Limit>> copy = new HashMap<>();
+        overrides.forEach((quota, limits) -> copy.put(quota, List.copyOf(limits)));
+        overrides = Map.copyOf(copy);
     }
 }

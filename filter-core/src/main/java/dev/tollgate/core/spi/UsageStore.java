@@ -64,8 +64,12 @@ public interface UsageStore extends AutoCloseable {
      */
     Set<String> appliedBatches(Collection<String> batchIds);
 
-    /** The subject's plan assignment and limit overrides ({@link SubjectRecord#NONE} when none). */
-    SubjectRecord subject(String subject);
+    /**
+     * Several subjects' plan assignments and limit overrides, in as few round trips as the
+     * store can: element {@code i} for {@code subjects.get(i)}, {@link SubjectRecord#NONE}
+     * for a subject the store holds nothing about. A name may appear more than once.
+     */
+    List<SubjectRecord> subjects(List<String> subjects);
 
     /** Assigns a plan to a subject, replacing any earlier assignment. */
     void assignPlan(String subject, String plan, Instant at);

@@ -256,6 +256,19 @@ public abstract class UsageStoreContract {
     }
 
     @Test
+    void aCounterAskedTwiceInOneBatchIsDecidedInOrder() {
+        UsageKey k = key("erin", "requests");
+        List<Granted> g = store.grant(new GrantBatch("node-a", EXPIRY,
+                List.of(ask(k, 100, 70, 1), ask(k, 100, 70, 1))));
+        assertThat(g).containsExactly(new Granted(70, 0, 70, 1), new Granted(30, 0, 100, 1));
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 1, 1)).get(0).granted()).as("the node holds all 100")
+                .isZero();
+        apply("w1", delta(k, 100, 100));
+        assertThat(grant("node-b", EXPIRY, ask(k, 200, 200, 1))).as("its 100 retired by one write")
+                .containsExactly(new Granted(100, 100, 100, 1));
+    }
+
+    @Test
     void concurrentNodesNeverTogetherGetMoreThanTheLimit() throws Exception {
         UsageKey k = key("hot", "requests");
         long limit = 500;
@@ -315,9 +328,13 @@ public abstract class UsageStoreContract {
         assertThat(used(key("alice", "bytes"))).isEqualTo(2 * big);
     }
 
+    private SubjectRecord subject(String name) {
+        return store.subjects(List.of(name)).get(0);
+    }
+
     @Test
     void aSubjectHoldsItsPlanAndOverrides() {
-        assertThat(store.subject("alice")).isEqualTo(SubjectRecord.NONE);
+        assertThat(subject("alice")).isEqualTo(SubjectRecord.NONE);
 
         store.assignPlan("alice", "pro", T0);
         store.assignPlan("alice", "enterprise", T0);
@@ -325,21 +342,41 @@ public abstract class UsageStoreContract {
         store.setOverride("alice", "requests", Limit.of(500, Period.DAY));
         store.setOverride("alice", "requests", Limit.of(600, Period.DAY));
 
-        SubjectRecord r = store.subject("alice");
+        SubjectRecord r = subject("alice");
         assertThat(r.plan()).isEqualTo(Optional.of("enterprise"));
         assertThat(r.overrides()).containsOnlyKeys("requests");
         assertThat(r.overrides().get("requests"))
                 .containsExactlyInAnyOrder(Limit.of(600, Period.DAY), Limit.of(10, Period.MINUTE));
 
         assertThat(store.removeOverrides("alice", "requests")).isEqualTo(2);
-        assertThat(store.subject("alice").overrides()).isEmpty();
+        assertThat(subject("alice").overrides()).isEmpty();
         assertThat(store.removeOverrides("alice", "requests")).isZero();
 
         // Overrides without a plan, on two quotas.
         store.setOverride("bob", "tokens", Limit.of(7, Period.MONTH));
         store.setOverride("bob", "bytes", Limit.of(Long.MAX_VALUE, Period.TOTAL));
-        assertThat(store.subject("bob")).isEqualTo(new SubjectRecord(Optional.empty(), Map.of(
+        assertThat(subject("bob")).isEqualTo(new SubjectRecord(Optional.empty(), Map.of(
                 "tokens", List.of(Limit.of(7, Period.MONTH)), "bytes", List.of(Limit.of(Long.MAX_VALUE, Period.TOTAL)))));
+    }
+
+    @Test
+    void severalSubjectsAreReadInTheOrderAsked() {
+        store.assignPlan("carol", "pro", T0);
+        store.setOverride("carol", "requests", Limit.of(5, Period.MINUTE));
+        store.setOverride("dave", "tokens", Limit.of(9, Period.DAY));
+        SubjectRecord carol = new SubjectRecord(Optional.of("pro"), Map.of("requests", List.of(Limit.of(5, Period.MINUTE))));
+        SubjectRecord dave = new SubjectRecord(Optional.empty(), Map.of("tokens", List.of(Limit.of(9, Period.DAY))));
+        assertThat(store.subjects(List.of("dave", "nobody", "carol", "dave")))
+                .containsExactly(dave, SubjectRecord.NONE, carol, dave);
+        List<String> many = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            many.add("unknown-" + i);
+        }
+        many.add("carol");
+        List<SubjectRecord> read = store.subjects(many);
+        assertThat(read).hasSize(501);
+        assertThat(read.subList(0, 500)).containsOnly(SubjectRecord.NONE);
+        assertThat(read.get(500)).isEqualTo(carol);
     }
 
     @Test

@@ -47,8 +47,8 @@ public class ForwardingStore implements UsageStore {
     }
 
     @Override
-    public SubjectRecord subject(String subject) {
-        return delegate.subject(subject);
+    public List<SubjectRecord> subjects(List<String> subjects) {
+        return delegate.subjects(subjects);
     }
 
     @Override

@@ -1,6 +1,11 @@
 package dev.tollgate.core.testing;
 
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.internal.jdbc.Dialect;
+import dev.tollgate.core.internal.jdbc.JdbiUsageStore;
+import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.testing.TestDatabases.Backend;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.Parameter;
@@ -22,6 +27,12 @@ public abstract class OnEachDatabase {
 
     /** The database of the current run. */
     protected TestDatabase db;
+
+    /** A store on {@link #db}, as the engine would build it, for tests that wrap it. */
+    protected UsageStore store() {
+        return JdbiUsageStore.create(db.dataSource(), backend == Backend.H2 ? Dialect.H2 : Dialect.POSTGRESQL,
+                TollgateConfig.SchemaMode.CREATE, Duration.ofSeconds(10), null);
+    }
 
     @BeforeEach
     void openDatabase() {

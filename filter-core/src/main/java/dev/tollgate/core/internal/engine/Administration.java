@@ -37,7 +37,7 @@ public final class Administration {
     /** Current usage of every limited quota of a subject: stored (read now) plus this node's unwritten usage. */
     public List<QuotaUsage> usage(String subject) {
         Names.subject(subject);
-        SubjectPolicy policy = policies.resolve(guard.read(() -> store.subject(subject)));
+        SubjectPolicy policy = policies.resolve(guard.read(() -> store.subjects(List.of(subject)).get(0)));
         List<UsageKey> keys = new ArrayList<>();
         List<Limit> limits = new ArrayList<>();
         new TreeMap<>(policy.limits()).forEach((quota, list) -> {
@@ -64,7 +64,7 @@ public final class Administration {
     /** The plan a subject is on (its assignment, or the default plan). */
     public String planOf(String subject) {
         Names.subject(subject);
-        return policies.resolve(guard.read(() -> store.subject(subject))).plan();
+        return policies.resolve(guard.read(() -> store.subjects(List.of(subject)).get(0))).plan();
     }
 
     /** Puts a subject on a configured plan; see {@code Tollgate.assignPlan}. */

@@ -17,28 +17,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * This node's {@link Allotment}s, and the grants that fill them. Grants for many counters go
- * to the store together: whoever finds grants waiting and nobody sending them sends up to
- * {@value #CHUNK} in one call, so concurrent first requests share a round trip (a request
- * thread waits only for a counter this node holds nothing of), and renewals below the
- * low-water mark run in the background before the units run out. Thread-safe.
+ * to the store together ({@link Coalescer}, one per lane of {@value #LANES}): whoever finds
+ * grants waiting and nobody sending them in their lane sends up to {@value #CHUNK} in one call,
+ * so concurrent first requests share a round trip (a request thread waits only for a counter
+ * this node holds nothing of), and renewals below the low-water mark run in the background
+ * before the units run out. Thread-safe.
  */
 final class Allotments {
     private static final Logger LOG = LoggerFactory.getLogger(Allotments.class);
     /** Counters per grant call, at most. */
     static final int CHUNK = 200;
+    /**
+     * Grant calls that may be under way at once, one per lane: a counter always asks through
+     * the lane of its key, so its requests never overtake each other, while a burst of first
+     * contacts is not served one round trip at a time.
+     */
+    static final int LANES = 2;
     /** How long a counter the store had nothing left of is denied without asking again. */
     static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Grants are at least this fraction of the limit, so that slow subjects do not ask per request. */
@@ -58,8 +63,7 @@ final class Allotments {
     private final long targetNanos;
     private final long waitMillis;
     private final Cache<UsageKey, Allotment> cache;
-    private final ConcurrentLinkedQueue<Need> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean sending = new AtomicBoolean();
+    private final Coalescer<Need>[] lanes;
     final LongAdder grantCalls = new LongAdder();
     final LongAdder grantsAsked = new LongAdder();
     final LongAdder unitsGranted = new LongAdder();
@@ -81,6 +85,16 @@ final class Allotments {
         this.targetNanos = target.toNanos();
         this.waitMillis = wait.toMillis();
         this.cache = Caffeine.newBuilder().maximumSize(maxSize).executor(Runnable::run).build();
+        @SuppressWarnings("unchecked")
+        Coalescer<Need>[] l = new Coalescer[LANES];
+        for (int i = 0; i < LANES; i++) {
+            l[i] = new Coalescer<>(1, CHUNK, this::sendChunk);
+        }
+        this.lanes = l;
+    }
+
+    private Coalescer<Need> lane(Allotment a) {
+        return lanes[Math.floorMod(a.key.hashCode(), LANES)];
     }
 
     String node() {
@@ -131,11 +145,12 @@ final class Allotments {
                 mine = true;
             }
         }
+        Coalescer<Need> lane = lane(a);
         if (mine) {
-            queue.add(new Need(a, min, f));
+            lane.add(new Need(a, min, f));
         }
         waited.increment();
-        send();
+        lane.send();
         try {
             return f.get(waitMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -152,31 +167,14 @@ final class Allotments {
 
     /** Queues a renewal of {@code a} (its {@code renewing} flag is set) and sends it in the background. */
     void renew(Allotment a) {
-        queue.add(new Need(a, 1, null));
+        Coalescer<Need> lane = lane(a);
+        lane.add(new Need(a, 1, null));
         try {
-            background.execute(this::send);
+            background.execute(lane::send);
         } catch (RejectedExecutionException e) {
             // The next take below the low-water mark queues it again.
             synchronized (a) {
                 a.renewing = false;
-            }
-        }
-    }
-
-    /** Sends what is queued, unless another thread is sending: it then sends this too. */
-    private void send() {
-        while (!queue.isEmpty() && sending.compareAndSet(false, true)) {
-            try {
-                List<Need> chunk = new ArrayList<>(CHUNK);
-                Need n;
-                while (chunk.size() < CHUNK && (n = queue.poll()) != null) {
-                    chunk.add(n);
-                }
-                if (!chunk.isEmpty()) {
-                    sendChunk(chunk);
-                }
-            } finally {
-                sending.set(false);
             }
         }
     }

@@ -57,7 +57,7 @@ public final class Engine {
         Duration storeWait = config.queryTimeout().plus(config.connectTimeout());
         this.allotments = new Allotments(store, guard, ticker, background, config.allotmentExpiry(),
                 config.allotmentTarget(), storeWait, config.cacheMaxSize());
-        Policies policies = new Policies(config, store, guard, ticker, background);
+        Policies policies = new Policies(config, store, guard, ticker, background, storeWait);
         Journaling journaling = new Journaling(journal, counters, ticker);
         Pending pending = new Pending(counters, journal.directory());
         Writer writer = new Writer(store, guard, allotments, policies, windows, counters, journaling, pending,

@@ -39,10 +39,16 @@ public enum Dialect {
             WHEN NOT MATCHED THEN INSERT (subject, quota, period, max_amount)
                 VALUES (d.subject, d.quota, d.period, d.max_amount)
             """,
-            // A concurrent insert of the same key fails with a unique violation; the caller retries.
+            // A concurrent insert of the same new key fails with a unique violation; the caller retries.
             """
-            INSERT INTO tollgate_usage (subject, quota, period, window_start, used, updated_at)
-            VALUES (:subject, :quota, :period, :windowStart, :delta, :now)
+            MERGE INTO tollgate_usage t
+            USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:quota AS VARCHAR(64)), CAST(:period AS VARCHAR(8)),
+                           CAST(:windowStart AS TIMESTAMP WITH TIME ZONE), CAST(:delta AS BIGINT),
+                           CAST(:now AS TIMESTAMP WITH TIME ZONE)))
+                  AS d(subject, quota, period, window_start, delta, now)
+            ON t.subject = d.subject AND t.quota = d.quota AND t.period = d.period AND t.window_start = d.window_start
+            WHEN NOT MATCHED THEN INSERT (subject, quota, period, window_start, used, updated_at)
+                VALUES (d.subject, d.quota, d.period, d.window_start, d.delta, d.now)
             """,
             """
             MERGE INTO tollgate_grant t
@@ -118,8 +124,9 @@ public enum Dialect {
     }
 
     /**
-     * Inserts a usage row of {@code :delta} when the key has none: 0 rows when another
-     * transaction inserted it first (PostgreSQL), or a unique violation (H2).
+     * Inserts a usage row of {@code :delta} when the key has none; nothing when it has one.
+     * When another transaction inserts the same new key at the same time: 0 rows
+     * (PostgreSQL), or a unique violation (H2, and the caller retries).
      */
     String insertUsageIfMissing() {
         return insertUsageIfMissing;

@@ -10,8 +10,9 @@ import dev.tollgate.core.spi.UsageKey;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
@@ -24,13 +25,6 @@ import org.jdbi.v3.core.statement.PreparedBatch;
  * at every commit. Expiry is measured on the database's clock. Thread-safe.
  */
 final class Grants {
-    private static final String LOCK_USAGE = Sql.SELECT_USED + " FOR UPDATE";
-    private static final String SELECT_OWN = "SELECT granted, expires_at, grant_id, grant_amount FROM tollgate_grant"
-            + " WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart"
-            + " AND node = :node";
-    private static final String SELECT_LIVE = "SELECT COALESCE(SUM(granted), 0), COUNT(*) FROM tollgate_grant"
-            + " WHERE subject = :subject AND quota = :quota AND period = :period AND window_start = :windowStart"
-            + " AND expires_at > :now AND granted > 0";
     /** Retires what a write used of a node's live grant, and extends it; an expired grant is void. */
     static final String RETIRE = "UPDATE tollgate_grant SET"
             + " granted = CASE WHEN expires_at > :now THEN GREATEST(granted - :used, 0) ELSE 0 END,"
@@ -67,21 +61,81 @@ final class Grants {
         }
     }
 
+    /**
+     * One transaction, a fixed number of round trips whatever the number of counters: create
+     * the missing usage rows, lock and read the usage rows in key order, read every grant row
+     * of those counters, decide in memory, write the grant rows that change.
+     */
     private List<Granted> grantOnce(GrantBatch batch) {
+        List<GrantRequest> requests = batch.requests();
+        List<UsageKey> keys = new ArrayList<>(requests.size());
+        for (GrantRequest r : requests) {
+            keys.add(r.key());
+        }
         Handle h = open();
         try (h) {
             h.begin();
             OffsetDateTime now = now(h);
             OffsetDateTime expiresAt = now.plus(batch.expiry());
-            List<Granted> out = new ArrayList<>(batch.requests().size());
-            for (GrantRequest r : batch.requests()) {
-                out.add(grantOne(h, batch, r, now, expiresAt));
+            ensureUsageRows(h, keys, now);
+            Map<UsageKey, Long> used = new HashMap<>();
+            Sql.byKeys(h, "SELECT subject, quota, period, window_start, used FROM tollgate_usage", keys,
+                            " ORDER BY subject, quota, period, window_start FOR UPDATE")
+                    .map((rs, ctx) -> Map.entry(Sql.key(rs), rs.getLong(5)))
+                    .forEach(e -> used.put(e.getKey(), e.getValue()));
+            Map<UsageKey, List<Row>> rows = new HashMap<>();
+            Sql.byKeys(h, "SELECT subject, quota, period, window_start, node, granted, expires_at, grant_id, grant_amount"
+                            + " FROM tollgate_grant", keys, "")
+                    .map((rs, ctx) -> new Row(Sql.key(rs), rs.getString(5), rs.getLong(6),
+                            rs.getObject(7, OffsetDateTime.class), rs.getString(8),
+                            rs.getObject(9) == null ? null : rs.getLong(9)))
+                    .forEach(r -> rows.computeIfAbsent(r.key(), k -> new ArrayList<>(2)).add(r));
+            List<Granted> out = new ArrayList<>(requests.size());
+            PreparedBatch upserts = null;
+            for (GrantRequest r : requests) {
+                long u = used.getOrDefault(r.key(), 0L);
+                long live = 0;
+                int holders = 0;
+                Row own = null;
+                for (Row row : rows.getOrDefault(r.key(), List.of())) {
+                    if (row.node().equals(batch.node())) {
+                        own = row;
+                    }
+                    if (row.expiresAt().isAfter(now) && row.granted() > 0) {
+                        live += row.granted();
+                        holders++;
+                    }
+                }
+                if (own != null && r.id().equals(own.grantId())) {
+                    // The same request again (its answer was lost): what it granted then, nothing more.
+                    out.add(new Granted(own.grantAmount() == null ? 0 : own.grantAmount(), u, live, holders));
+                    continue;
+                }
+                boolean ownLive = own != null && own.expiresAt().isAfter(now) && own.granted() > 0;
+                long available = r.limit() - u - r.pending() - live;
+                long granted = available >= r.want() ? r.want() : available >= r.min() ? available : 0;
+                if (granted > 0) {
+                    if (upserts == null) {
+                        upserts = h.prepareBatch(dialect.upsertGrant());
+                    }
+                    long holds = (ownLive ? own.granted() : 0) + granted;
+                    Sql.bindKey(upserts, r.key()).bind("node", batch.node())
+                            .bind("granted", holds).bind("expiresAt", expiresAt)
+                            .bind("grantId", r.id()).bind("grantAmount", granted).add();
+                    // A later request for the same counter in this batch sees this grant.
+                    List<Row> of = rows.computeIfAbsent(r.key(), k -> new ArrayList<>(2));
+                    of.remove(own);
+                    of.add(new Row(r.key(), batch.node(), holds, expiresAt, r.id(), granted));
+                }
+                out.add(new Granted(granted, u, live + granted, holders + (granted > 0 && !ownLive ? 1 : 0)));
+            }
+            if (upserts != null) {
+                upserts.execute();
             }
             try {
                 h.commit();
             } catch (RuntimeException e) {
-                throw new InDoubtException("Commit of a grant has an unknown outcome: "
-                        + Sql.rootMessage(e), e);
+                throw new InDoubtException("Commit of a grant has an unknown outcome: " + Sql.rootMessage(e), e);
             }
             return out;
         } catch (StoreException | Sql.InsertRaceException e) {
@@ -91,42 +145,19 @@ final class Grants {
         }
     }
 
-    private Granted grantOne(Handle h, GrantBatch batch, GrantRequest r, OffsetDateTime now,
-                             OffsetDateTime expiresAt) {
-        UsageKey k = r.key();
-        long used = lockUsage(h, k, now);
-        Optional<Object[]> own = Sql.bindKey(h.createQuery(SELECT_OWN), k).bind("node", batch.node())
-                .map((rs, ctx) -> new Object[] {rs.getLong(1), rs.getObject(2, OffsetDateTime.class), rs.getString(3),
-                        rs.getObject(4) == null ? null : rs.getLong(4)})
-                .findOne();
-        long[] live = Sql.bindKey(h.createQuery(SELECT_LIVE), k).bind("now", now)
-                .map((rs, ctx) -> new long[] {rs.getLong(1), rs.getLong(2)}).one();
-        if (own.isPresent() && r.id().equals(own.get()[2])) {
-            // The same grant again (its answer was lost): what it granted then, nothing more.
-            Long then = (Long) own.get()[3];
-            return new Granted(then == null ? 0 : then, used, live[0], (int) live[1]);
-        }
-        boolean ownLive = own.isPresent() && ((OffsetDateTime) own.get()[1]).isAfter(now) && (long) own.get()[0] > 0;
-        long available = r.limit() - used - r.pending() - live[0];
-        long granted = available >= r.want() ? r.want() : available >= r.min() ? available : 0;
-        if (granted > 0) {
-            long held = ownLive ? (long) own.get()[0] : 0;
-            Sql.bindKey(h.createUpdate(dialect.upsertGrant()), k).bind("node", batch.node())
-                    .bind("granted", held + granted).bind("expiresAt", expiresAt)
-                    .bind("grantId", r.id()).bind("grantAmount", granted).execute();
-        }
-        long holders = live[1] + (granted > 0 && !ownLive ? 1 : 0);
-        return new Granted(granted, used, live[0] + granted, (int) holders);
+    /** A grant row as read. */
+    private record Row(UsageKey key, String node, long granted, OffsetDateTime expiresAt, String grantId,
+                       Long grantAmount) {
     }
 
-    /** Locks the counter's usage row, creating it (at 0) when missing; returns its usage. */
-    private long lockUsage(Handle h, UsageKey k, OffsetDateTime now) {
-        Optional<Long> used = Sql.bindKey(h.createQuery(LOCK_USAGE), k).mapTo(Long.class).findOne();
-        if (used.isPresent()) {
-            return used.get();
+    /** Creates the usage rows (at 0) of the counters that have none, so that they can be locked. */
+    private void ensureUsageRows(Handle h, List<UsageKey> keys, OffsetDateTime now) {
+        PreparedBatch b = h.prepareBatch(dialect.insertUsageIfMissing());
+        for (UsageKey k : keys) {
+            Sql.bindKey(b, k).bind("delta", 0L).bind("now", now).add();
         }
         try {
-            Sql.bindKey(h.createUpdate(dialect.insertUsageIfMissing()), k).bind("delta", 0L).bind("now", now).execute();
+            b.execute();
         } catch (RuntimeException e) {
             if (Sql.isUniqueViolation(e)) {
                 h.rollback();
@@ -134,7 +165,6 @@ final class Grants {
             }
             throw e;
         }
-        return Sql.bindKey(h.createQuery(LOCK_USAGE), k).mapTo(Long.class).one();
     }
 
     void release(String node, List<UsageDelta> unused) {

@@ -239,22 +239,9 @@ public final class JdbiUsageStore implements UsageStore {
         Map<UsageKey, Long> found = new HashMap<>();
         for (int from = 0; from < keys.size(); from += READ_CHUNK) {
             List<UsageKey> chunk = keys.subList(from, Math.min(keys.size(), from + READ_CHUNK));
-            StringBuilder sql = new StringBuilder("SELECT subject, quota, period, window_start, used FROM tollgate_usage"
-                    + " WHERE (subject, quota, period, window_start) IN (");
-            for (int i = 0; i < chunk.size(); i++) {
-                sql.append(i == 0 ? "" : ", ").append("(:subject").append(i).append(", :quota").append(i)
-                        .append(", :period").append(i).append(", :windowStart").append(i).append(')');
-            }
-            sql.append(')');
-            run(h -> {
-                org.jdbi.v3.core.statement.Query q = h.createQuery(sql.toString());
-                for (int i = 0; i < chunk.size(); i++) {
-                    Sql.bindKey(q, chunk.get(i), Integer.toString(i));
-                }
-                q.map((rs, ctx) -> Map.entry(new UsageKey(rs.getString(1), rs.getString(2), Period.valueOf(rs.getString(3)),
-                                rs.getObject(4, OffsetDateTime.class).toInstant().toEpochMilli()), rs.getLong(5)))
-                        .forEach(e -> found.put(e.getKey(), e.getValue()));
-            });
+            run(h -> Sql.byKeys(h, "SELECT subject, quota, period, window_start, used FROM tollgate_usage", chunk, "")
+                    .map((rs, ctx) -> Map.entry(Sql.key(rs), rs.getLong(5)))
+                    .forEach(e -> found.put(e.getKey(), e.getValue())));
         }
         for (int i = 0; i < out.length; i++) {
             out[i] = found.getOrDefault(keys.get(i), 0L);
@@ -262,36 +249,51 @@ public final class JdbiUsageStore implements UsageStore {
         return out;
     }
 
-    /** A subject's plan (kind 0) and its overrides (kind 1), in one round trip. */
-    private static final String SELECT_SUBJECT = """
-            SELECT 0 AS kind, plan AS name, CAST(NULL AS VARCHAR(8)) AS period, CAST(NULL AS BIGINT) AS max_amount
-            FROM tollgate_subject WHERE subject = :subject
-            UNION ALL
-            SELECT 1, quota, period, max_amount FROM tollgate_limit_override WHERE subject = :subject
-            ORDER BY 1, 2, 3
-            """;
-
     @Override
-    public SubjectRecord subject(String subject) {
-        return call(h -> {
-            Optional<String> plan = Optional.empty();
-            Map<String, List<Limit>> overrides = new LinkedHashMap<>();
-            try (ResultIterator<Object[]> rows = h.createQuery(SELECT_SUBJECT).bind("subject", subject)
-                    .map((rs, ctx) -> new Object[] {rs.getInt(1), rs.getString(2), rs.getString(3), rs.getLong(4)})
-                    .iterator()) {
-                while (rows.hasNext()) {
-                    Object[] r = rows.next();
-                    if ((int) r[0] == 0) {
-                        plan = Optional.of((String) r[1]);
-                    } else {
-                        overrides.computeIfAbsent((String) r[1], q -> new ArrayList<>())
-                                .add(Limit.of((long) r[3], Period.valueOf((String) r[2])));
-                    }
+    public List<SubjectRecord> subjects(List<String> subjects) {
+        Map<String, Optional<String>> plans = new HashMap<>();
+        Map<String, Map<String, List<Limit>>> overrides = new HashMap<>();
+        for (int from = 0; from < subjects.size(); from += READ_CHUNK) {
+            List<String> chunk = subjects.subList(from, Math.min(subjects.size(), from + READ_CHUNK));
+            run(h -> readSubjects(h, chunk, plans, overrides));
+        }
+        List<SubjectRecord> out = new ArrayList<>(subjects.size());
+        for (String s : subjects) {
+            Optional<String> plan = plans.getOrDefault(s, Optional.empty());
+            Map<String, List<Limit>> o = overrides.getOrDefault(s, Map.of());
+            out.add(plan.isEmpty() && o.isEmpty() ? SubjectRecord.NONE : new SubjectRecord(plan, o));
+        }
+        return out;
+    }
+
+    /**
+     * The plans (kind 0) and overrides (kind 1) of up to {@link #READ_CHUNK} subjects, in one
+     * round trip.
+     */
+    private static void readSubjects(Handle h, List<String> subjects, Map<String, Optional<String>> plans,
+                                     Map<String, Map<String, List<Limit>>> overrides) {
+        String in = Sql.inList("s", subjects.size());
+        var q = h.createQuery("SELECT subject, 0 AS kind, plan AS name, CAST(NULL AS VARCHAR(8)) AS period,"
+                + " CAST(NULL AS BIGINT) AS max_amount FROM tollgate_subject WHERE subject IN (" + in + ")"
+                + " UNION ALL SELECT subject, 1, quota, period, max_amount FROM tollgate_limit_override"
+                + " WHERE subject IN (" + in + ") ORDER BY 1, 2, 3, 4");
+        for (int i = 0; i < subjects.size(); i++) {
+            q.bind("s" + i, subjects.get(i));
+        }
+        try (ResultIterator<Object[]> rows = q.map((rs, ctx) -> new Object[] {
+                rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4), rs.getLong(5)}).iterator()) {
+            while (rows.hasNext()) {
+                Object[] r = rows.next();
+                String subject = (String) r[0];
+                if ((int) r[1] == 0) {
+                    plans.put(subject, Optional.of((String) r[2]));
+                } else {
+                    overrides.computeIfAbsent(subject, k -> new LinkedHashMap<>())
+                            .computeIfAbsent((String) r[2], k -> new ArrayList<>())
+                            .add(Limit.of((long) r[4], Period.valueOf((String) r[3])));
                 }
             }
-            overrides.replaceAll((q, l) -> List.copyOf(l));
-            return new SubjectRecord(plan, overrides);
-        });
+        }
     }
 
     @Override

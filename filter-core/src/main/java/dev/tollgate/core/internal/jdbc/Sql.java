@@ -1,10 +1,15 @@
 package dev.tollgate.core.internal.jdbc;
 
+import dev.tollgate.core.Period;
 import dev.tollgate.core.spi.UsageKey;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.statement.SqlStatement;
 
 /** What every statement of the JDBC store shares: key binding, time stamps, error reading. */
@@ -64,5 +69,39 @@ final class Sql {
         }
         String m = t.getMessage();
         return t.getClass().getSimpleName() + (m == null ? "" : ": " + m.lines().findFirst().orElse(""));
+    }
+
+    /**
+     * A query over several counters at once: {@code select} followed by
+     * {@code WHERE (subject, quota, period, window_start) IN (…)} and {@code tail}, with every
+     * key bound (at most a few hundred keys per statement).
+     */
+    static Query byKeys(Handle h, String select, List<UsageKey> keys, String tail) {
+        StringBuilder sql = new StringBuilder(select).append(" WHERE (subject, quota, period, window_start) IN (");
+        for (int i = 0; i < keys.size(); i++) {
+            sql.append(i == 0 ? "" : ", ").append("(:subject").append(i).append(", :quota").append(i)
+                    .append(", :period").append(i).append(", :windowStart").append(i).append(')');
+        }
+        sql.append(')').append(tail);
+        Query q = h.createQuery(sql.toString());
+        for (int i = 0; i < keys.size(); i++) {
+            bindKey(q, keys.get(i), Integer.toString(i));
+        }
+        return q;
+    }
+
+    /** {@code :<prefix>0, :<prefix>1, …}: {@code n} named parameters for an {@code IN (…)} list. */
+    static String inList(String prefix, int n) {
+        StringBuilder sql = new StringBuilder(n * (prefix.length() + 5));
+        for (int i = 0; i < n; i++) {
+            sql.append(i == 0 ? ":" : ", :").append(prefix).append(i);
+        }
+        return sql.toString();
+    }
+
+    /** The counter of a result row whose first four columns are subject, quota, period and window start. */
+    static UsageKey key(ResultSet rs) throws SQLException {
+        return new UsageKey(rs.getString(1), rs.getString(2), Period.valueOf(rs.getString(3)),
+                rs.getObject(4, OffsetDateTime.class).toInstant().toEpochMilli());
     }
 }
