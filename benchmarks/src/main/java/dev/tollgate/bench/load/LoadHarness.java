@@ -134,7 +134,12 @@ public final class LoadHarness {
         if (!pgUp) {
             notes.add("PostgreSQL at " + pg.url + " did not answer (" + pgProblem + "): PostgreSQL configurations skipped.");
         }
-        List<Config> configs = configs(pgUp);
+        String redisProblem = Redis.ensureRunning();
+        boolean redisUp = redisProblem == null;
+        if (!redisUp) {
+            notes.add("Redis did not answer (" + redisProblem + "): the RedisRateLimiter peer was skipped.");
+        }
+        List<Config> configs = configs(pgUp, redisUp);
         if (sweep) {
             configs.addAll(sweepConfigs(pgUp));
         }
@@ -183,7 +188,7 @@ public final class LoadHarness {
         }
     }
 
-    private List<Config> configs(boolean pgUp) {
+    private List<Config> configs(boolean pgUp, boolean redisUp) {
         List<Config> list = new ArrayList<>();
         for (Kind k : Kind.values()) {
             if (plan == Plan.QUICK) {
@@ -194,11 +199,17 @@ public final class LoadHarness {
                     list.add(new Config(k, Mode.SYNC, pgUp ? Db.PG : Db.H2, Map.of(), null));
                 } else {
                     list.add(new Config(k, Mode.ASYNC, Db.H2, Map.of(), null));
+                    if (redisUp) {
+                        list.add(new Config(k, Mode.PEER, Db.REDIS, Map.of(), null));
+                    }
                 }
                 continue;
             }
             list.add(new Config(k, Mode.NONE, Db.H2, Map.of(), null));
-            for (Db db : Db.values()) {
+            if (k == Kind.GATEWAY && redisUp) {
+                list.add(new Config(k, Mode.PEER, Db.REDIS, Map.of(), null));
+            }
+            for (Db db : new Db[] {Db.H2, Db.PG}) {
                 if (db == Db.PG && !pgUp) {
                     continue;
                 }
@@ -249,7 +260,7 @@ public final class LoadHarness {
 
     /** Size of the H2 database files the server left in its working directory, MiB; NaN on PostgreSQL. */
     private static double h2FileMiB(Config c, Path work) {
-        if (c.db() != Db.H2 || c.mode() == Mode.NONE) {
+        if (c.db() != Db.H2 || !c.mode().tollgate()) {
             return Double.NaN;
         }
         try (java.util.stream.Stream<Path> files = Files.walk(work)) {
@@ -271,6 +282,8 @@ public final class LoadHarness {
         Pg.Counters pgDelta = null;
         double startup = -1;
         double warmup = 0;
+        List<Double> warmupSeries = new ArrayList<>();
+        int chunk = plan == Plan.QUICK ? plan.warmup() : 5;
         Server server = null;
         try {
             if (c.db() == Db.PG) {
@@ -294,12 +307,12 @@ public final class LoadHarness {
 
             // Warm up until the rate stops growing (JIT, and the first store read of each of the
             // 10,000 subjects), at least plan.warmup() and at most plan.warmupMax() seconds.
-            int chunk = plan == Plan.QUICK ? plan.warmup() : 5;
             double previous = 0;
             int flat = 0;
             while (true) {
                 Result warm = Wrk.run(server.port, many, WRK_THREADS, WRK_CONNECTIONS, chunk, wrkLog);
                 requests += warm.requests();
+                warmupSeries.add(warm.rps());
                 warmup += chunk;
                 log(String.format("   warm-up %3d s: %.0f req/s", (int) warmup, warm.rps()));
                 // A plateau is two steps in a row that grew by less than 10 % (one flat step can be noise).
@@ -357,11 +370,11 @@ public final class LoadHarness {
                 pgDelta = pg.counters().minus(pgBefore);
             }
             return new Run(c, startup, warmup, heapStart, heapEnd, pgDelta, requests, engineTotal, null, rows, burst,
-                    h2FileMiB(c, work));
+                    h2FileMiB(c, work), warmupSeries, chunk);
         } catch (Exception e) {
             return new Run(c, startup, warmup, heapStart, heapEnd, pgDelta, requests, engineTotal,
                     e.getClass().getSimpleName() + ": " + e.getMessage(), rows, burst,
-                    h2FileMiB(c, work));
+                    h2FileMiB(c, work), warmupSeries, chunk);
         } finally {
             if (server != null) {
                 CURRENT.set(null);
@@ -395,7 +408,7 @@ public final class LoadHarness {
         Map<String, Double> before = server.stats();
         double[] peak = {0};
         Thread sampler = null;
-        if (c.mode() != Mode.NONE) {
+        if (c.mode().tollgate()) {
             sampler = new Thread(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
                     double d = server.queueDepth();
@@ -427,7 +440,7 @@ public final class LoadHarness {
             delta.put(e.getKey(), e.getKey().equals("queueDepth") || b == null ? e.getValue() : e.getValue() - b);
         }
         double load2 = CpuMeter.loadAverage();
-        Row row = new Row(c, scenario, keys, r, delta, c.mode() == Mode.NONE ? Double.NaN : peak[0],
+        Row row = new Row(c, scenario, keys, r, delta, !c.mode().tollgate() ? Double.NaN : peak[0],
                 cpu1.othersShare(cpu0), cpu1.serverShare(cpu0), cpu1.generatorShare(cpu0), Math.max(load1, load2));
         log(String.format("   %-22s %9.0f req/s  p50 %6.2f ms  p99 %7.2f ms  max %8.2f ms  err %d  timeouts %d  others %.0f%%",
                 scenario, r.rps(), r.p50() / 1000.0, r.p99() / 1000.0, r.max() / 1000.0, r.errors(), r.timeouts(),

@@ -11,12 +11,14 @@ final class Model {
     /** One server configuration: demo, mode, store, extra environment (sweep variants). */
     record Config(Server.Kind kind, Server.Mode mode, Server.Db db, Map<String, String> env, String variant) {
         String name() {
-            String base = kind.label + " " + mode.label + (mode == Server.Mode.NONE ? "" : " " + db.label);
+            String base = kind.label + " " + mode.label + (mode == Server.Mode.NONE || mode == Server.Mode.PEER ? ""
+                    : " " + db.label);
             return variant == null ? base : base + " [" + variant + "]";
         }
 
         String shortName() {
-            String base = kind.label.charAt(0) + "-" + mode.label + (mode == Server.Mode.NONE ? "" : "-" + (db == Server.Db.H2 ? "h2" : "pg"));
+            String base = kind.label.charAt(0) + "-" + mode.label.toLowerCase(java.util.Locale.ROOT)
+                    + (mode == Server.Mode.NONE || mode == Server.Mode.PEER ? "" : "-" + (db == Server.Db.H2 ? "h2" : "pg"));
             return variant == null ? base : base + "-" + variant;
         }
     }
@@ -55,9 +57,15 @@ final class Model {
         }
     }
 
-    /** One server run: what happened around the scenarios. */
+    /**
+     * One server run: what happened around the scenarios.
+     *
+     * @param warmup requests per second of each warm-up step over the 10,000 keys, from the
+     *               server's start (the first steps are its cold start)
+     * @param warmupStep seconds per warm-up step
+     */
     record Run(Config config, double startupSeconds, double warmupSeconds, double heapStartMiB, double heapEndMiB, Pg.Counters pg,
                long requests, Map<String, Double> engineTotal, String error, List<Row> rows,
-               List<OpenLoop.Second> burst, double h2FileMiB) {
+               List<OpenLoop.Second> burst, double h2FileMiB, List<Double> warmup, int warmupStep) {
     }
 }

@@ -46,18 +46,25 @@ final class Server implements AutoCloseable {
 
     /** Filter mode. */
     enum Mode {
-        NONE("no-filter"), SYNC("sync"), ASYNC("async");
+        NONE("no-filter"), SYNC("sync"), ASYNC("async"),
+        /** The gateway metered by Spring Cloud Gateway's own RequestRateLimiter (RedisRateLimiter), not Tollgate. */
+        PEER("RedisRateLimiter");
 
         final String label;
 
         Mode(String label) {
             this.label = label;
         }
+
+        /** Whether Tollgate meters the requests (and has counters to read). */
+        boolean tollgate() {
+            return this == SYNC || this == ASYNC;
+        }
     }
 
     /** Store. */
     enum Db {
-        H2("H2"), PG("PostgreSQL");
+        H2("H2"), PG("PostgreSQL"), REDIS("Redis");
 
         final String label;
 
@@ -112,6 +119,8 @@ final class Server implements AutoCloseable {
         env.put("TOLLGATE_ADMIN_TOKEN", ADMIN_TOKEN);
         if (mode == Mode.NONE) {
             env.put("TOLLGATE_ENABLED", "false");
+        } else if (mode == Mode.PEER) {
+            env.put("SPRING_PROFILES_ACTIVE", "redis-ratelimiter");
         } else if (mode == Mode.SYNC) {
             env.put("TOLLGATE_ASYNC_ENABLED", "false");
         }
@@ -197,7 +206,7 @@ final class Server implements AutoCloseable {
     /** The engine's counters (servlet field names); empty when the filter is off or they cannot be read. */
     Map<String, Double> stats() {
         Map<String, Double> out = new LinkedHashMap<>();
-        if (mode == Mode.NONE) {
+        if (!mode.tollgate()) {
             return out;
         }
         if (kind == Kind.SERVLET) {
@@ -225,7 +234,7 @@ final class Server implements AutoCloseable {
 
     /** Channel depth only (cheap enough to sample during load); -1 when unknown. */
     double queueDepth() {
-        if (mode == Mode.NONE) {
+        if (!mode.tollgate()) {
             return -1;
         }
         if (kind == Kind.SERVLET) {
