@@ -11,13 +11,7 @@ import java.util.Locale;
  */
 public enum Dialect {
     H2("/tollgate/schema-h2.sql",
-            """
-            MERGE INTO tollgate_usage t
-            USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:quota AS VARCHAR(64)), CAST(:period AS VARCHAR(8)),
-                           CAST(:windowStart AS TIMESTAMP WITH TIME ZONE), CAST(:delta AS BIGINT),
-                           CAST(:now AS TIMESTAMP WITH TIME ZONE)))
-                  AS d(subject, quota, period, window_start, delta, now)
-            ON t.subject = d.subject AND t.quota = d.quota AND t.period = d.period AND t.window_start = d.window_start
+            H2Usage.MERGE + """
             WHEN MATCHED THEN UPDATE SET used = t.used + d.delta, updated_at = d.now
             WHEN NOT MATCHED THEN INSERT (subject, quota, period, window_start, used, updated_at)
                 VALUES (d.subject, d.quota, d.period, d.window_start, d.delta, d.now)
@@ -40,13 +34,7 @@ public enum Dialect {
                 VALUES (d.subject, d.quota, d.period, d.max_amount)
             """,
             // A concurrent insert of the same new key fails with a unique violation; the caller retries.
-            """
-            MERGE INTO tollgate_usage t
-            USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:quota AS VARCHAR(64)), CAST(:period AS VARCHAR(8)),
-                           CAST(:windowStart AS TIMESTAMP WITH TIME ZONE), CAST(:delta AS BIGINT),
-                           CAST(:now AS TIMESTAMP WITH TIME ZONE)))
-                  AS d(subject, quota, period, window_start, delta, now)
-            ON t.subject = d.subject AND t.quota = d.quota AND t.period = d.period AND t.window_start = d.window_start
+            H2Usage.MERGE + """
             WHEN NOT MATCHED THEN INSERT (subject, quota, period, window_start, used, updated_at)
                 VALUES (d.subject, d.quota, d.period, d.window_start, d.delta, d.now)
             """,
@@ -159,5 +147,17 @@ public enum Dialect {
             return POSTGRESQL;
         }
         throw new IllegalArgumentException("Tollgate supports H2 and PostgreSQL, not '" + urlOrProduct + "'");
+    }
+
+    /** H2's MERGE of one usage row's values with the row of the same counter; what to do follows. */
+    private static final class H2Usage {
+        static final String MERGE = """
+                MERGE INTO tollgate_usage t
+                USING (VALUES (CAST(:subject AS VARCHAR(200)), CAST(:quota AS VARCHAR(64)), CAST(:period AS VARCHAR(8)),
+                               CAST(:windowStart AS TIMESTAMP WITH TIME ZONE), CAST(:delta AS BIGINT),
+                               CAST(:now AS TIMESTAMP WITH TIME ZONE)))
+                      AS d(subject, quota, period, window_start, delta, now)
+                ON t.subject = d.subject AND t.quota = d.quota AND t.period = d.period AND t.window_start = d.window_start
+                """;
     }
 }
