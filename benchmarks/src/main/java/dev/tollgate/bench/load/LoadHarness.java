@@ -72,9 +72,12 @@ public final class LoadHarness {
     private final Path raw;
     private final Pg pg;
     private final boolean jfr;
+    /** Demo jars of an earlier revision to run next to this build's ({@code --baseline}), or null. */
+    private final Path baseline;
     private final List<String> notes = new ArrayList<>();
 
-    private LoadHarness(Plan plan, Path root, Path out, Pg pg, boolean jfr) {
+    private LoadHarness(Plan plan, Path root, Path out, Pg pg, boolean jfr, Path baseline) {
+        this.baseline = baseline;
         this.plan = plan;
         this.root = root;
         this.out = out;
@@ -89,6 +92,7 @@ public final class LoadHarness {
         boolean jfr = false;
         String only = null;
         Path outArg = null;
+        Path baseline = null;
         for (String a : args) {
             if (a.equals("--quick")) {
                 plan = Plan.QUICK;
@@ -102,8 +106,11 @@ public final class LoadHarness {
                 only = a.substring("--only=".length());
             } else if (a.startsWith("--out=")) {
                 outArg = Path.of(a.substring("--out=".length()));
+            } else if (a.startsWith("--baseline=")) {
+                baseline = Path.of(a.substring("--baseline=".length())).toAbsolutePath();
             } else {
-                System.err.println("Unknown option '" + a + "'; expected --quick, --full, --sweep, --jfr, --only=<text>, --out=<dir>");
+                System.err.println("Unknown option '" + a + "'; expected --quick, --full, --sweep, --jfr, --only=<text>, --out=<dir>,"
+                        + " --baseline=<dir>");
                 System.exit(1);
             }
         }
@@ -123,7 +130,7 @@ public final class LoadHarness {
             }
         }, "load-harness-cleanup"));
 
-        LoadHarness h = new LoadHarness(plan, root, out, Pg.fromEnv(), jfr);
+        LoadHarness h = new LoadHarness(plan, root, out, Pg.fromEnv(), jfr, baseline);
         h.execute(sweep && plan == Plan.FULL, only);
     }
 
@@ -140,6 +147,7 @@ public final class LoadHarness {
             notes.add("Redis did not answer (" + redisProblem + "): the RedisRateLimiter peer was skipped.");
         }
         List<Config> configs = configs(pgUp, redisUp);
+        configs.addAll(baselineConfigs(pgUp));
         if (sweep) {
             configs.addAll(sweepConfigs(pgUp));
         }
@@ -240,6 +248,37 @@ public final class LoadHarness {
                     "TOLLGATE_ASYNC_FLUSH_INTERVAL", "250ms", "TOLLGATE_ASYNC_CHANNEL_CAPACITY", "65536"},
     };
 
+    /** Where {@code benchmarks/baseline.sh} puts a demo's jar, by demo. */
+    static String baselineJar(Kind k) {
+        return k == Kind.SERVLET ? "servlet-demo.jar" : "gateway-demo.jar";
+    }
+
+    /**
+     * The asynchronous configurations of each demo whose baseline jar is there, on H2 and
+     * PostgreSQL (when it answers), named after the baseline's revision.
+     */
+    private List<Config> baselineConfigs(boolean pgUp) throws IOException {
+        List<Config> list = new ArrayList<>();
+        if (baseline == null) {
+            return list;
+        }
+        Path revFile = baseline.resolve("REVISION");
+        String rev = Files.isRegularFile(revFile) ? Files.readString(revFile).strip() : baseline.getFileName().toString();
+        for (Kind k : Kind.values()) {
+            Path jar = baseline.resolve(baselineJar(k));
+            if (!Files.isRegularFile(jar)) {
+                notes.add("No baseline jar " + jar + ": the " + k.label + " baseline was skipped.");
+                continue;
+            }
+            for (Db db : new Db[] {Db.H2, Db.PG}) {
+                if (db != Db.PG || pgUp) {
+                    list.add(new Config(k, Mode.ASYNC, db, Map.of(), "baseline " + rev, jar));
+                }
+            }
+        }
+        return list;
+    }
+
     /** Every {@link #SWEEP} variant on PostgreSQL (when it answers) and on H2. */
     private static List<Config> sweepConfigs(boolean pgUp) {
         List<Config> list = new ArrayList<>();
@@ -328,7 +367,7 @@ public final class LoadHarness {
                 warmup += 3;
             }
             heapStart = plan == Plan.QUICK ? -1 : server.heapAfterGcMiB();
-            boolean sweepRun = c.variant() != null;
+            boolean sweepRun = c.sweep();
             boolean longMax = plan == Plan.FULL && c.kind() == Kind.SERVLET && c.mode() == Mode.ASYNC && c.db() == Db.PG && !sweepRun;
             int maxSecs = sweepRun ? plan.sweepMax() : plan.max();
             if (!sweepRun) {
@@ -391,7 +430,8 @@ public final class LoadHarness {
             flags.add("-XX:StartFlightRecording=filename=" + work.resolve("server.jfr") + ",settings=profile");
         }
         long s0 = System.nanoTime();
-        Server s = Server.start(root, c.kind(), c.mode(), c.db(), pg, c.env(), flags, work, Duration.ofSeconds(90), LIVE);
+        Path jar = c.baseline() ? c.jar() : root.resolve(c.kind().jar);
+        Server s = Server.start(jar, c.kind(), c.mode(), c.db(), pg, c.env(), flags, work, Duration.ofSeconds(90), LIVE);
         return new Started(s, (System.nanoTime() - s0) / 1e9);
     }
 

@@ -8,8 +8,26 @@ final class Model {
     private Model() {
     }
 
-    /** One server configuration: demo, mode, store, extra environment (sweep variants). */
-    record Config(Server.Kind kind, Server.Mode mode, Server.Db db, Map<String, String> env, String variant) {
+    /**
+     * One server configuration: demo, mode, store, extra environment (sweep variants), and the
+     * demo jar when it is not this build's (a baseline built from an earlier revision).
+     */
+    record Config(Server.Kind kind, Server.Mode mode, Server.Db db, Map<String, String> env, String variant,
+                  java.nio.file.Path jar) {
+        Config(Server.Kind kind, Server.Mode mode, Server.Db db, Map<String, String> env, String variant) {
+            this(kind, mode, db, env, variant, null);
+        }
+
+        /** A baseline run: an earlier build of the demo, compared with this one. */
+        boolean baseline() {
+            return jar != null;
+        }
+
+        /** A settings-sweep run. */
+        boolean sweep() {
+            return variant != null && jar == null;
+        }
+
         String name() {
             String base = kind.label + " " + mode.label + (mode == Server.Mode.NONE || mode == Server.Mode.PEER ? ""
                     : " " + db.label);

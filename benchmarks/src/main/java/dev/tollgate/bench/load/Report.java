@@ -67,7 +67,10 @@ final class Report {
         md.append("## All scenarios\n\n").append(scenarios()).append('\n');
         md.append("## What the database and the engine did\n\n").append(engine()).append('\n');
         md.append("## Per server run\n\n").append(perRun()).append('\n');
-        if (runs.stream().anyMatch(r -> r.config().variant() != null)) {
+        if (runs.stream().anyMatch(r -> r.config().baseline())) {
+            md.append("## Against the baseline\n\n").append(baselineTable()).append('\n');
+        }
+        if (runs.stream().anyMatch(r -> r.config().sweep())) {
             md.append("## Settings sweep (servlet demo, async, 10,000 subjects)\n\n").append(sweep()).append('\n');
         }
         md.append("## Burst, latency per second (open loop)\n\n").append(burstTable()).append('\n');
@@ -182,6 +185,37 @@ final class Report {
         }
     }
 
+    /**
+     * This build's asynchronous servers next to the baseline's (an earlier revision, same run,
+     * same machine): max throughput on one key and on 10,000 keys, target at least 0.95.
+     */
+    private String baselineTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("The same demo built from an earlier revision (`benchmarks/baseline.sh`), run in this harness run;")
+                .append(" ratio = this build / baseline, target ≥ 0.95.\n\n");
+        sb.append("| demo | store | scenario | this build req/s | baseline req/s | ratio | verdict |\n|---|---|---|---:|---:|---:|---|\n");
+        for (Run b : runs) {
+            if (!b.config().baseline()) {
+                continue;
+            }
+            for (Row br : b.rows()) {
+                if (!br.scenario().startsWith("max")) {
+                    continue;
+                }
+                String sc = br.scenario().startsWith("max hot") ? "max hot" : "max many";
+                Optional<Row> ours = row(b.config().kind(), Mode.ASYNC, b.config().db(), sc);
+                if (ours.isEmpty()) {
+                    continue;
+                }
+                double ratio = ours.get().result().rps() / br.result().rps();
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %s (%s) | %,.0f | %,.0f | **%.2f** | %s |\n",
+                        b.config().kind().label, b.config().db().label, sc, b.config().variant(),
+                        ours.get().result().rps(), br.result().rps(), ratio, ratio >= 0.95 ? "met" : "**missed**"));
+            }
+        }
+        return sb.toString();
+    }
+
     // ---- lookups
 
     private Optional<Row> row(Kind k, Mode m, Db db, String scenarioPrefix) {
@@ -263,7 +297,7 @@ final class Report {
         double worst = 0;
         String worstAt = "";
         for (Run r : runs) {
-            if (r.config().mode() != Mode.ASYNC) {
+            if (r.config().mode() != Mode.ASYNC || r.config().baseline()) {
                 continue;
             }
             for (Row row : r.rows()) {
@@ -375,7 +409,7 @@ final class Report {
                 .append("| channel peak | sync fallbacks | p99 at 1000 QPS ms | others CPU |\n");
         sb.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Run r : runs) {
-            if (r.config().variant() == null) {
+            if (!r.config().sweep()) {
                 continue;
             }
             Row max = r.rows().stream().filter(x -> x.scenario().startsWith("max many")).findFirst().orElse(null);

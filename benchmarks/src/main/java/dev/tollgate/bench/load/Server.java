@@ -100,7 +100,7 @@ final class Server implements AutoCloseable {
      *
      * @throws IOException when the process exits or does not answer within {@code readyTimeout}
      */
-    static Server start(Path root, Kind kind, Mode mode, Db db, Pg pg, Map<String, String> extraEnv,
+    static Server start(Path jar, Kind kind, Mode mode, Db db, Pg pg, Map<String, String> extraEnv,
                         List<String> jvmFlags, Path workDir, Duration readyTimeout, java.util.Set<Server> live)
             throws IOException, InterruptedException {
         Files.createDirectories(workDir);
@@ -109,7 +109,7 @@ final class Server implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
-        cmd.add(root.resolve(kind.jar).toString());
+        cmd.add(jar.toString());
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("TOLLGATE_") || k.startsWith("SPRING_") || k.equals("PORT"));
