@@ -2,6 +2,7 @@ package dev.tollgate.core;
 
 import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tollgate.core.TollgateConfig.SchemaMode;
 import dev.tollgate.core.internal.jdbc.Dialect;
@@ -11,7 +12,12 @@ import dev.tollgate.core.testing.GatedStore;
 import dev.tollgate.core.testing.LogCapture;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +53,72 @@ class CloseRaceTest {
             Stats s = t.stats();
             assertThat(s.total()).isEqualTo(s.processed() + s.dropped());
             assertThat(db.storedTotal("alice", "requests", "DAY")).isZero();
+        }
+    }
+
+    @Test
+    void aBatchThatCloseCutsShortWhileItIsBeingBuiltLeavesTheRecordCountsEqual() throws Exception {
+        try (TestDatabase db = TestDatabases.h2()) {
+            CloseOnRead clock = new CloseOnRead();
+            Tollgate t = Tollgate.builder(config().build()).dataSource(db.dataSource()).clock(clock).build();
+            clock.engine = t;
+            t.check("alice", "requests", 1);
+            t.consume("alice", "requests", 2);
+            // The third element's timestamp is read on a thread that closes the engine before it
+            // returns: the third record is built, the fourth finds the engine closed.
+            clock.closeOnRead(Thread.currentThread(), 3);
+            List<Consumption> batch = List.of(new Consumption("alice", "requests", 1),
+                    new Consumption("alice", "requests", 1), new Consumption("alice", "requests", 1),
+                    new Consumption("alice", "requests", 1));
+            assertThatThrownBy(() -> t.consumeBatch(batch)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
+
+            Stats s = t.stats();
+            assertThat(s.total()).as("only the consume before the batch was accepted: " + s).isEqualTo(1);
+            assertThat(s.processed()).isEqualTo(1);
+            assertThat(s.dropped()).isZero();
+            assertThat(db.storedTotal("alice", "requests", "DAY")).isEqualTo(2);
+        }
+    }
+
+    /** A UTC clock that closes an engine, on another thread, at the n-th read by one thread. */
+    private static final class CloseOnRead extends Clock {
+        volatile Tollgate engine;
+        private volatile Thread reader;
+        private int left;
+
+        void closeOnRead(Thread thread, int n) {
+            left = n;
+            reader = thread;
+        }
+
+        @Override
+        public long millis() {
+            if (Thread.currentThread() == reader && --left == 0) {
+                Thread closer = new Thread(engine::close, "closer");
+                closer.start();
+                try {
+                    closer.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return System.currentTimeMillis();
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis());
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
         }
     }
 }
