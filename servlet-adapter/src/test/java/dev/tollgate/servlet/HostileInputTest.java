@@ -63,10 +63,15 @@ class HostileInputTest {
 
     @AfterAll
     void shutDown() throws Exception {
+        // Each part only if set-up got that far (a skipped set-up leaves nothing to close).
         try {
-            server.close();
+            if (server != null) {
+                server.close();
+            }
         } finally {
-            db.close();
+            if (db != null) {
+                db.close();
+            }
         }
     }
 
