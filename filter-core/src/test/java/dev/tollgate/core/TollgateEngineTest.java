@@ -195,7 +195,10 @@ class TollgateEngineTest extends OnEachDatabase {
 
     @Test
     void severalLimitsOnOneQuotaAreAllCountedAndTheStricterDecides() {
-        Tollgate t = engine(db, config().build());
+        // Mid-minute on an injected clock: the ten consumes and the check share one minute window.
+        dev.tollgate.core.testing.MutableClock clock =
+                new dev.tollgate.core.testing.MutableClock(java.time.Instant.parse("2026-11-26T10:15:30Z"));
+        Tollgate t = Tollgate.builder(config().build()).dataSource(db.dataSource()).clock(clock).build();
         try {
             t.assignPlan("dave", "pro");
             for (int i = 0; i < 10; i++) {
