@@ -30,7 +30,10 @@ class CloseRaceTest {
             FlakyDataSource flaky = new FlakyDataSource(db.dataSource());
             GatedStore gated = new GatedStore(JdbiUsageStore.create(flaky, Dialect.H2, SchemaMode.CREATE,
                     Duration.ofSeconds(10), null));
+            // Short store bounds: close() waits for a write in progress up to attempts x (query +
+            // connect timeout), here 2 s, before it returns with the write still held.
             Tollgate t = Tollgate.builder(config().workers(1).retryMaxAttempts(1)
+                    .queryTimeout(Duration.ofSeconds(1)).connectTimeout(Duration.ofSeconds(1))
                     .shutdownTimeout(Duration.ofMillis(200)).build()).store(gated).build();
             t.check("alice", "requests", 1);
             gated.closeGateForBatchers();
@@ -53,6 +56,41 @@ class CloseRaceTest {
             Stats s = t.stats();
             assertThat(s.total()).isEqualTo(s.processed() + s.dropped());
             assertThat(db.storedTotal("alice", "requests", "DAY")).isZero();
+        }
+    }
+
+    @Test
+    void closeDrainsTheChannelBehindABatcherHeldInItsWriteAndWritesEverything() throws Exception {
+        try (TestDatabase db = TestDatabases.h2()) {
+            GatedStore gated = new GatedStore(JdbiUsageStore.create(db.dataSource(), Dialect.H2, SchemaMode.CREATE,
+                    Duration.ofSeconds(10), null));
+            Tollgate t = Tollgate.builder(config().workers(1).flushInterval(Duration.ofMillis(10)).build())
+                    .store(gated).build();
+            t.check("alice", "requests", 1);
+            gated.closeGateForBatchers();
+            t.consume("alice", "requests", 1);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> gated.waiting() == 1);
+            // The batcher is held inside its write: these wait in the channel.
+            for (int i = 0; i < 99; i++) {
+                t.consume("alice", "requests", 1);
+                t.consume("bob-" + (i % 10), "requests", 1);
+            }
+            assertThat(t.stats().queueDepth()).isEqualTo(198);
+            Thread closer = new Thread(t::close, "closer");
+            closer.start();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> t.health().status() == Health.Status.DOWN);
+            assertThatThrownBy(() -> t.consume("alice", "requests", 1)).isInstanceOf(IllegalStateException.class);
+            gated.openGate();
+            closer.join(60_000);
+            assertThat(closer.isAlive()).isFalse();
+
+            Stats s = t.stats();
+            assertThat(s.queueDepth()).isZero();
+            assertThat(s.total()).isEqualTo(199);
+            assertThat(s.processed()).isEqualTo(199);
+            assertThat(s.dropped()).isZero();
+            assertThat(db.storedTotal("alice", "requests", "DAY")).isEqualTo(100);
+            assertThat(db.storedTotal("requests", "DAY")).isEqualTo(199);
         }
     }
 
