@@ -157,15 +157,20 @@ public final class TestDatabases {
      * @return null when done, else why it could not be done
      */
     static String provision() {
-        URI u = URI.create(pgUrl().substring("jdbc:".length()));
+        return provision(pgUrl(), pgUser(), pgPassword());
+    }
+
+    /** {@link #provision()} for a given database URL, role and password. */
+    static String provision(String url, String user, String password) {
+        URI u = URI.create(url.substring("jdbc:".length()));
         String host = u.getHost();
         if (host == null || !(host.equals("127.0.0.1") || host.equals("localhost") || host.equals("[::1]")
                 || host.equals("::1"))) {
             return "not a server on this machine (" + host + ")";
         }
         String database = u.getPath() == null ? "" : u.getPath().replaceFirst("^/", "");
-        if (!IDENTIFIER.matcher(database).matches() || !IDENTIFIER.matcher(pgUser()).matches()) {
-            return "database '" + database + "' or role '" + pgUser() + "' is not a plain identifier";
+        if (!IDENTIFIER.matcher(database).matches() || !IDENTIFIER.matcher(user).matches()) {
+            return "database '" + database + "' or role '" + user + "' is not a plain identifier";
         }
         String admin = "jdbc:postgresql://" + host + ":" + (u.getPort() < 0 ? 5432 : u.getPort()) + "/postgres";
         List<String> tried = new ArrayList<>();
@@ -180,16 +185,16 @@ public final class TestDatabases {
             try (c; Statement st = c.createStatement()) {
                 st.execute("SELECT pg_advisory_lock(" + PROVISION_LOCK + ")");
                 try {
-                    if (!exists(c, "SELECT 1 FROM pg_roles WHERE rolname = ?", pgUser())) {
-                        ignoreDuplicate(() -> st.execute("CREATE ROLE " + pgUser() + " LOGIN PASSWORD '"
-                                + pgPassword().replace("'", "''") + "'"));
-                        System.err.println("[tollgate tests] created PostgreSQL role " + pgUser() + " (as " + su + ")");
+                    if (!exists(c, "SELECT 1 FROM pg_roles WHERE rolname = ?", user)) {
+                        ignoreDuplicate(() -> st.execute("CREATE ROLE " + user + " LOGIN PASSWORD '"
+                                + password.replace("'", "''") + "'"));
+                        System.err.println("[tollgate tests] created PostgreSQL role " + user + " (as " + su + ")");
                     }
                     if (!exists(c, "SELECT 1 FROM pg_database WHERE datname = ?", database)) {
-                        ignoreDuplicate(() -> st.execute("CREATE DATABASE " + database + " OWNER " + pgUser()));
+                        ignoreDuplicate(() -> st.execute("CREATE DATABASE " + database + " OWNER " + user));
                         System.err.println("[tollgate tests] created PostgreSQL database " + database + " (as " + su + ")");
                     }
-                    st.execute("GRANT CONNECT, CREATE ON DATABASE " + database + " TO " + pgUser());
+                    st.execute("GRANT CONNECT, CREATE ON DATABASE " + database + " TO " + user);
                 } finally {
                     st.execute("SELECT pg_advisory_unlock(" + PROVISION_LOCK + ")");
                 }
