@@ -77,6 +77,9 @@ class AdminServletTest extends ServletTestSupport {
         assertThat(set.body()).contains("\"limit\":1,\"remaining\":1");
         assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(200);
         assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(429);
+        // A request is charged after its response is complete: wait for that before reading usage.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.tollgate().stats().total() == 1);
 
         assertThat(server.delete("/tollgate/subjects/" + subject(key) + "/limits/requests", AUTH).body())
                 .contains("\"limit\":3,\"remaining\":2");
