@@ -196,6 +196,44 @@ class JournalPathsTest {
     }
 
     @Test
+    void replayedUsageIsCountedSeenByChecksAndAnUnlimitedQuotaGoesToItsTotalRow() {
+        MutableClock clock = new MutableClock(T0);
+        FileJournal j = journal(clock);
+        j.append("dora", "requests", 4, T0.toEpochMilli());
+        j.append("dora", "uploads", 9, T0.toEpochMilli());
+        j.close();
+        Engine e = start(journal(clock), new MutableClock(T0.plus(Duration.ofHours(1))));
+        assertThat(e.flush()).isTrue();
+        Stats s = e.reports().stats();
+        assertThat(s.unitsWritten()).isEqualTo(13);
+        assertThat(s.upserts()).as("requests DAY and uploads TOTAL").isEqualTo(2);
+        assertThat(s.batches()).isEqualTo(1);
+        assertThat(db.storedTotal("dora", "requests", "DAY")).isEqualTo(4);
+        assertThat(db.storedTotal("dora", "uploads", "TOTAL")).isEqualTo(9);
+        assertThat(e.admissions().check("dora", "requests", 1).used()).isEqualTo(4);
+    }
+
+    @Test
+    void aJournalExactlyAsOldAsTheBatchRetentionIsNotWarnedAboutAndOneMillisecondOlderIs() {
+        leaveJournal(1);
+        try (LogCapture log = LogCapture.start()) {
+            start(journal(new MutableClock(T0)), new MutableClock(T0.plus(Duration.ofDays(1))));
+            assertThat(engine.flush()).isTrue();
+            assertThat(log.text()).doesNotContain("batch-retention");
+        }
+        engine.close();
+        engine = null;
+        db.close();
+        db = TestDatabases.h2();
+        leaveJournal(1);
+        try (LogCapture log = LogCapture.start()) {
+            start(journal(new MutableClock(T0)), new MutableClock(T0.plus(Duration.ofDays(1)).plusMillis(1)));
+            assertThat(engine.flush()).isTrue();
+            assertThat(log.text()).contains("older than tollgate.store.batch-retention");
+        }
+    }
+
+    @Test
     void aJournalOlderThanTheBatchRetentionIsReplayedWithAWarning() {
         leaveJournal(3);
         try (LogCapture log = LogCapture.start()) {
