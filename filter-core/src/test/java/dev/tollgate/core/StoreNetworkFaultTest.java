@@ -32,12 +32,22 @@ class StoreNetworkFaultTest {
 
     @AfterEach
     void close() {
-        proxy.pass();
-        if (t != null) {
-            t.close();
+        // Each part only if set-up got that far (a skipped set-up leaves nothing to close).
+        try {
+            if (proxy != null) {
+                proxy.pass();
+            }
+            if (t != null) {
+                t.close();
+            }
+        } finally {
+            if (proxy != null) {
+                proxy.close();
+            }
+            if (db != null) {
+                db.close();
+            }
         }
-        proxy.close();
-        db.close();
     }
 
     private Tollgate engine(TollgateConfig.Builder b) {
@@ -76,19 +86,20 @@ class StoreNetworkFaultTest {
         }
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> proxy.heldAnswers() > 0);
         proxy.blackhole();
-        long silentSince = System.nanoTime();
-        // The batchers must not wait for the network forever: writes fail within the
-        // timeouts (query timeout 1 s + 2 s, a cancel request within connect-timeout), the usage
-        // is deferred and the breaker opens, while the store stays silent.
-        Awaitility.await().atMost(Duration.ofSeconds(30))
+        // The batchers must not wait for the network forever: without the driver timeouts the
+        // pool sets (query timeout 1 s + 2 s, a cancel request within connect-timeout) the write
+        // would wait as long as the store stays silent, and it stays silent until the end of
+        // this wait. With them, the write fails, the usage is deferred and the breaker opens.
+        Awaitility.await().atMost(Duration.ofSeconds(60))
                 .until(() -> t.stats().failed() > 0 && t.stats().pendingDeferred() == 100 && breakerOpen());
-        assertThat(Duration.ofNanos(System.nanoTime() - silentSince)).as("bounded by the store timeouts")
-                .isLessThan(Duration.ofSeconds(12));
-        long t0 = System.nanoTime();
+        assertThat(proxy.mode()).as("still silent").isEqualTo(FaultProxy.Mode.BLACKHOLE);
+        // A cached check does not wait for the store: one that did could only end by failing
+        // (the store is silent), as STORE_UNAVAILABLE and counted as fail-open.
+        long failOpen = t.stats().failOpen();
         Decision d = t.check("alice", "requests", 1);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a cached check does not wait for the store")
-                .isLessThan(Duration.ofMillis(500));
-        assertThat(d.used()).isEqualTo(150);
+        assertThat(d.reason()).isEqualTo(Decision.Reason.WITHIN_LIMIT);
+        assertThat(d.used()).as("stored 50 + 100 waiting for the store").isEqualTo(150);
+        assertThat(t.stats().failOpen()).isEqualTo(failOpen);
 
         proxy.pass();
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(t::flush);
@@ -164,34 +175,23 @@ class StoreNetworkFaultTest {
         for (int s = 0; s < 10; s++) {
             t.check("erin-" + s, "requests", 1);
         }
-        proxy.slow(Duration.ofSeconds(1));
-        long worst = 0;
-        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-        int n = 0;
-        while (System.nanoTime() < deadline) {
-            String subject = "erin-" + (n % 10);
-            long t0 = System.nanoTime();
-            assertThat(t.check(subject, "requests", 1).allowed()).isTrue();
+        // Every answer of the store is held far longer than this test: a check or a consume
+        // that waited for one could only return through the driver's timeout, as a failure
+        // (STORE_UNAVAILABLE, counted as fail-open).
+        proxy.slow(Duration.ofHours(1));
+        int n = 2_000;
+        for (int i = 0; i < n; i++) {
+            String subject = "erin-" + (i % 10);
+            Decision d = t.check(subject, "requests", 1);
+            assertThat(d.reason()).as("check %d", i).isEqualTo(Decision.Reason.WITHIN_LIMIT);
+            assertThat(d.used()).as("this node's own usage, at once").isEqualTo(i / 10);
             t.consume(subject, "requests", 1);
-            worst = Math.max(worst, System.nanoTime() - t0);
-            n++;
-            if (n % 100 == 0) {
-                sleep(10);
-            }
         }
-        // Background refreshes and flushes take a second or more per round trip now; the
-        // request path never waited for one.
-        assertThat(Duration.ofNanos(worst)).isLessThan(Duration.ofSeconds(1));
+        assertThat(t.stats().failOpen()).isZero();
+        // Meanwhile the batchers did try the store, and its answers were held.
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> proxy.heldAnswers() > 0);
         proxy.pass();
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(t::flush);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(t::flush);
         assertThat(db.storedTotal("requests", "DAY")).isEqualTo(n);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

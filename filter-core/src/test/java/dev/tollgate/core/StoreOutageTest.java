@@ -4,6 +4,7 @@ import static dev.tollgate.core.EngineTestSupport.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.core.testing.FlakyDataSource;
+import dev.tollgate.core.testing.LogCapture;
 import dev.tollgate.core.testing.OnEachDatabase;
 import java.time.Duration;
 import org.awaitility.Awaitility;
@@ -90,6 +91,34 @@ class StoreOutageTest extends OnEachDatabase {
         assertThat(t.stats().dropped()).isEqualTo(10);
         flaky.down(false);
         assertThat(db.storedTotal("dave", "requests", "DAY")).isZero();
+    }
+
+    @Test
+    void closeDuringAnOutageAlsoReportsUsageOfUnseenSubjectsAndBatchesInDoubt() {
+        Tollgate t = engine(config().flushInterval(Duration.ofHours(1)).retryMaxAttempts(1)
+                .shutdownTimeout(Duration.ofMillis(300)).build());
+        t.check("erin", "requests", 1);
+        // A commit carried out whose answer is lost: the batch is kept whole, in doubt.
+        flaky.loseCommitAnswers(1);
+        assertThat(t.consumeSync("erin", "requests", 2)).isFalse();
+        flaky.down(true);
+        // A subject never seen: its policy cannot be read, so its records have no counters yet.
+        t.consume("frida", "requests", 5);
+        t.consume("frida", "requests", 5);
+        String log;
+        try (LogCapture capture = LogCapture.start()) {
+            t.close();
+            log = capture.text();
+        }
+        assertThat(t.stats().dropped()).as("1 record in doubt + 2 unresolved").isEqualTo(3);
+        assertThat(t.stats().total()).isEqualTo(t.stats().processed() + t.stats().dropped());
+        assertThat(log).containsPattern("Not written at close: subject=frida quota=requests minute from \\S+ amount=10")
+                .containsPattern("Not written at close: subject=erin quota=requests DAY window from \\S+ \\(batch \\S+"
+                        + " may have been committed\\) amount=2")
+                .contains("Tollgate closed with 3 records it could not write");
+        flaky.down(false);
+        assertThat(db.storedTotal("erin", "requests", "DAY")).as("the lost answer's commit did happen").isEqualTo(2);
+        assertThat(db.storedTotal("frida", "requests", "DAY")).isZero();
     }
 
     @Test

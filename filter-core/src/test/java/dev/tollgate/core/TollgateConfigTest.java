@@ -21,7 +21,15 @@ class TollgateConfigTest {
     void defaults() {
         TollgateConfig c = TollgateConfig.ofDefaults();
         assertThat(c.asyncEnabled()).isTrue();
-        assertThat(c.workers()).isEqualTo(TollgateConfig.DEFAULT_WORKERS);
+        // The README's figures, written out.
+        assertThat(c.workers()).isEqualTo(2);
+        assertThat(c.channelCapacity()).isEqualTo(65_536);
+        assertThat(c.batchSize()).isEqualTo(10_000);
+        assertThat(c.flushInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.queryTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.batchRetention()).isEqualTo(Duration.ofDays(1));
         assertThat(c.failMode()).isEqualTo(FailMode.OPEN);
         assertThat(c.zone()).isEqualTo(ZoneId.of("UTC"));
         assertThat(c.storeUrl()).startsWith("jdbc:h2:file:");

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.testing.ForwardingStore;
+import dev.tollgate.core.testing.MutableClock;
 import dev.tollgate.core.testing.OnEachDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -245,7 +246,10 @@ class TollgateEngineTest extends OnEachDatabase {
 
     @Test
     void severalLimitsOnOneQuotaAreAllCountedAndTheStricterDecides() {
-        Tollgate t = engine(db, config().build());
+        // Mid-minute on an injected clock: the ten consumes and the check share one minute window.
+        MutableClock clock =
+                new MutableClock(java.time.Instant.parse("2026-11-26T10:15:30Z"));
+        Tollgate t = Tollgate.builder(config().build()).dataSource(db.dataSource()).clock(clock).build();
         try {
             t.assignPlan("dave", "pro");
             for (int i = 0; i < 10; i++) {
@@ -259,6 +263,31 @@ class TollgateEngineTest extends OnEachDatabase {
             assertThat(db.storedTotal("dave", "requests", "DAY")).isEqualTo(10);
             // Each record is counted once in the stats, whatever its number of windows.
             assertThat(t.stats().processed()).isEqualTo(10);
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void aBatchNeverSplitsTheCountersOfOneRecordEvenAtBatchSizeOne() {
+        MutableClock clock = new MutableClock(java.time.Instant.parse("2026-11-26T10:15:30Z"));
+        Tollgate t = Tollgate.builder(config().batchSize(1).workers(1).build()).dataSource(db.dataSource())
+                .clock(clock).build();
+        try {
+            t.assignPlan("kim", "pro");
+            t.assignPlan("lee", "pro");
+            t.consume("kim", "requests", 1);
+            t.consume("lee", "requests", 2);
+            assertThat(t.flush()).isTrue();
+            Stats s = t.stats();
+            // Each record has two counters (minute and day): one batch per record, both in it.
+            assertThat(s.upserts()).isEqualTo(4);
+            assertThat(s.batches()).isEqualTo(2);
+            long applied = db.jdbi().withHandle(h -> h.createQuery("SELECT COUNT(*) FROM tollgate_applied_batch")
+                    .mapTo(Long.class).one());
+            assertThat(applied).isEqualTo(2);
+            assertThat(db.storedTotal("lee", "requests", "MINUTE")).isEqualTo(2);
+            assertThat(db.storedTotal("lee", "requests", "DAY")).isEqualTo(2);
         } finally {
             t.close();
         }

@@ -2,8 +2,10 @@ package dev.tollgate.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tollgate.core.testing.MutableClock;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,7 +19,9 @@ class TollgateIsCachedTest {
     void setUp() {
         db = TestDatabases.h2();
         TollgateConfig config = TollgateConfig.custom().limit("free", "requests", "10/minute,100/day").build();
-        tollgate = Tollgate.builder(config).dataSource(db.dataSource()).build();
+        // An injected clock: a minute window that ended between a check and isCached would not be cached.
+        tollgate = Tollgate.builder(config).dataSource(db.dataSource())
+                .clock(new MutableClock(Instant.parse("2026-11-26T10:15:30Z"))).build();
     }
 
     @AfterEach

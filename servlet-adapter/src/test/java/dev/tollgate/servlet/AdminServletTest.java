@@ -88,6 +88,9 @@ class AdminServletTest extends ServletTestSupport {
         assertThat(set.body()).contains("\"limit\":1,\"remaining\":1");
         assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(200);
         assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(429);
+        // A request is charged after its response is complete: wait for that before reading usage.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.tollgate().stats().total() == 1);
 
         assertThat(server.delete("/tollgate/subjects/" + subject(key) + "/limits/requests", AUTH).body())
                 .contains("\"limit\":3,\"remaining\":2");
@@ -131,6 +134,9 @@ class AdminServletTest extends ServletTestSupport {
         boot(Backend.H2, "tollgate.admin.token", "");
         String key = newKey();
         server.get("/api/hello", API_KEY, key);
+        // A request is charged after its response is complete: wait for that before asking.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.tollgate().stats().total() == 1);
         HttpResponse<String> me = server.get("/tollgate/me", API_KEY, key);
         assertThat(me.statusCode()).isEqualTo(200);
         assertThat(me.body()).startsWith("{\"subject\":\"" + subject(key) + "\",\"plan\":\"free\"")

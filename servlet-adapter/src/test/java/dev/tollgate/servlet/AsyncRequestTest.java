@@ -3,6 +3,7 @@ package dev.tollgate.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tollgate.core.testing.LogCapture;
 import dev.tollgate.core.testing.TestDatabases.Backend;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -74,6 +75,24 @@ class AsyncRequestTest extends ServletTestSupport {
                 .until(() -> server.filter().gate().stats().get("notCharged") == 1L);
         assertThat(storedToday(subject(key), "requests")).isZero();
         assertThat(server.tollgate().stats().total()).isZero();
+    }
+
+    @Test
+    void aRequestThatFailsAfterStartingAsyncIsSettledOnceThroughOnErrorAndNotCharged() throws Exception {
+        boot(Backend.H2);
+        String key = newKey();
+        try (LogCapture log = LogCapture.start()) {
+            HttpResponse<String> r = server.get("/async/work?mode=error", API_KEY, key);
+            assertThat(r.statusCode()).isEqualTo(500);
+        }
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> server.filter().gate().stats().get("notCharged") == 1L);
+        // A later request is charged as usual: the failed one settled once and left nothing open.
+        assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(200);
+        awaitCharged(2);
+        assertThat(server.filter().gate().stats().get("notCharged")).isEqualTo(1L);
+        assertThat(storedToday(subject(key), "requests")).isEqualTo(1);
+        assertThat(db.storedTotal(subject(key), "tokens", "DAY")).isZero();
     }
 
     @Test

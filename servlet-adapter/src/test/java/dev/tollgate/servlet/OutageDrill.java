@@ -100,7 +100,7 @@ final class OutageDrill {
                   long serverErrors, long clientErrors, Latency before, Latency during, Latency after,
                   Duration breakerOpenedAfter, Duration breakerClosedAfterRestore, boolean healthUpAtEnd,
                   long maxPendingDeferred, long deferred, long storeErrors, long failedWrites, long dropped,
-                  int lostCommitAnswers, long batches, long appliedBatchIds, long stored) {
+                  int lostCommitAnswers, long batches, long appliedBatchIds, long stored, long failOpen) {
 
         static String header() {
             return String.format(Locale.ROOT, "%-12s %7s %8s %8s %5s %5s %-20s %-20s %-20s %9s %9s %8s %8s %7s %5s %9s %9s %s",
@@ -281,7 +281,7 @@ final class OutageDrill {
                 up, observer.maxPending, engine.getOrDefault("deferred", -1L),
                 engine.getOrDefault("storeErrors", -1L), engine.getOrDefault("failed", -1L),
                 engine.getOrDefault("dropped", -1L), proxy.droppedCommitAnswers(),
-                engine.getOrDefault("batches", -1L), applied, stored);
+                engine.getOrDefault("batches", -1L), applied, stored, engine.getOrDefault("failOpen", -1L));
     }
 
     private static long[] merge(List<Recorder> recorders, Phase p) {

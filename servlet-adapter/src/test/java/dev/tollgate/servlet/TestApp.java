@@ -81,7 +81,9 @@ public final class TestApp {
      * {@code /async/*}: starts async processing and, on another thread, by {@code ?mode=}:
      * {@code complete} writes the response like {@link Api} and completes; {@code dispatch}
      * dispatches to {@code /api/hello} with the same query; {@code timeout} does nothing
-     * (times out after 200 ms); {@code wrapped} uses startAsync(request, response).
+     * (times out after 200 ms); {@code wrapped} uses startAsync(request, response);
+     * {@code error} fails in the servlet right after starting async processing (the container
+     * reports it to the async listeners' {@code onError}).
      */
     public static class Async extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -102,6 +104,7 @@ public final class TestApp {
                     }
                 });
                 case "dispatch" -> CompletableFuture.runAsync(() -> ctx.dispatch("/api/hello"));
+                case "error" -> throw new IllegalStateException("the application failed after starting async");
                 case "timeout" -> {
                 }
                 default -> throw new IllegalArgumentException("mode " + mode);

@@ -31,6 +31,8 @@ final class ChildJvm implements AutoCloseable {
     private final Thread reader;
     private final Map<Integer, Long> acks = new ConcurrentHashMap<>();
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    /** The {@code W} lines of a monitored node, in order: {acknowledged, queued, processed}. */
+    private final List<long[]> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Path log;
     private final Path out;
 
@@ -100,6 +102,9 @@ final class ChildJvm implements AutoCloseable {
             int thread = Integer.parseInt(line.substring(2, sp));
             long n = Long.parseLong(line.substring(sp + 1));
             acks.merge(thread, n, Math::max);
+        } else if (line.startsWith("W ")) {
+            String[] f = line.split(" ");
+            writes.add(new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])});
         } else {
             lines.add(line);
         }
@@ -137,6 +142,11 @@ final class ChildJvm implements AutoCloseable {
     /** Consumptions acknowledged so far: the sum over threads of the highest count printed. */
     long acked() {
         return acks.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** What a node started with {@code monitor=true} printed about its writes, in order. */
+    List<long[]> writes() {
+        return List.copyOf(writes);
     }
 
     void send(String line) throws IOException {

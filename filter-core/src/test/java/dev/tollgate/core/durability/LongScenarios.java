@@ -25,10 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The long versions of the crash and multi-node scenarios, with measurements. Not part of the
- * default test run (its name matches no surefire include); run it with
- * {@code scripts/scenarios.sh}, which calls
- * {@code mvn -pl filter-core test -Dtest=LongScenarios -Dtollgate.test.postgres.required=true}.
- * Results are printed and written to {@code filter-core/target/scenarios/}.
+ * default test run (its name matches no surefire include); {@code .ci/run} runs it through
+ * the {@code long-scenarios} profile ({@code mvn -pl filter-core -Plong-scenarios test}), and
+ * {@code scripts/scenarios.sh} runs all or one of them. Results are printed and written to
+ * {@code filter-core/target/scenarios/}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LongScenarios {

@@ -71,7 +71,11 @@ public final class NodeMain {
      * Consumes 1 unit per call from {@code threads} threads, and after each call returns prints
      * {@code A <thread> <n>}: thread {@code thread} has had {@code n} consumptions
      * acknowledged. With {@code hold=N}, the threads stop once N were acknowledged in total and
-     * {@code HOLD N} is printed; the node then waits to be killed.
+     * {@code HOLD N} is printed; the node then waits to be killed. With {@code monitor=true},
+     * a thread watches the engine's {@code processed} count and prints
+     * {@code W <acknowledged> <queued> <processed>} each time it grows, the first two read
+     * before the third: how many consumes had returned, then how many records were in the
+     * channel, then how many were committed.
      */
     private static void crash(Tollgate t, Map<String, String> a) throws InterruptedException {
         String subject = a.get("subject");
@@ -82,7 +86,25 @@ public final class NodeMain {
         t.check(subject, "requests", 0);
         OUT.println("READY");
         AtomicLong total = new AtomicLong();
+        AtomicLong acknowledged = new AtomicLong();
         CountDownLatch stopped = new CountDownLatch(threads);
+        if (Boolean.parseBoolean(a.getOrDefault("monitor", "false"))) {
+            Thread monitor = new Thread(() -> {
+                long last = -1;
+                while (true) {
+                    long acked = acknowledged.get();
+                    long queued = t.stats().queueDepth();
+                    long processed = t.stats().processed();
+                    if (processed != last) {
+                        OUT.println("W " + acked + " " + queued + " " + processed);
+                        last = processed;
+                    }
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+                }
+            }, "monitor");
+            monitor.setDaemon(true);
+            monitor.start();
+        }
         for (int i = 0; i < threads; i++) {
             int id = i;
             Thread th = new Thread(() -> {
@@ -97,6 +119,7 @@ public final class NodeMain {
                         }
                     }
                     t.consume(subject, "requests", 1);
+                    acknowledged.incrementAndGet();
                     OUT.println("A " + id + " " + ++n);
                 }
                 stopped.countDown();

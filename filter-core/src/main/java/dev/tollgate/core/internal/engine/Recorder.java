@@ -63,7 +63,15 @@ public final class Recorder {
             Names.subject(c.subject());
         }
         for (Consumption c : consumptions) {
-            UsageEvent e = event(c.subject(), c.quota(), c.amount());
+            UsageEvent e;
+            try {
+                e = event(c.subject(), c.quota(), c.amount());
+            } catch (IllegalStateException closed) {
+                // close() began while the batch was being built: the records built so far were
+                // counted in total and will never be queued.
+                counters.total.add(-events.size());
+                throw closed;
+            }
             if (e != null) {
                 events.add(e);
             }
