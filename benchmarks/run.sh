@@ -36,7 +36,7 @@ for j in "${jars[@]}"; do
   [ -f "$j" ] || missing=1
 done
 # Rebuild when a source is newer than the harness jar (the harness must not measure stale code).
-if [ $missing = 0 ] && [ -n "$(find filter-core servlet-adapter gateway-plugin examples benchmarks -name '*.java' -newer benchmarks/target/benchmarks.jar -print -quit 2>/dev/null)" ]; then
+if [ $missing = 0 ] && [ -n "$(find filter-core store-redis servlet-adapter gateway-plugin examples benchmarks -name '*.java' -newer benchmarks/target/benchmarks.jar -print -quit 2>/dev/null)" ]; then
   missing=1
 fi
 if [ $missing = 1 ]; then

@@ -5,7 +5,9 @@ import dev.tollgate.core.internal.engine.Engine;
 import dev.tollgate.core.internal.jdbc.JdbiUsageStore;
 import dev.tollgate.core.internal.journal.FileJournal;
 import dev.tollgate.core.internal.journal.Journal;
+import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.spi.UsageStore;
+import dev.tollgate.core.spi.UsageStoreProvider;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.List;
@@ -273,7 +275,7 @@ public final class Tollgate implements AutoCloseable {
          * @throws TollgateException if the store or the journal cannot be set up
          */
         public Tollgate build() {
-            UsageStore s = store != null ? store : JdbiUsageStore.open(config, dataSource);
+            UsageStore s = store != null ? store : openStore();
             Journal j = Journal.NONE;
             Engine engine;
             try {
@@ -295,9 +297,24 @@ public final class Tollgate implements AutoCloseable {
             }
             String where = store != null ? store.getClass().getSimpleName()
                     : dataSource != null ? "the application's DataSource"
-                    : config.storeUrl().replaceAll("(?i)(password=)[^&;]*", "$1****");
+                    : config.storeUrl().replaceAll("(?i)(password=)[^&;]*", "$1****")
+                            .replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@");
             LOG.info("Tollgate started, writing to {}: {}", where, config);
             return t;
+        }
+
+        /**
+         * The JDBC store for the application's DataSource or a {@code jdbc:} URL; for any other
+         * URL the {@link UsageStoreProvider} on the class path that accepts it.
+         */
+        private UsageStore openStore() {
+            String url = config.storeUrl();
+            if (dataSource != null || url.startsWith("jdbc:")) {
+                return JdbiUsageStore.open(config, dataSource);
+            }
+            return UsageStoreProvider.find(url).orElseThrow(() -> new InvalidConfigException(
+                    TollgateKeys.STORE_URL.name(), url.replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@"),
+                    TollgateKeys.STORE_URL.type().allowed())).open(config);
         }
 
         private static boolean micrometerPresent() {

@@ -509,7 +509,10 @@ public final class TollgateConfig {
         }
 
 
-        /** {@code tollgate.store.url}: a {@code jdbc:h2:} or {@code jdbc:postgresql:} URL. */
+        /**
+         * {@code tollgate.store.url}: a {@code jdbc:h2:} or {@code jdbc:postgresql:} URL, or one a
+         * {@link dev.tollgate.core.spi.UsageStoreProvider} on the class path accepts.
+         */
         public Builder storeUrl(String url) {
             this.storeUrl = TollgateKeys.STORE_URL.check(url);
             return this;

@@ -9,6 +9,7 @@ import dev.tollgate.core.TollgateConfig.SchemaMode;
 import dev.tollgate.core.edge.EdgeConfig.Mode;
 import dev.tollgate.core.edge.EdgeConfig.SubjectSource;
 import dev.tollgate.core.edge.StatusSet;
+import dev.tollgate.core.spi.UsageStoreProvider;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,10 +94,13 @@ public final class TollgateKeys {
             "How much of a counter's recent rate on a node one grant covers; near a limit grants shrink to a fair"
                     + " share of what is left, down to single units.");
     public static final ConfigKey<String> STORE_URL = engine("tollgate.store.url",
-            ValueType.text(s -> s.startsWith("jdbc:h2:") || s.startsWith("jdbc:postgresql:"),
-                    "a jdbc:h2: or jdbc:postgresql: URL"),
+            ValueType.text(s -> s.startsWith("jdbc:h2:") || s.startsWith("jdbc:postgresql:")
+                            || UsageStoreProvider.find(s).isPresent(),
+                    "a jdbc:h2: or jdbc:postgresql: URL, or one a store provider on the class path accepts"
+                            + " (redis://host:port or redis-cluster://host:port,host:port with tollgate-store-redis)"),
             "jdbc:h2:file:./tollgate-data/tollgate;DB_CLOSE_ON_EXIT=FALSE",
-            "A jdbc:h2: or jdbc:postgresql: URL; ignored when the application passes a DataSource.");
+            "A jdbc:h2: or jdbc:postgresql: URL, or redis://… / redis-cluster://… with tollgate-store-redis on the"
+                    + " class path; ignored when the application passes a DataSource.");
     public static final ConfigKey<String> STORE_USER = engine("tollgate.store.user", ValueType.text(), "",
             "Database user of the pool Tollgate builds.");
     public static final ConfigKey<String> STORE_PASSWORD = engine("tollgate.store.password", ValueType.text(), "",

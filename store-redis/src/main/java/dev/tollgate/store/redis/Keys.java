@@ -1,0 +1,126 @@
+package dev.tollgate.store.redis;
+
+import dev.tollgate.core.Period;
+import dev.tollgate.core.spi.UsageKey;
+import io.lettuce.core.cluster.SlotHash;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The key layout. Subjects are spread over {@code buckets} buckets by a hash of the subject;
+ * bucket {@code b} is one hash slot, chosen evenly over the 16,384 slots (so a cluster's
+ * masters, which own contiguous slot ranges, share the buckets evenly), and named by a hash
+ * tag that maps to it. Every key of a subject (its counters and its plan) carries its bucket's
+ * tag, so a script over any of them runs on one shard; so do the bucket's applied-batch record
+ * and, for the batch id's own bucket, the batch's completion record.
+ *
+ * <pre>
+ * P:{tag}:u:&lt;quota&gt;:&lt;PERIOD&gt;:&lt;window start ms&gt;:&lt;subject&gt;   hash: used, g:/x:/i:/a:&lt;node&gt;
+ * P:{tag}:s:&lt;subject&gt;                                        hash: plan, o:&lt;quota&gt;:&lt;PERIOD&gt;
+ * P:{tag}:applied                                             zset: batch id → batch time (bucket's part applied)
+ * P:{tag}:done                                                zset: batch id → batch time (whole batch applied)
+ * P:buckets                                                   the bucket count the data was written with
+ * </pre>
+ *
+ * The subject comes last, so it may contain any character; quota names cannot contain
+ * {@code :}. Immutable and thread-safe.
+ */
+final class Keys {
+    private static final long DAY = Duration.ofDays(1).toMillis();
+
+    private final String prefix;
+    private final String[] tags;
+    private final long usageRetention;
+
+    Keys(String prefix, int buckets, Duration usageRetention) {
+        this.prefix = prefix;
+        this.tags = tags(buckets);
+        this.usageRetention = usageRetention.toMillis();
+    }
+
+    /** For bucket {@code b}, a short text whose hash slot is {@code b * 16384 / buckets}. */
+    private static String[] tags(int buckets) {
+        Map<Integer, Integer> wanted = new HashMap<>();
+        for (int b = 0; b < buckets; b++) {
+            wanted.put((int) ((long) b * SlotHash.SLOT_COUNT / buckets), b);
+        }
+        String[] out = new String[buckets];
+        int left = buckets;
+        for (int n = 0; left > 0; n++) {
+            String tag = Integer.toString(n, 36);
+            Integer b = wanted.remove(SlotHash.getSlot(tag));
+            if (b != null) {
+                out[b] = tag;
+                left--;
+            }
+        }
+        return out;
+    }
+
+    int buckets() {
+        return tags.length;
+    }
+
+    /** The bucket of a subject or a batch id: FNV-1a over its UTF-8 bytes. */
+    int bucket(String s) {
+        int h = 0x811c9dc5;
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            h = (h ^ (b & 0xff)) * 0x01000193;
+        }
+        return Integer.remainderUnsigned(h, tags.length);
+    }
+
+    private String tagged(int bucket) {
+        return prefix + ":{" + tags[bucket] + "}:";
+    }
+
+    String counter(UsageKey k) {
+        return tagged(bucket(k.subject())) + "u:" + k.quota() + ":" + k.period().name() + ":" + k.windowStart() + ":"
+                + k.subject();
+    }
+
+    String subject(String subject) {
+        return tagged(bucket(subject)) + "s:" + subject;
+    }
+
+    String applied(int bucket) {
+        return tagged(bucket) + "applied";
+    }
+
+    String done(int bucket) {
+        return tagged(bucket) + "done";
+    }
+
+    String meta() {
+        return prefix + ":buckets";
+    }
+
+    /**
+     * How long a counter is kept after its window ends: the usage retention, at most a day for
+     * minute and hour windows; 0 (forever) for total counters.
+     */
+    long keep(Period period) {
+        return switch (period) {
+            case TOTAL -> 0;
+            case MINUTE, HOUR -> Math.min(usageRetention, DAY);
+            default -> usageRetention;
+        };
+    }
+
+    /**
+     * The end of a counter's window, at its latest: the window's length is not known here (the
+     * calendar zone is the engine's), so a day counts 25 hours and a month 32 days.
+     */
+    static long windowEnd(UsageKey k) {
+        long length = switch (k.period()) {
+            case MINUTE -> 60_000L;
+            case HOUR -> 3_600_000L;
+            case DAY -> 25 * 3_600_000L;
+            case MONTH -> 32 * DAY;
+            case TOTAL -> 0;
+        };
+        return k.windowStart() + length;
+    }
+}

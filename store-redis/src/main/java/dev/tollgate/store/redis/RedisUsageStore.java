@@ -1,0 +1,391 @@
+package dev.tollgate.store.redis;
+
+import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
+import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.TollgateException;
+import dev.tollgate.core.spi.GrantBatch;
+import dev.tollgate.core.spi.GrantRequest;
+import dev.tollgate.core.spi.Granted;
+import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.SubjectRecord;
+import dev.tollgate.core.spi.UsageDelta;
+import dev.tollgate.core.spi.UsageKey;
+import dev.tollgate.core.spi.UsageStore;
+import dev.tollgate.core.spi.WriteBatch;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.Range;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.ZAddArgs;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * {@link UsageStore} on one Redis or a Redis Cluster (Lettuce). Every counter is a hash that
+ * holds its usage and each node's grant; every atomic step is one Lua script on the shard of
+ * one bucket (see {@link Keys}): subjects are spread over buckets, each bucket is one hash slot.
+ *
+ * <ul>
+ * <li>{@link #apply}: one script per bucket the batch touches, all pipelined in one round; each
+ *     adds its counters' deltas, retires and extends the writer's grants, and records the batch
+ *     id in the bucket's applied set, unless the id is there already (then it changes nothing).
+ *     Once every bucket answered, a second round records the id as complete in the id's own
+ *     bucket ({@link #appliedBatches} reads only that). A batch cut short part-way (some buckets
+ *     applied) is reported in doubt and re-sent whole under the same id: the buckets that have
+ *     it answer "before", the others apply it, so each bucket applies it exactly once.</li>
+ * <li>{@link #grant}: one script per bucket; the condition {@code used + pending + live grants +
+ *     grant <= limit} and the expiry are evaluated inside the script on the server's clock
+ *     ({@code TIME}).</li>
+ * <li>Retention: counters expire {@code usage-retention} after their window ends (minute and hour
+ *     windows after a day at most, total counters never); batch records are pruned by
+ *     {@link #prune} and expire with {@code tollgate.store.batch-retention} of quiet.</li>
+ * </ul>
+ *
+ * Thread-safe: two pipelined connections shared by every caller, one for flushes and
+ * maintenance, one for what a request may wait for (grants, reads).
+ */
+public final class RedisUsageStore implements UsageStore {
+    private final Connection connection;
+    private final RedisClusterAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> bulk;
+    private final Keys keys;
+    private final long timeout;
+    private final long retention;
+    private final String where;
+
+    private RedisUsageStore(Connection connection, RedisStoreUrl url, TollgateConfig config) {
+        this.connection = connection;
+        this.redis = connection.commands;
+        this.bulk = connection.bulk;
+        this.keys = new Keys(url.prefix(), url.buckets(), url.usageRetention());
+        this.timeout = config.queryTimeout().toMillis();
+        this.retention = config.batchRetention().toMillis();
+        this.where = url.describe();
+    }
+
+    /**
+     * A store at {@code tollgate.store.url} (a {@link RedisStoreUrl}), on a client of its own
+     * that {@link #close()} shuts down. Credentials in the URL win over
+     * {@code tollgate.store.user} / {@code password}.
+     *
+     * @throws TollgateException if Redis cannot be reached, or holds data written with another
+     *                           bucket count
+     */
+    public static RedisUsageStore open(TollgateConfig config) {
+        RedisStoreUrl url = RedisStoreUrl.parse(config.storeUrl())
+                .withDefaultCredentials(config.storeUser(), config.storePassword());
+        return start(Connection.open(url, config.connectTimeout(), config.queryTimeout()), url, config);
+    }
+
+    /**
+     * A store on the application's Lettuce client ({@code RedisClient} or
+     * {@code RedisClusterClient}), with the client's own options. The options of the store
+     * ({@code prefix}, {@code buckets}, {@code usage-retention}) come from
+     * {@code tollgate.store.url} when it is a Redis URL; its hosts are not used. {@link #close()}
+     * closes the store's connection, not the client.
+     *
+     * @throws TollgateException as {@link #open}
+     */
+    public static RedisUsageStore on(AbstractRedisClient client, TollgateConfig config) {
+        RedisStoreUrl url = RedisStoreUrl.isRedis(config.storeUrl()) ? RedisStoreUrl.parse(config.storeUrl())
+                : RedisStoreUrl.parse("redis://application-client");
+        return start(Connection.on(client), url, config);
+    }
+
+    private static RedisUsageStore start(Connection connection, RedisStoreUrl url, TollgateConfig config) {
+        RedisUsageStore store = new RedisUsageStore(connection, url, config);
+        try {
+            store.checkBuckets();
+            return store;
+        } catch (RuntimeException e) {
+            connection.close();
+            throw e instanceof TollgateException t ? t
+                    : new TollgateException("Cannot set up the store on " + url.describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Data written with another bucket count would be looked for in the wrong slots: refuse it. */
+    private void checkBuckets() {
+        String mine = Integer.toString(keys.buckets());
+        Calls.await(redis.set(keys.meta(), mine, SetArgs.Builder.nx()), timeout, "Recording the bucket count");
+        String stored = Calls.await(redis.get(keys.meta()), timeout, "Reading the bucket count");
+        if (!mine.equals(stored)) {
+            throw new TollgateException("The Tollgate data in " + where + " was written with buckets=" + stored
+                    + ", this node uses buckets=" + mine + "; every node must use the same buckets option");
+        }
+    }
+
+    /** Where this store is (nodes, TLS, prefix; never the password). */
+    public String describe() {
+        return where;
+    }
+
+    @Override
+    public Applied apply(WriteBatch batch) {
+        List<UsageDelta> deltas = batch.deltas();
+        String at = Long.toString(batch.at().toEpochMilli());
+        Map<Integer, List<Integer>> parts = byBucket(deltas.size(), i -> deltas.get(i).key().subject());
+        List<CompletableFuture<List<Object>>> sent = new ArrayList<>();
+        for (Map.Entry<Integer, List<Integer>> part : parts.entrySet()) {
+            List<Integer> idx = part.getValue();
+            String[] k = new String[idx.size() + 1];
+            String[] a = new String[5 + 4 * idx.size()];
+            k[0] = keys.applied(part.getKey());
+            a[0] = batch.id();
+            a[1] = at;
+            a[2] = batch.node();
+            a[3] = Long.toString(batch.grantExpiry().toMillis());
+            a[4] = Long.toString(retention);
+            for (int j = 0; j < idx.size(); j++) {
+                UsageDelta d = deltas.get(idx.get(j));
+                k[j + 1] = keys.counter(d.key());
+                a[5 + 4 * j] = Long.toString(d.amount());
+                a[6 + 4 * j] = Long.toString(d.granted());
+                a[7 + 4 * j] = Long.toString(keys.keep(d.key().period()));
+                a[8 + 4 * j] = Long.toString(Keys.windowEnd(d.key()));
+            }
+            sent.add(Scripts.APPLY.run(bulk, k, a));
+        }
+        Calls.Outcomes<List<Object>> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw out.failure("Writing batch " + batch.id() + " (" + parts.size() + " buckets)");
+        }
+        long[] totals = new long[deltas.size()];
+        boolean appliedNow = false;
+        int p = 0;
+        for (List<Integer> idx : parts.values()) {
+            List<Object> r = out.values.get(p++);
+            boolean before = r.get(0) instanceof Long;
+            appliedNow |= !before;
+            for (int j = 0; j < idx.size(); j++) {
+                totals[idx.get(j)] = before ? -1L : Long.parseLong((String) r.get(j));
+            }
+        }
+        int home = keys.bucket(batch.id());
+        Calls.Outcomes<Long> done = Calls.awaitAll(List.of(
+                Calls.future(bulk.zadd(keys.done(home), ZAddArgs.Builder.nx(), batch.at().toEpochMilli(), batch.id())),
+                Calls.future(bulk.pexpire(keys.done(home), retention).thenApply(b -> 0L))), timeout);
+        if (done.failed()) {
+            // Every bucket has the batch; only its completion record may be missing. A retry completes it.
+            throw new InDoubtException("Recording batch " + batch.id() + " as complete has an unknown outcome: "
+                    + Calls.message(done.failures.get(0)), done.failures.get(0));
+        }
+        if (deltas.isEmpty()) {
+            appliedNow = done.values.get(0) == 1L;
+        }
+        return appliedNow ? new Applied(true, totals) : Applied.before();
+    }
+
+    @Override
+    public List<Granted> grant(GrantBatch batch) {
+        List<GrantRequest> requests = batch.requests();
+        Map<Integer, List<Integer>> parts = byBucket(requests.size(), i -> requests.get(i).key().subject());
+        List<CompletableFuture<List<Object>>> sent = new ArrayList<>();
+        for (List<Integer> idx : parts.values()) {
+            String[] k = new String[idx.size()];
+            String[] a = new String[3 + 7 * idx.size()];
+            a[0] = batch.node();
+            a[1] = Long.toString(batch.expiry().toMillis());
+            a[2] = Long.toString(retention);
+            for (int j = 0; j < idx.size(); j++) {
+                GrantRequest r = requests.get(idx.get(j));
+                k[j] = keys.counter(r.key());
+                int b = 3 + 7 * j;
+                a[b] = r.id();
+                a[b + 1] = Long.toString(r.limit());
+                a[b + 2] = Long.toString(r.want());
+                a[b + 3] = Long.toString(r.min());
+                a[b + 4] = Long.toString(r.pending());
+                a[b + 5] = Long.toString(keys.keep(r.key().period()));
+                a[b + 6] = Long.toString(Keys.windowEnd(r.key()));
+            }
+            sent.add(Scripts.GRANT.run(redis, k, a));
+        }
+        Calls.Outcomes<List<Object>> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw out.failure("Grant of " + requests.size() + " counters to node " + batch.node());
+        }
+        Granted[] answers = new Granted[requests.size()];
+        int p = 0;
+        for (List<Integer> idx : parts.values()) {
+            List<Object> r = out.values.get(p++);
+            for (int j = 0; j < idx.size(); j++) {
+                @SuppressWarnings("unchecked")
+                List<Object> g = (List<Object>) r.get(j);
+                answers[idx.get(j)] = new Granted(num(g.get(0)), num(g.get(1)), num(g.get(2)), (int) num(g.get(3)));
+            }
+        }
+        return List.of(answers);
+    }
+
+    @Override
+    public void release(String node, List<UsageDelta> unused) {
+        Map<Integer, List<Integer>> parts = byBucket(unused.size(), i -> unused.get(i).key().subject());
+        List<CompletableFuture<Long>> sent = new ArrayList<>();
+        for (List<Integer> idx : parts.values()) {
+            String[] k = new String[idx.size()];
+            String[] a = new String[1 + idx.size()];
+            a[0] = node;
+            for (int j = 0; j < idx.size(); j++) {
+                k[j] = keys.counter(unused.get(idx.get(j)).key());
+                a[j + 1] = Long.toString(unused.get(idx.get(j)).amount());
+            }
+            sent.add(Scripts.RELEASE.run(bulk, k, a));
+        }
+        Calls.Outcomes<Long> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw out.failure("Releasing grants of node " + node);
+        }
+    }
+
+    @Override
+    public long[] used(List<UsageKey> counters) {
+        List<CompletableFuture<String>> sent = new ArrayList<>(counters.size());
+        for (UsageKey k : counters) {
+            sent.add(Calls.future(redis.hget(keys.counter(k), "used")));
+        }
+        Calls.Outcomes<String> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw new dev.tollgate.core.spi.StoreException("Reading " + counters.size() + " counters failed: "
+                    + Calls.message(out.failures.get(0)), out.failures.get(0));
+        }
+        long[] used = new long[counters.size()];
+        for (int i = 0; i < used.length; i++) {
+            String v = out.values.get(i);
+            used[i] = v == null ? 0 : Long.parseLong(v);
+        }
+        return used;
+    }
+
+    @Override
+    public Set<String> appliedBatches(Collection<String> batchIds) {
+        List<String> ids = new ArrayList<>(batchIds);
+        List<CompletableFuture<Double>> sent = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            sent.add(Calls.future(redis.zscore(keys.done(keys.bucket(id)), id)));
+        }
+        Calls.Outcomes<Double> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw new dev.tollgate.core.spi.StoreException("Reading applied batch ids failed: "
+                    + Calls.message(out.failures.get(0)), out.failures.get(0));
+        }
+        Set<String> found = new HashSet<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (out.values.get(i) != null) {
+                found.add(ids.get(i));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Several subjects' plans and overrides in one pipelined round: element {@code i} for
+     * {@code subjects.get(i)}, {@link SubjectRecord#NONE} where the store holds nothing.
+     */
+    @Override
+    public List<SubjectRecord> subjects(List<String> subjects) {
+        List<CompletableFuture<Map<String, String>>> sent = new ArrayList<>(subjects.size());
+        for (String s : subjects) {
+            sent.add(Calls.future(redis.hgetall(keys.subject(s))));
+        }
+        Calls.Outcomes<Map<String, String>> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw new dev.tollgate.core.spi.StoreException("Reading " + subjects.size() + " subjects failed: "
+                    + Calls.message(out.failures.get(0)), out.failures.get(0));
+        }
+        List<SubjectRecord> records = new ArrayList<>(subjects.size());
+        for (Map<String, String> h : out.values) {
+            records.add(record(h));
+        }
+        return records;
+    }
+
+    private static SubjectRecord record(Map<String, String> h) {
+        Optional<String> plan = Optional.ofNullable(h.get("plan"));
+        Map<String, List<Limit>> overrides = new LinkedHashMap<>();
+        h.entrySet().stream().filter(e -> e.getKey().startsWith("o:")).sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            String[] qp = e.getKey().substring(2).split(":", 2);
+            overrides.computeIfAbsent(qp[0], q -> new ArrayList<>())
+                    .add(Limit.of(Long.parseLong(e.getValue()), Period.valueOf(qp[1])));
+        });
+        overrides.replaceAll((q, l) -> List.copyOf(l));
+        return plan.isEmpty() && overrides.isEmpty() ? SubjectRecord.NONE : new SubjectRecord(plan, overrides);
+    }
+
+    @Override
+    public void assignPlan(String subject, String plan, Instant at) {
+        Calls.await(redis.hset(keys.subject(subject), "plan", plan), timeout, "Assigning a plan");
+    }
+
+    @Override
+    public void setOverride(String subject, String quota, Limit limit) {
+        Calls.await(redis.hset(keys.subject(subject), "o:" + quota + ":" + limit.period().name(),
+                Long.toString(limit.max())), timeout, "Setting a limit");
+    }
+
+    @Override
+    public int removeOverrides(String subject, String quota) {
+        Long n = Calls.await(Scripts.REMOVE_OVERRIDES.<Long>run(redis, new String[] {keys.subject(subject)},
+                "o:" + quota + ":"), timeout, "Removing limits");
+        return n.intValue();
+    }
+
+    @Override
+    public int prune(Instant before) {
+        Range<Long> older = Range.from(Range.Boundary.unbounded(), Range.Boundary.excluding(before.toEpochMilli()));
+        List<CompletableFuture<Long>> sent = new ArrayList<>();
+        for (int b = 0; b < keys.buckets(); b++) {
+            sent.add(Calls.future(bulk.zremrangebyscore(keys.done(b), older)));
+            sent.add(Calls.future(bulk.zremrangebyscore(keys.applied(b), older)));
+        }
+        Calls.Outcomes<Long> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw new dev.tollgate.core.spi.StoreException("Pruning batch ids failed: "
+                    + Calls.message(out.failures.get(0)), out.failures.get(0));
+        }
+        // Batches, counted once each by their completion record; expired grants go with their
+        // counters, or when a later grant on the counter finds them.
+        int pruned = 0;
+        for (int i = 0; i < out.values.size(); i += 2) {
+            pruned += out.values.get(i).intValue();
+        }
+        return pruned;
+    }
+
+    @Override
+    public void ping() {
+        Calls.await(redis.ping(), timeout, "PING");
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+
+    @Override
+    public String toString() {
+        return "RedisUsageStore{" + where + "}";
+    }
+
+    /** Indices 0..n-1 grouped by the bucket of their subject, in first-seen order. */
+    private Map<Integer, List<Integer>> byBucket(int n, java.util.function.IntFunction<String> subject) {
+        Map<Integer, List<Integer>> parts = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            parts.computeIfAbsent(keys.bucket(subject.apply(i)), b -> new ArrayList<>()).add(i);
+        }
+        return parts;
+    }
+
+    private static long num(Object o) {
+        return o instanceof Long l ? l : Long.parseLong((String) o);
+    }
+}
