@@ -116,6 +116,21 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
+     * Records usage asynchronously, as {@link #consume(String, String, long)} does, under the
+     * caller's request id ({@code null}: none): however many times the same (subject, quota,
+     * request id) is consumed, on any number of nodes sharing the store, within
+     * {@code tollgate.idempotency.retention}, it is charged once. The store decides, in the
+     * transaction that writes the usage; a record without an id costs nothing extra.
+     *
+     * @throws IllegalArgumentException for a negative amount, a malformed subject, quota name or
+     *                                  request id (see {@link Names#requestId})
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public void consume(String subject, String quota, long amount, String requestId) {
+        engine.recorder().consume(subject, quota, amount, requestId);
+    }
+
+    /**
      * Records usage and writes it to the store before returning (for critical paths).
      *
      * @return {@code true} if committed, {@code false} if the store failed and the usage is
@@ -128,7 +143,23 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
-     * Records several usages asynchronously, as {@link #consume} does for each.
+     * Records usage under the caller's request id ({@code null}: none) and writes it before
+     * returning; charged once per (subject, quota, request id), as
+     * {@link #consume(String, String, long, String)} says.
+     *
+     * @return {@code true} if committed (charged, or found charged before), {@code false} if the
+     *         store failed and the usage is kept in memory to be written later
+     * @throws IllegalArgumentException for a negative amount, a malformed subject, quota name or request id
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public boolean consumeSync(String subject, String quota, long amount, String requestId) {
+        return engine.recorder().consumeSync(subject, quota, amount, requestId);
+    }
+
+    /**
+     * Records several usages asynchronously, as {@link #consume} does for each; an element with
+     * a {@link Consumption#requestId()} is charged once per (subject, quota, request id), so a
+     * retried batch is safe.
      *
      * @throws IllegalArgumentException if any element is invalid (then none is recorded)
      * @throws IllegalStateException    after {@link #close()}

@@ -49,6 +49,7 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = TollgateKeys.STORE_CONNECT_TIMEOUT.defaultValue();
     public static final Duration DEFAULT_QUERY_TIMEOUT = TollgateKeys.STORE_QUERY_TIMEOUT.defaultValue();
     public static final Duration DEFAULT_BATCH_RETENTION = TollgateKeys.STORE_BATCH_RETENTION.defaultValue();
+    public static final Duration DEFAULT_IDEMPOTENCY_RETENTION = TollgateKeys.IDEMPOTENCY_RETENTION.defaultValue();
     public static final ZoneId DEFAULT_ZONE = TollgateKeys.ZONE.defaultValue();
     public static final String DEFAULT_PLAN_NAME = TollgateKeys.DEFAULT_PLAN.defaultValue();
 
@@ -86,6 +87,7 @@ public final class TollgateConfig {
     private final Duration connectTimeout;
     private final Duration queryTimeout;
     private final Duration batchRetention;
+    private final Duration idempotencyRetention;
     private final ZoneId zone;
     private final String defaultPlan;
     private final Map<String, Map<String, List<Limit>>> plans;
@@ -116,6 +118,7 @@ public final class TollgateConfig {
         connectTimeout = b.connectTimeout;
         queryTimeout = b.queryTimeout;
         batchRetention = b.batchRetention;
+        idempotencyRetention = b.idempotencyRetention;
         zone = b.zone;
         defaultPlan = b.defaultPlan;
         Map<String, Map<String, List<Limit>>> p = new TreeMap<>();
@@ -175,6 +178,7 @@ public final class TollgateConfig {
                 .connectTimeout(s.get(TollgateKeys.STORE_CONNECT_TIMEOUT))
                 .queryTimeout(s.get(TollgateKeys.STORE_QUERY_TIMEOUT))
                 .batchRetention(s.get(TollgateKeys.STORE_BATCH_RETENTION))
+                .idempotencyRetention(s.get(TollgateKeys.IDEMPOTENCY_RETENTION))
                 .zone(s.get(TollgateKeys.ZONE))
                 .defaultPlan(s.get(TollgateKeys.DEFAULT_PLAN))
                 .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED));
@@ -294,6 +298,11 @@ public final class TollgateConfig {
         return batchRetention;
     }
 
+    /** {@code tollgate.idempotency.retention}: how long request ids are remembered. */
+    public Duration idempotencyRetention() {
+        return idempotencyRetention;
+    }
+
     public ZoneId zone() {
         return zone;
     }
@@ -348,6 +357,7 @@ public final class TollgateConfig {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
         private Duration batchRetention = DEFAULT_BATCH_RETENTION;
+        private Duration idempotencyRetention = DEFAULT_IDEMPOTENCY_RETENTION;
         private ZoneId zone = DEFAULT_ZONE;
         private String defaultPlan = DEFAULT_PLAN_NAME;
         private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
@@ -381,6 +391,7 @@ public final class TollgateConfig {
             connectTimeout = c.connectTimeout;
             queryTimeout = c.queryTimeout;
             batchRetention = c.batchRetention;
+            idempotencyRetention = c.idempotencyRetention;
             zone = c.zone;
             defaultPlan = c.defaultPlan;
             c.plans.forEach((plan, quotas) -> plans.put(plan, new TreeMap<>(quotas)));
@@ -557,6 +568,15 @@ public final class TollgateConfig {
         /** {@code tollgate.store.batch-retention}: how long applied batch ids are kept, 1 min to 365 days. */
         public Builder batchRetention(Duration retention) {
             this.batchRetention = TollgateKeys.STORE_BATCH_RETENTION.check(retention);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.idempotency.retention}: how long request ids are remembered (a repeat
+         * within it is charged once), 1 min to 365 days.
+         */
+        public Builder idempotencyRetention(Duration retention) {
+            this.idempotencyRetention = TollgateKeys.IDEMPOTENCY_RETENTION.check(retention);
             return this;
         }
 

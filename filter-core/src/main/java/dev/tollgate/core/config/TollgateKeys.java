@@ -119,6 +119,10 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> STORE_BATCH_RETENTION = engine("tollgate.store.batch-retention",
             ValueType.duration(Duration.ofMinutes(1), Duration.ofDays(365)), Duration.ofDays(1),
             "How long applied batch ids are kept (they make a retried flush a no-op).");
+    public static final ConfigKey<Duration> IDEMPOTENCY_RETENTION = engine("tollgate.idempotency.retention",
+            ValueType.duration(Duration.ofMinutes(1), Duration.ofDays(365)), Duration.ofDays(1),
+            "How long a request id is remembered: a record with the same subject, quota and request id within it is"
+                    + " charged once.");
     public static final ConfigKey<Boolean> METRICS_ENABLED = engine("tollgate.metrics.enabled", ValueType.bool(), true,
             "Whether Micrometer meters are registered when Micrometer is present.");
     /** The family {@code tollgate.plans.<plan>.<quota>}. */
@@ -139,6 +143,9 @@ public final class TollgateKeys {
     public static final ConfigKey<String> SUBJECT_HEADER = edge("tollgate.subject.header",
             ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "X-API-Key",
             "Request header holding the API key.");
+    public static final ConfigKey<String> IDEMPOTENCY_HEADER = edge("tollgate.idempotency.header",
+            ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "Idempotency-Key",
+            "Request header holding the request id: a metered request repeated with the same value is charged once.");
     public static final ConfigKey<Boolean> SUBJECT_REQUIRED = edge("tollgate.subject.required", ValueType.bool(), true,
             "Whether a metered request without a subject is answered 401 (else passed through uncharged).");
     public static final ConfigKey<String> SUBJECT_RESOLVER = edge("tollgate.subject.resolver", ValueType.text(), null,
@@ -182,9 +189,9 @@ public final class TollgateKeys {
             ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_MAX_SIZE,
             CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
-            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, METRICS_ENABLED,
+            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, IDEMPOTENCY_RETENTION, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
-            SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
+            SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
             CONFIG_FILE);
     private static final Map<String, ConfigKey<?>> FIXED = fixed();
     /**

@@ -45,6 +45,7 @@ public final class EdgeConfig {
     private final Mode mode;
     private final SubjectSource subjectSource;
     private final String subjectHeader;
+    private final String idempotencyHeader;
     private final boolean subjectRequired;
     private final String subjectResolver;
     private final boolean headersEnabled;
@@ -60,6 +61,7 @@ public final class EdgeConfig {
         mode = b.mode;
         subjectSource = b.subjectSource;
         subjectHeader = b.subjectHeader;
+        idempotencyHeader = b.idempotencyHeader;
         subjectRequired = b.subjectRequired;
         subjectResolver = b.subjectResolver;
         headersEnabled = b.headersEnabled;
@@ -88,6 +90,7 @@ public final class EdgeConfig {
                 .mode(s.get(TollgateKeys.MODE))
                 .subjectSource(s.get(TollgateKeys.SUBJECT_SOURCE))
                 .subjectHeader(s.get(TollgateKeys.SUBJECT_HEADER))
+                .idempotencyHeader(s.get(TollgateKeys.IDEMPOTENCY_HEADER))
                 .subjectRequired(s.get(TollgateKeys.SUBJECT_REQUIRED))
                 .subjectResolver(s.get(TollgateKeys.SUBJECT_RESOLVER))
                 .headersEnabled(s.get(TollgateKeys.HEADERS_ENABLED))
@@ -178,6 +181,11 @@ public final class EdgeConfig {
         return subjectRequired;
     }
 
+    /** {@code tollgate.idempotency.header}: the request header holding the request id. */
+    public String idempotencyHeader() {
+        return idempotencyHeader;
+    }
+
     /** Class name of the subject resolver, or {@code null}. */
     public String subjectResolver() {
         return subjectResolver;
@@ -234,6 +242,7 @@ public final class EdgeConfig {
         private Mode mode = TollgateKeys.MODE.defaultValue();
         private SubjectSource subjectSource = TollgateKeys.SUBJECT_SOURCE.defaultValue();
         private String subjectHeader = TollgateKeys.SUBJECT_HEADER.defaultValue();
+        private String idempotencyHeader = TollgateKeys.IDEMPOTENCY_HEADER.defaultValue();
         private boolean subjectRequired = TollgateKeys.SUBJECT_REQUIRED.defaultValue();
         private String subjectResolver;
         private boolean headersEnabled = TollgateKeys.HEADERS_ENABLED.defaultValue();
@@ -271,6 +280,18 @@ public final class EdgeConfig {
                 throw new InvalidConfigException(TollgateKeys.SUBJECT_HEADER.name(), null, "an HTTP header name");
             }
             this.subjectHeader = TollgateKeys.SUBJECT_HEADER.check(header);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.idempotency.header}: the request header holding the request id; a
+         * metered request repeated with the same value is charged once.
+         */
+        public Builder idempotencyHeader(String header) {
+            if (header == null) {
+                throw new InvalidConfigException(TollgateKeys.IDEMPOTENCY_HEADER.name(), null, "an HTTP header name");
+            }
+            this.idempotencyHeader = TollgateKeys.IDEMPOTENCY_HEADER.check(header);
             return this;
         }
 

@@ -27,6 +27,14 @@ public interface UsageStore extends AutoCloseable {
      * {@link UsageKey#compareTo}, the order the store writes in, so concurrent writers and
      * grants never deadlock.
      *
+     * <p>Request ids ({@link WriteBatch#requests()}): in the same transaction, before any counter
+     * is written, each (subject, quota, request id) is recorded if absent, kept for
+     * {@link WriteBatch#requestRetention()} from {@link WriteBatch#at()}; a request whose id was
+     * recorded before (by any node, and not yet pruned), or earlier in this batch, is not charged:
+     * its amount is taken off the deltas of its keys before they are added. The granted parts
+     * are retired all the same (the units were used by a request that was served). Requests
+     * without an id cost nothing here.
+     *
      * @return whether the batch was applied now, with each counter's value right after it
      * @throws InDoubtException if the commit's outcome is unknown
      */
@@ -85,6 +93,13 @@ public interface UsageStore extends AutoCloseable {
      * it; returns how many rows went.
      */
     int prune(Instant before);
+
+    /**
+     * Deletes up to {@code limit} request ids (see {@link WriteBatch#requests()}) whose retention
+     * ended before {@code before}; returns how many went. A store whose ids expire by themselves
+     * answers 0. The engine calls it again while a call returns {@code limit}.
+     */
+    int pruneRequests(Instant before, int limit);
 
     /** A cheap round trip that proves the store answers. */
     void ping();

@@ -72,6 +72,11 @@ public class ForwardingStore implements UsageStore {
     }
 
     @Override
+    public int pruneRequests(Instant before, int limit) {
+        return delegate.pruneRequests(before, limit);
+    }
+
+    @Override
     public void ping() {
         delegate.ping();
     }

@@ -19,6 +19,7 @@ import java.util.Map;
  * <pre>
  * P:{tag}:u:&lt;quota&gt;:&lt;PERIOD&gt;:&lt;window start ms&gt;:&lt;subject&gt;   hash: used, g:/x:/i:/a:&lt;node&gt;
  * P:{tag}:s:&lt;subject&gt;                                        hash: plan, o:&lt;quota&gt;:&lt;PERIOD&gt;
+ * P:{tag}:r:&lt;quota&gt;:&lt;id length&gt;:&lt;request id&gt;:&lt;subject&gt;   string: a request id charged (TTL: its retention)
  * P:{tag}:applied                                             zset: batch id → batch time (bucket's part applied)
  * P:{tag}:done                                                zset: batch id → batch time (whole batch applied)
  * P:buckets                                                   the bucket count the data was written with
@@ -79,6 +80,11 @@ final class Keys {
     String counter(UsageKey k) {
         return tagged(bucket(k.subject())) + "u:" + k.quota() + ":" + k.period().name() + ":" + k.windowStart() + ":"
                 + k.subject();
+    }
+
+    /** A request id charged for (subject, quota); the id's length keeps the key unambiguous. */
+    String request(String subject, String quota, String requestId) {
+        return tagged(bucket(subject)) + "r:" + quota + ":" + requestId.length() + ":" + requestId + ":" + subject;
     }
 
     String subject(String subject) {

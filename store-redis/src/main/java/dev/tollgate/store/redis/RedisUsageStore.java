@@ -8,6 +8,7 @@ import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.GrantRequest;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.RequestCharge;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
@@ -21,6 +22,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,25 +137,48 @@ public final class RedisUsageStore implements UsageStore {
         String at = Long.toString(batch.at().toEpochMilli());
         Map<Integer, List<Integer>> parts = byBucket(deltas.size(), i -> deltas.get(i).key().subject());
         List<CompletableFuture<List<Object>>> sent = new ArrayList<>();
+        Map<Integer, List<RequestCharge>> requests = new HashMap<>();
+        for (RequestCharge r : batch.requests()) {
+            requests.computeIfAbsent(keys.bucket(r.subject()), b -> new ArrayList<>()).add(r);
+        }
+        String requestRetention = Long.toString(batch.requestRetention().toMillis());
         for (Map.Entry<Integer, List<Integer>> part : parts.entrySet()) {
             List<Integer> idx = part.getValue();
-            String[] k = new String[idx.size() + 1];
-            String[] a = new String[5 + 4 * idx.size()];
-            k[0] = keys.applied(part.getKey());
-            a[0] = batch.id();
-            a[1] = at;
-            a[2] = batch.node();
-            a[3] = Long.toString(batch.grantExpiry().toMillis());
-            a[4] = Long.toString(retention);
+            List<RequestCharge> ids = requests.getOrDefault(part.getKey(), List.of());
+            List<String> k = new ArrayList<>(idx.size() + 1 + ids.size());
+            List<String> a = new ArrayList<>(7 + 4 * idx.size() + 4 * ids.size());
+            k.add(keys.applied(part.getKey()));
+            a.add(batch.id());
+            a.add(at);
+            a.add(batch.node());
+            a.add(Long.toString(batch.grantExpiry().toMillis()));
+            a.add(Long.toString(retention));
+            a.add(requestRetention);
+            a.add(Integer.toString(ids.size()));
+            Map<UsageKey, Integer> position = new HashMap<>();
             for (int j = 0; j < idx.size(); j++) {
                 UsageDelta d = deltas.get(idx.get(j));
-                k[j + 1] = keys.counter(d.key());
-                a[5 + 4 * j] = Long.toString(d.amount());
-                a[6 + 4 * j] = Long.toString(d.granted());
-                a[7 + 4 * j] = Long.toString(keys.keep(d.key().period()));
-                a[8 + 4 * j] = Long.toString(Keys.windowEnd(d.key()));
+                position.put(d.key(), j + 1);
+                k.add(keys.counter(d.key()));
+                a.add(Long.toString(d.amount()));
+                a.add(Long.toString(d.granted()));
+                a.add(Long.toString(keys.keep(d.key().period())));
+                a.add(Long.toString(Keys.windowEnd(d.key())));
             }
-            sent.add(Scripts.APPLY.run(bulk, k, a));
+            for (RequestCharge r : ids) {
+                k.add(keys.request(r.subject(), r.quota(), r.requestId()));
+                a.add(Long.toString(-r.amount()));
+                a.add(Integer.toString(r.keys().size()));
+                for (UsageKey key : r.keys()) {
+                    Integer pos = position.get(key);
+                    if (pos == null) {
+                        throw new IllegalArgumentException("request " + r.requestId() + " of " + r.subject() + "/"
+                                + r.quota() + " names counter " + key + ", which is not among the batch's deltas");
+                    }
+                    a.add(Integer.toString(pos));
+                }
+            }
+            sent.add(Scripts.APPLY.run(bulk, k.toArray(String[]::new), a.toArray(String[]::new)));
         }
         Calls.Outcomes<List<Object>> out = Calls.awaitAll(sent, timeout);
         if (out.failed()) {
@@ -359,6 +384,12 @@ public final class RedisUsageStore implements UsageStore {
             pruned += out.values.get(i).intValue();
         }
         return pruned;
+    }
+
+    /** Request ids expire by themselves (each is written with its retention as TTL): nothing to delete. */
+    @Override
+    public int pruneRequests(Instant before, int limit) {
+        return 0;
     }
 
     @Override

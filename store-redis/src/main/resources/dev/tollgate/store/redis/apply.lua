@@ -1,8 +1,11 @@
 -- One bucket's part of a write batch, atomic on the bucket's shard (every key shares its slot).
 -- KEYS[1]      the bucket's applied-batch record (sorted set: batch id -> the batch's time)
--- KEYS[2..]    the counters (hashes: used, and per node g:/x:/i:/a: = granted, expiry, grant id, grant amount)
+-- KEYS[2..c+1] the counters (hashes: used, and per node g:/x:/i:/a: = granted, expiry, grant id, grant amount)
+-- KEYS[c+2..]  the request ids of the bucket's records that carry one (strings, set once, with a TTL)
 -- ARGV[1..5]   batch id, batch time (ms), node, grant expiry (ms), record retention (ms)
--- ARGV[6..]    per counter: amount, granted part, keep (ms after its window ends; 0 = forever), window end (ms)
+-- ARGV[6..7]   request id retention (ms), number of request ids r (so c = #KEYS - 1 - r)
+-- ARGV[8..]    per counter: amount, granted part, keep (ms after its window ends; 0 = forever), window end (ms);
+--              then per request id: its negated amount, the number m of its counters, their m positions (1..c)
 -- Returns {-1} when this bucket applied the batch before (nothing changes), else each counter's
 -- value after the write, as text (64-bit exact).
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
@@ -10,14 +13,27 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local r = tonumber(ARGV[7])
+local c = #KEYS - 1 - r
+local p = 8 + c * 4
+for j = 1, r do
+  local m = tonumber(ARGV[p + 1])
+  if not redis.call('SET', KEYS[c + 1 + j], '1', 'NX', 'PX', ARGV[6]) then
+    -- Charged before (or earlier in this batch): its amount comes off its counters' deltas.
+    for q = 1, m do
+      redis.call('HINCRBY', KEYS[1 + tonumber(ARGV[p + 1 + q])], 'used', ARGV[p])
+    end
+  end
+  p = p + 2 + m
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local gk, xk = 'g:' .. ARGV[3], 'x:' .. ARGV[3]
 local extended = string.format('%d', now + tonumber(ARGV[4]))
 local out = {}
-for i = 2, #KEYS do
+for i = 2, c + 1 do
   local k = KEYS[i]
-  local a = 6 + (i - 2) * 4
+  local a = 8 + (i - 2) * 4
   redis.call('HINCRBY', k, 'used', ARGV[a])
   local granted = tonumber(ARGV[a + 1])
   if granted > 0 then

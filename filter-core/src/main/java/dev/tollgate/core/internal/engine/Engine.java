@@ -61,7 +61,7 @@ public final class Engine {
         Journaling journaling = new Journaling(journal, counters, ticker);
         Pending pending = new Pending(counters, journal.directory());
         Writer writer = new Writer(store, guard, allotments, policies, windows, counters, journaling, pending,
-                config.batchSize(), ticker);
+                config.batchSize(), config.idempotencyRetention(), ticker);
         this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker, blockingExecutor);
         this.recorder = new Recorder(pipeline, policies, allotments, windows, counters, ticker);
         this.admissions = new Admissions(allotments, policies, windows, counters, recorder, config.failMode(), ticker);

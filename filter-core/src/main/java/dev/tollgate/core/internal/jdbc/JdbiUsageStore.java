@@ -146,10 +146,20 @@ public final class JdbiUsageStore implements UsageStore {
                 throw e;
             }
             long[] totals = new long[deltas.size()];
+            long[] amounts;
+            try {
+                amounts = Requests.charge(h, dialect, batch);
+            } catch (RuntimeException e) {
+                if (Sql.isUniqueViolation(e)) {
+                    h.rollback();
+                    throw new Sql.InsertRaceException(e);
+                }
+                throw e;
+            }
             if (!deltas.isEmpty()) {
                 PreparedBatch upserts = h.prepareBatch(dialect.addUsage());
-                for (UsageDelta d : deltas) {
-                    Sql.bindKey(upserts, d.key()).bind("delta", d.amount()).bind("now", now).add();
+                for (int i = 0; i < deltas.size(); i++) {
+                    Sql.bindKey(upserts, deltas.get(i).key()).bind("delta", amounts[i]).bind("now", now).add();
                 }
                 try {
                     readTotals(upserts, totals);
@@ -323,6 +333,15 @@ public final class JdbiUsageStore implements UsageStore {
                 .bind("before", Sql.utc(before)).execute()
                 + h.createUpdate("DELETE FROM tollgate_grant WHERE expires_at < :before")
                 .bind("before", Sql.utc(before)).execute());
+    }
+
+    @Override
+    public int pruneRequests(Instant before, int limit) {
+        // One short statement per call: a backlog is deleted over several calls, never in one long one.
+        return call(h -> h.createUpdate("DELETE FROM tollgate_request WHERE (subject, quota, request_id) IN"
+                        + " (SELECT subject, quota, request_id FROM tollgate_request WHERE expires_at < :before"
+                        + " FETCH FIRST :limit ROWS ONLY)")
+                .bind("before", Sql.utc(before)).bind("limit", limit).execute());
     }
 
     @Override
