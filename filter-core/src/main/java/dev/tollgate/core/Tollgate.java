@@ -9,6 +9,7 @@ import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.UsageStoreProvider;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -181,6 +182,28 @@ public final class Tollgate implements AutoCloseable {
     /** Current usage of every limited quota of a subject, read fresh from the store. */
     public List<QuotaUsage> usage(String subject) {
         return engine.administration().usage(subject);
+    }
+
+    /**
+     * One page of stored usage windows whose start is in {@code [from, to)}, in ascending order
+     * of window start, then quota, period and subject, strictly after {@code after} (the last
+     * window of the previous page; {@code null} for the first): at most {@code limit} windows.
+     * An empty page means there are no more; a page may be shorter than {@code limit} before
+     * the end. {@code subject} and {@code period}, when not {@code null}, filter. Read fresh from
+     * the store; this node's unwritten usage is not included (flush first when it matters).
+     * Total counters have no window and are not listed.
+     *
+     * @throws IllegalArgumentException if {@code from} is not before {@code to}, {@code limit} is
+     *                                  not 1 to 10,000, or the subject is malformed
+     */
+    public List<UsageWindow> windows(Instant from, Instant to, String subject, Period period,
+                                     UsageWindow after, int limit) {
+        return engine.administration().windows(from, to, subject, period, after, limit);
+    }
+
+    /** The engine clock's current instant: what places usage in windows and tells a closed window. */
+    public Instant now() {
+        return engine.administration().now();
     }
 
     /** The plan a subject is on (its assignment, or the default plan). */

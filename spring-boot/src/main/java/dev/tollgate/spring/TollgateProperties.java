@@ -39,7 +39,8 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
                                  @DefaultValue Allotment allotment, @DefaultValue Store store,
                                  @DefaultValue Subject subject, @DefaultValue Headers headers,
                                  @DefaultValue Count count, @DefaultValue Cost cost, @DefaultValue Metrics metrics,
-                                 @DefaultValue Admin admin, @DefaultValue Idempotency idempotency) {
+                                 @DefaultValue Admin admin, @DefaultValue Idempotency idempotency,
+                                 @DefaultValue Export export) {
 
     public TollgateProperties {
         plans = plans == null ? Map.of() : Map.copyOf(plans);
@@ -55,12 +56,13 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         metrics = metrics != null ? metrics : new Metrics(null);
         admin = admin != null ? admin : new Admin(null, null);
         idempotency = idempotency != null ? idempotency : new Idempotency(null, null);
+        export = export != null ? export : new Export(null);
     }
 
     /** Nothing set: every key takes its default. */
     public static TollgateProperties unset() {
         return new TollgateProperties(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     /** The properties that are set, as engine settings ({@code tollgate.*} keys). */
@@ -106,6 +108,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.ADMIN_PATH, admin.path());
         put(m, TollgateKeys.IDEMPOTENCY_HEADER, idempotency.header());
         put(m, TollgateKeys.IDEMPOTENCY_RETENTION, idempotency.retention());
+        put(m, TollgateKeys.EXPORT_SOURCE, export.source());
         plans.forEach((plan, quotas) -> quotas.forEach((quota, limits) ->
                 m.put(TollgateKeys.PLANS_PREFIX + plan + "." + quota, limits)));
         rules.forEach((name, rule) -> {
@@ -219,6 +222,10 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
 
     /** {@code tollgate.idempotency.*}: the request id header, and how long ids are remembered. */
     public record Idempotency(String header, Duration retention) {
+    }
+
+    /** {@code tollgate.export.*}: how exported usage is labelled. */
+    public record Export(String source) {
     }
 
     /**

@@ -146,6 +146,10 @@ public final class TollgateKeys {
     public static final ConfigKey<String> IDEMPOTENCY_HEADER = edge("tollgate.idempotency.header",
             ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "Idempotency-Key",
             "Request header holding the request id: a metered request repeated with the same value is charged once.");
+    public static final ConfigKey<String> EXPORT_SOURCE = edge("tollgate.export.source",
+            ValueType.text(s -> !s.isBlank() && s.length() <= 255 && s.chars().allMatch(c -> c > 0x20 && c < 0x7f),
+                    "a URI-reference of 1 to 255 visible ASCII characters"), "tollgate",
+            "CloudEvents source of exported usage: with the event id it identifies an event to a receiver.");
     public static final ConfigKey<Boolean> SUBJECT_REQUIRED = edge("tollgate.subject.required", ValueType.bool(), true,
             "Whether a metered request without a subject is answered 401 (else passed through uncharged).");
     public static final ConfigKey<String> SUBJECT_RESOLVER = edge("tollgate.subject.resolver", ValueType.text(), null,
@@ -191,7 +195,7 @@ public final class TollgateKeys {
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
             STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, IDEMPOTENCY_RETENTION, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
-            SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
+            SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, EXPORT_SOURCE, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
             CONFIG_FILE);
     private static final Map<String, ConfigKey<?>> FIXED = fixed();
     /**

@@ -46,6 +46,7 @@ public final class EdgeConfig {
     private final SubjectSource subjectSource;
     private final String subjectHeader;
     private final String idempotencyHeader;
+    private final String exportSource;
     private final boolean subjectRequired;
     private final String subjectResolver;
     private final boolean headersEnabled;
@@ -62,6 +63,7 @@ public final class EdgeConfig {
         subjectSource = b.subjectSource;
         subjectHeader = b.subjectHeader;
         idempotencyHeader = b.idempotencyHeader;
+        exportSource = b.exportSource;
         subjectRequired = b.subjectRequired;
         subjectResolver = b.subjectResolver;
         headersEnabled = b.headersEnabled;
@@ -91,6 +93,7 @@ public final class EdgeConfig {
                 .subjectSource(s.get(TollgateKeys.SUBJECT_SOURCE))
                 .subjectHeader(s.get(TollgateKeys.SUBJECT_HEADER))
                 .idempotencyHeader(s.get(TollgateKeys.IDEMPOTENCY_HEADER))
+                .exportSource(s.get(TollgateKeys.EXPORT_SOURCE))
                 .subjectRequired(s.get(TollgateKeys.SUBJECT_REQUIRED))
                 .subjectResolver(s.get(TollgateKeys.SUBJECT_RESOLVER))
                 .headersEnabled(s.get(TollgateKeys.HEADERS_ENABLED))
@@ -186,6 +189,11 @@ public final class EdgeConfig {
         return idempotencyHeader;
     }
 
+    /** {@code tollgate.export.source}: the CloudEvents {@code source} of exported usage. */
+    public String exportSource() {
+        return exportSource;
+    }
+
     /** Class name of the subject resolver, or {@code null}. */
     public String subjectResolver() {
         return subjectResolver;
@@ -243,6 +251,7 @@ public final class EdgeConfig {
         private SubjectSource subjectSource = TollgateKeys.SUBJECT_SOURCE.defaultValue();
         private String subjectHeader = TollgateKeys.SUBJECT_HEADER.defaultValue();
         private String idempotencyHeader = TollgateKeys.IDEMPOTENCY_HEADER.defaultValue();
+        private String exportSource = TollgateKeys.EXPORT_SOURCE.defaultValue();
         private boolean subjectRequired = TollgateKeys.SUBJECT_REQUIRED.defaultValue();
         private String subjectResolver;
         private boolean headersEnabled = TollgateKeys.HEADERS_ENABLED.defaultValue();
@@ -292,6 +301,16 @@ public final class EdgeConfig {
                 throw new InvalidConfigException(TollgateKeys.IDEMPOTENCY_HEADER.name(), null, "an HTTP header name");
             }
             this.idempotencyHeader = TollgateKeys.IDEMPOTENCY_HEADER.check(header);
+            return this;
+        }
+
+        /** {@code tollgate.export.source}: the CloudEvents {@code source} of exported usage. */
+        public Builder exportSource(String source) {
+            if (source == null) {
+                throw new InvalidConfigException(TollgateKeys.EXPORT_SOURCE.name(), null,
+                        TollgateKeys.EXPORT_SOURCE.type().allowed());
+            }
+            this.exportSource = TollgateKeys.EXPORT_SOURCE.check(source);
             return this;
         }
 

@@ -1,8 +1,10 @@
 package dev.tollgate.core.spi;
 
 import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 
@@ -100,6 +102,26 @@ public interface UsageStore extends AutoCloseable {
      * answers 0. The engine calls it again while a call returns {@code limit}.
      */
     int pruneRequests(Instant before, int limit);
+
+    /**
+     * One page of the counters whose window starts in {@code [from, to)}, in ascending
+     * {@link #WINDOW_ORDER} (window start, quota, period name, subject), strictly after
+     * {@code after} when it is not {@code null}: at most {@code limit} of them. {@code subject}
+     * and {@code period}, when not {@code null}, keep only that subject's or that period's
+     * counters. {@link Period#TOTAL} counters (no window) are never listed; a
+     * counter whose window has expired from the store is not either. The caller pages with the
+     * last key it got, so no call holds more than {@code limit} counters.
+     */
+    List<StoredUsage> windows(Instant from, Instant to, String subject, Period period, UsageKey after, int limit);
+
+    /**
+     * The order of {@link #windows}: window start, then quota, period name and subject, strings
+     * compared by code point.
+     */
+    Comparator<UsageKey> WINDOW_ORDER = Comparator.comparingLong(UsageKey::windowStart)
+            .thenComparing(UsageKey::quota)
+            .thenComparing(k -> k.period().name())
+            .thenComparing(UsageKey::subject);
 
     /** A cheap round trip that proves the store answers. */
     void ping();

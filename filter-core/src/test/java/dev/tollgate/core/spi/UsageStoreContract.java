@@ -543,4 +543,57 @@ public abstract class UsageStoreContract {
         assertThat(applyWithIds(Instant.now(), DAY, List.of(delta(k, 1)), request(k, "req-2", 1)).total(0))
                 .isEqualTo(3);
     }
+
+    // Listing windows: one page at a time, in the window order.
+
+    private static UsageKey window(String subject, String quota, Period period, String start) {
+        return new UsageKey(subject, quota, period, Instant.parse(start).toEpochMilli());
+    }
+
+    @Test
+    void windowsAreListedInRangeInTheWindowOrderPageByPage() {
+        List<UsageDelta> deltas = new ArrayList<>();
+        List<UsageKey> inRange = new ArrayList<>();
+        String[] starts = {"2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"};
+        for (String start : starts) {
+            for (String subject : List.of("bob", "alice", "carol")) {
+                UsageKey day = window(subject, "requests", Period.DAY, start);
+                UsageKey tokens = window(subject, "tokens", Period.DAY, start);
+                UsageKey hour = window(subject, "requests", Period.HOUR, start);
+                deltas.addAll(List.of(delta(day, 2), delta(tokens, 30), delta(hour, 1)));
+                if (!start.equals(starts[2])) {
+                    inRange.addAll(List.of(day, tokens, hour));
+                }
+            }
+        }
+        deltas.add(delta(new UsageKey("alice", "requests", Period.TOTAL, 0L), 9));
+        store.apply(new WriteBatch("w1", "node-a", T0, EXPIRY, deltas.stream().sorted(
+                Comparator.comparing(UsageDelta::key)).toList()));
+        inRange.sort(UsageStore.WINDOW_ORDER);
+
+        Instant from = Instant.parse("2026-11-24T00:00:00Z");
+        Instant to = Instant.parse("2026-11-26T00:00:00Z");
+        List<StoredUsage> all = new ArrayList<>();
+        UsageKey after = null;
+        for (int pages = 0; pages < 100; pages++) {
+            List<StoredUsage> page = store.windows(from, to, null, null, after, 4);
+            assertThat(page.size()).isLessThanOrEqualTo(4);
+            if (page.isEmpty()) {
+                break;
+            }
+            all.addAll(page);
+            after = page.get(page.size() - 1).key();
+        }
+        assertThat(all).extracting(StoredUsage::key).containsExactlyElementsOf(inRange);
+        assertThat(all).extracting(StoredUsage::used).containsOnly(2L, 30L, 1L);
+        assertThat(all.stream().mapToLong(StoredUsage::used).sum()).isEqualTo(2 * 3 * (2 + 30 + 1));
+
+        // Filtered by subject and by period.
+        assertThat(store.windows(from, to, "carol", Period.DAY, null, 100)).extracting(StoredUsage::key)
+                .containsExactly(window("carol", "requests", Period.DAY, starts[0]),
+                        window("carol", "tokens", Period.DAY, starts[0]),
+                        window("carol", "requests", Period.DAY, starts[1]),
+                        window("carol", "tokens", Period.DAY, starts[1]));
+        assertThat(store.windows(to, to, null, null, null, 100)).isEmpty();
+    }
 }

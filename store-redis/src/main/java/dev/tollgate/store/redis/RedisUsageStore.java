@@ -9,6 +9,7 @@ import dev.tollgate.core.spi.GrantRequest;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.RequestCharge;
+import dev.tollgate.core.spi.StoredUsage;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
@@ -164,6 +165,7 @@ public final class RedisUsageStore implements UsageStore {
                 a.add(Long.toString(d.granted()));
                 a.add(Long.toString(keys.keep(d.key().period())));
                 a.add(Long.toString(Keys.windowEnd(d.key())));
+                a.add(d.key().period() == Period.TOTAL ? "" : Keys.windowMember(d.key()));
             }
             for (RequestCharge r : ids) {
                 k.add(keys.request(r.subject(), r.quota(), r.requestId()));
@@ -178,6 +180,7 @@ public final class RedisUsageStore implements UsageStore {
                     a.add(Integer.toString(pos));
                 }
             }
+            k.add(keys.windows(part.getKey()));
             sent.add(Scripts.APPLY.run(bulk, k.toArray(String[]::new), a.toArray(String[]::new)));
         }
         Calls.Outcomes<List<Object>> out = Calls.awaitAll(sent, timeout);
@@ -368,9 +371,13 @@ public final class RedisUsageStore implements UsageStore {
     public int prune(Instant before) {
         Range<Long> older = Range.from(Range.Boundary.unbounded(), Range.Boundary.excluding(before.toEpochMilli()));
         List<CompletableFuture<Long>> sent = new ArrayList<>();
+        Range<String> expired = Range.from(Range.Boundary.unbounded(),
+                Range.Boundary.excluding(Keys.windowPrefix(keys.expiredWindowsBefore(before.toEpochMilli()))));
         for (int b = 0; b < keys.buckets(); b++) {
             sent.add(Calls.future(bulk.zremrangebyscore(keys.done(b), older)));
             sent.add(Calls.future(bulk.zremrangebyscore(keys.applied(b), older)));
+            // Index members of counters past their retention (counted as neither).
+            sent.add(Calls.future(bulk.zremrangebylex(keys.windows(b), expired)).thenApply(n -> 0L));
         }
         Calls.Outcomes<Long> out = Calls.awaitAll(sent, timeout);
         if (out.failed()) {
@@ -380,10 +387,89 @@ public final class RedisUsageStore implements UsageStore {
         // Batches, counted once each by their completion record; expired grants go with their
         // counters, or when a later grant on the counter finds them.
         int pruned = 0;
-        for (int i = 0; i < out.values.size(); i += 2) {
+        for (int i = 0; i < out.values.size(); i += 3) {
             pruned += out.values.get(i).intValue();
         }
         return pruned;
+    }
+
+    /**
+     * Merges the bucket indexes ({@code P:{tag}:w}, lexical order = the window order): each
+     * bucket in range gives up to {@code limit} members after the cursor that pass the filters,
+     * the smallest {@code limit} of all are read (one pipelined round of {@code HGET}), and
+     * members whose counter has expired are skipped (and the next ones read instead).
+     */
+    @Override
+    public List<StoredUsage> windows(Instant from, Instant to, String subject, Period period, UsageKey after,
+                                     int limit) {
+        if (limit <= 0 || !from.isBefore(to)) {
+            return List.of();
+        }
+        String cursor = after == null ? null : Keys.windowMember(after);
+        while (true) {
+            List<String> candidates = new ArrayList<>();
+            int[] buckets = subject != null ? new int[] {keys.bucket(subject)}
+                    : java.util.stream.IntStream.range(0, keys.buckets()).toArray();
+            for (int b : buckets) {
+                candidates.addAll(bucketWindows(b, from, to, subject, period, cursor, limit));
+            }
+            if (candidates.isEmpty()) {
+                return List.of();
+            }
+            candidates.sort(null);
+            List<String> page = candidates.subList(0, Math.min(limit, candidates.size()));
+            List<CompletableFuture<String>> sent = new ArrayList<>(page.size());
+            List<UsageKey> pageKeys = new ArrayList<>(page.size());
+            for (String m : page) {
+                UsageKey k = Keys.fromWindowMember(m);
+                pageKeys.add(k);
+                sent.add(Calls.future(redis.hget(keys.counter(k), "used")));
+            }
+            Calls.Outcomes<String> out = Calls.awaitAll(sent, timeout);
+            if (out.failed()) {
+                throw out.failure("Reading " + page.size() + " windows");
+            }
+            List<StoredUsage> found = new ArrayList<>(page.size());
+            for (int i = 0; i < page.size(); i++) {
+                String used = out.values.get(i);
+                if (used != null) {
+                    found.add(new StoredUsage(pageKeys.get(i), Long.parseLong(used)));
+                }
+            }
+            if (!found.isEmpty() || page.size() < limit) {
+                return found;
+            }
+            cursor = page.get(page.size() - 1);
+        }
+    }
+
+    /** Up to {@code limit} members of one bucket's index after {@code cursor} that pass the filters. */
+    private List<String> bucketWindows(int bucket, Instant from, Instant to, String subject, Period period,
+                                       String cursor, int limit) {
+        String start = Keys.windowPrefix(from.toEpochMilli());
+        Range.Boundary<String> low = cursor != null && cursor.compareTo(start) >= 0 ? Range.Boundary.excluding(cursor)
+                : Range.Boundary.including(start);
+        Range.Boundary<String> high = Range.Boundary.excluding(Keys.windowPrefix(to.toEpochMilli()));
+        List<String> out = new ArrayList<>();
+        int step = Math.max(limit, 100);
+        while (out.size() < limit) {
+            List<String> got = Calls.await(bulk.zrangebylex(keys.windows(bucket), Range.from(low, high),
+                    io.lettuce.core.Limit.create(0, step)), timeout, "Reading the windows of a bucket");
+            for (String m : got) {
+                UsageKey k = Keys.fromWindowMember(m);
+                if ((subject == null || subject.equals(k.subject())) && (period == null || period == k.period())) {
+                    out.add(m);
+                    if (out.size() == limit) {
+                        break;
+                    }
+                }
+            }
+            if (got.size() < step) {
+                break;
+            }
+            low = Range.Boundary.excluding(got.get(got.size() - 1));
+        }
+        return out;
     }
 
     /** Request ids expire by themselves (each is written with its retention as TTL): nothing to delete. */

@@ -2,9 +2,11 @@
 -- KEYS[1]      the bucket's applied-batch record (sorted set: batch id -> the batch's time)
 -- KEYS[2..c+1] the counters (hashes: used, and per node g:/x:/i:/a: = granted, expiry, grant id, grant amount)
 -- KEYS[c+2..]  the request ids of the bucket's records that carry one (strings, set once, with a TTL)
+-- KEYS[#KEYS]  the bucket's index of windowed counters (sorted set, all scores 0, lexical order)
 -- ARGV[1..5]   batch id, batch time (ms), node, grant expiry (ms), record retention (ms)
--- ARGV[6..7]   request id retention (ms), number of request ids r (so c = #KEYS - 1 - r)
--- ARGV[8..]    per counter: amount, granted part, keep (ms after its window ends; 0 = forever), window end (ms);
+-- ARGV[6..7]   request id retention (ms), number of request ids r (so c = #KEYS - 2 - r)
+-- ARGV[8..]    per counter: amount, granted part, keep (ms after its window ends; 0 = forever), window end (ms),
+--              its member in the index ('' for a total counter);
 --              then per request id: its negated amount, the number m of its counters, their m positions (1..c)
 -- Returns {-1} when this bucket applied the batch before (nothing changes), else each counter's
 -- value after the write, as text (64-bit exact).
@@ -14,8 +16,8 @@ end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 local r = tonumber(ARGV[7])
-local c = #KEYS - 1 - r
-local p = 8 + c * 4
+local c = #KEYS - 2 - r
+local p = 8 + c * 5
 for j = 1, r do
   local m = tonumber(ARGV[p + 1])
   if not redis.call('SET', KEYS[c + 1 + j], '1', 'NX', 'PX', ARGV[6]) then
@@ -33,7 +35,7 @@ local extended = string.format('%d', now + tonumber(ARGV[4]))
 local out = {}
 for i = 2, c + 1 do
   local k = KEYS[i]
-  local a = 8 + (i - 2) * 4
+  local a = 8 + (i - 2) * 5
   redis.call('HINCRBY', k, 'used', ARGV[a])
   local granted = tonumber(ARGV[a + 1])
   if granted > 0 then
@@ -52,6 +54,9 @@ for i = 2, c + 1 do
     -- Kept for `keep` after the window ends, or after this write when that is later.
     local until_ = math.max(tonumber(ARGV[a + 3]), now) + keep
     redis.call('PEXPIREAT', k, string.format('%d', until_))
+  end
+  if ARGV[a + 4] ~= '' then
+    redis.call('ZADD', KEYS[#KEYS], 0, ARGV[a + 4])
   end
   out[i - 1] = redis.call('HGET', k, 'used')
 end

@@ -168,6 +168,34 @@ public enum Dialect {
     }
 
     /**
+     * A page of counters for {@link JdbiUsageStore#windows}: window start in
+     * {@code [:from, :to)}, not {@code TOTAL}, optionally {@code = :subject}, {@code = :period}
+     * and after {@code (:afterStart, :afterQuota, :afterPeriod, :afterSubject)}, ordered by
+     * window start, quota, period and subject with strings compared by code point (PostgreSQL's
+     * {@code "C"} collation; H2 compares so by default), at most {@code :limit} rows.
+     */
+    String windows(boolean subject, boolean period, boolean after) {
+        String c = this == POSTGRESQL ? " COLLATE \"C\"" : "";
+        StringBuilder sql = new StringBuilder("SELECT subject, quota, period, window_start, used FROM tollgate_usage"
+                + " WHERE window_start >= :from AND window_start < :to AND period <> 'TOTAL'");
+        if (subject) {
+            sql.append(" AND subject = :subject");
+        }
+        if (period) {
+            sql.append(" AND period = :period");
+        }
+        if (after) {
+            sql.append(" AND (window_start > :afterStart OR (window_start = :afterStart AND (quota").append(c)
+                    .append(" > :afterQuota OR (quota = :afterQuota AND (period").append(c)
+                    .append(" > :afterPeriod OR (period = :afterPeriod AND subject").append(c)
+                    .append(" > :afterSubject))))))");
+        }
+        sql.append(" ORDER BY window_start, quota").append(c).append(", period").append(c).append(", subject").append(c)
+                .append(" FETCH FIRST :limit ROWS ONLY");
+        return sql.toString();
+    }
+
+    /**
      * The dialect of a JDBC URL or a database product name.
      *
      * @throws IllegalArgumentException for databases other than H2 and PostgreSQL

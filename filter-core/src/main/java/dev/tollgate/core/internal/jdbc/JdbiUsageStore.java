@@ -9,6 +9,7 @@ import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.StoreException;
+import dev.tollgate.core.spi.StoredUsage;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
@@ -333,6 +334,29 @@ public final class JdbiUsageStore implements UsageStore {
                 .bind("before", Sql.utc(before)).execute()
                 + h.createUpdate("DELETE FROM tollgate_grant WHERE expires_at < :before")
                 .bind("before", Sql.utc(before)).execute());
+    }
+
+    @Override
+    public List<StoredUsage> windows(Instant from, Instant to, String subject, Period period, UsageKey after,
+                                     int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        return call(h -> {
+            var q = h.createQuery(dialect.windows(subject != null, period != null, after != null))
+                    .bind("from", Sql.utc(from)).bind("to", Sql.utc(to)).bind("limit", limit);
+            if (subject != null) {
+                q.bind("subject", subject);
+            }
+            if (period != null) {
+                q.bind("period", period.name());
+            }
+            if (after != null) {
+                q.bind("afterStart", Sql.utc(after.windowStart())).bind("afterQuota", after.quota())
+                        .bind("afterPeriod", after.period().name()).bind("afterSubject", after.subject());
+            }
+            return q.map((rs, ctx) -> new StoredUsage(Sql.key(rs), rs.getLong(5))).list();
+        });
     }
 
     @Override
