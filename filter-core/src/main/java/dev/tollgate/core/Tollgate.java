@@ -10,10 +10,12 @@ import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.UsageStoreProvider;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -201,6 +203,14 @@ public final class Tollgate implements AutoCloseable {
         return engine.administration().windows(from, to, subject, period, after, limit);
     }
 
+    /**
+     * How many times this node told that a window crossed {@code percent} of its limit (one of
+     * {@code tollgate.notify.thresholds}); 0 for a percentage not configured.
+     */
+    public long thresholdCrossings(int percent) {
+        return engine.thresholdCrossings(percent);
+    }
+
     /** The engine clock's current instant: what places usage in windows and tells a closed window. */
     public Instant now() {
         return engine.administration().now();
@@ -264,6 +274,7 @@ public final class Tollgate implements AutoCloseable {
         private Executor executor;
         private Executor blockingExecutor;
         private Object meterRegistry;
+        private final List<Consumer<ThresholdCrossing>> thresholdListeners = new ArrayList<>();
 
         private Builder(TollgateConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -315,6 +326,17 @@ public final class Tollgate implements AutoCloseable {
         }
 
         /**
+         * Told, on the batcher thread that wrote it, when a subject's usage of a limited window
+         * crosses one of {@code tollgate.notify.thresholds}: once per window and threshold
+         * across the nodes sharing the store (see {@link ThresholdCrossing}). Keep it quick; an
+         * exception it throws is logged and ignored.
+         */
+        public Builder thresholdListener(Consumer<ThresholdCrossing> listener) {
+            thresholdListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
          * A Micrometer {@code MeterRegistry} to register meters in (typed {@code Object} so
          * that Micrometer stays optional); the global registry when unset.
          */
@@ -337,6 +359,7 @@ public final class Tollgate implements AutoCloseable {
                     j = FileJournal.open(config.journalPath(), config.journalFsyncInterval(), ticker, clock);
                 }
                 engine = new Engine(config, s, j, clock, ticker, executor, blockingExecutor);
+                thresholdListeners.forEach(engine::addThresholdListener);
             } catch (RuntimeException e) {
                 j.close();
                 if (store == null) {

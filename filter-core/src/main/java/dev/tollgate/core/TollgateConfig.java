@@ -88,6 +88,7 @@ public final class TollgateConfig {
     private final Duration queryTimeout;
     private final Duration batchRetention;
     private final Duration idempotencyRetention;
+    private final int[] notifyThresholds;
     private final ZoneId zone;
     private final String defaultPlan;
     private final Map<String, Map<String, List<Limit>>> plans;
@@ -119,6 +120,7 @@ public final class TollgateConfig {
         queryTimeout = b.queryTimeout;
         batchRetention = b.batchRetention;
         idempotencyRetention = b.idempotencyRetention;
+        notifyThresholds = b.notifyThresholds.clone();
         zone = b.zone;
         defaultPlan = b.defaultPlan;
         Map<String, Map<String, List<Limit>>> p = new TreeMap<>();
@@ -179,6 +181,7 @@ public final class TollgateConfig {
                 .queryTimeout(s.get(TollgateKeys.STORE_QUERY_TIMEOUT))
                 .batchRetention(s.get(TollgateKeys.STORE_BATCH_RETENTION))
                 .idempotencyRetention(s.get(TollgateKeys.IDEMPOTENCY_RETENTION))
+                .notifyThresholds(s.get(TollgateKeys.NOTIFY_THRESHOLDS))
                 .zone(s.get(TollgateKeys.ZONE))
                 .defaultPlan(s.get(TollgateKeys.DEFAULT_PLAN))
                 .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED));
@@ -303,6 +306,11 @@ public final class TollgateConfig {
         return idempotencyRetention;
     }
 
+    /** {@code tollgate.notify.thresholds}: percentages of a limit, ascending; empty for none. */
+    public int[] notifyThresholds() {
+        return notifyThresholds.clone();
+    }
+
     public ZoneId zone() {
         return zone;
     }
@@ -358,6 +366,7 @@ public final class TollgateConfig {
         private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
         private Duration batchRetention = DEFAULT_BATCH_RETENTION;
         private Duration idempotencyRetention = DEFAULT_IDEMPOTENCY_RETENTION;
+        private int[] notifyThresholds = TollgateKeys.parseThresholds(TollgateKeys.NOTIFY_THRESHOLDS.defaultValue());
         private ZoneId zone = DEFAULT_ZONE;
         private String defaultPlan = DEFAULT_PLAN_NAME;
         private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
@@ -392,6 +401,7 @@ public final class TollgateConfig {
             queryTimeout = c.queryTimeout;
             batchRetention = c.batchRetention;
             idempotencyRetention = c.idempotencyRetention;
+            notifyThresholds = c.notifyThresholds.clone();
             zone = c.zone;
             defaultPlan = c.defaultPlan;
             c.plans.forEach((plan, quotas) -> plans.put(plan, new TreeMap<>(quotas)));
@@ -577,6 +587,23 @@ public final class TollgateConfig {
          */
         public Builder idempotencyRetention(Duration retention) {
             this.idempotencyRetention = TollgateKeys.IDEMPOTENCY_RETENTION.check(retention);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.notify.thresholds}: percentages of a limit, e.g. {@code 80%,100%}
+         * (1% to 1000%); empty for none.
+         *
+         * @throws InvalidConfigException naming the key, the value and what is allowed
+         */
+        public Builder notifyThresholds(String thresholds) {
+            String v = thresholds == null ? "" : thresholds;
+            try {
+                this.notifyThresholds = TollgateKeys.parseThresholds(v);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(TollgateKeys.NOTIFY_THRESHOLDS.name(), v,
+                        TollgateKeys.NOTIFY_THRESHOLDS.type().allowed());
+            }
             return this;
         }
 

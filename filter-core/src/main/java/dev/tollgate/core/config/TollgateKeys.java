@@ -123,6 +123,11 @@ public final class TollgateKeys {
             ValueType.duration(Duration.ofMinutes(1), Duration.ofDays(365)), Duration.ofDays(1),
             "How long a request id is remembered: a record with the same subject, quota and request id within it is"
                     + " charged once.");
+    public static final ConfigKey<String> NOTIFY_THRESHOLDS = engine("tollgate.notify.thresholds",
+            ValueType.text(TollgateKeys::thresholds, "percentages of a limit from 1% to 1000%, comma-separated, e.g."
+                    + " 80%,100%; empty for none"), "80%,100%",
+            "When a subject's usage of a limited window crosses one: a meter, a log line and the listeners, once per"
+                    + " window.");
     public static final ConfigKey<Boolean> METRICS_ENABLED = engine("tollgate.metrics.enabled", ValueType.bool(), true,
             "Whether Micrometer meters are registered when Micrometer is present.");
     /** The family {@code tollgate.plans.<plan>.<quota>}. */
@@ -193,7 +198,7 @@ public final class TollgateKeys {
             ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_MAX_SIZE,
             CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
-            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, IDEMPOTENCY_RETENTION, METRICS_ENABLED,
+            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, IDEMPOTENCY_RETENTION, NOTIFY_THRESHOLDS, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
             SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, EXPORT_SOURCE, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
             CONFIG_FILE);
@@ -343,5 +348,40 @@ public final class TollgateKeys {
             }
         }
         return out;
+    }
+
+    /** Whether {@code value} is a list of thresholds for {@link #NOTIFY_THRESHOLDS}. */
+    private static boolean thresholds(String value) {
+        try {
+            parseThresholds(value);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The percentages of {@code tollgate.notify.thresholds}, ascending and distinct: {@code 80%,100%}
+     * is {80, 100}; empty is none.
+     *
+     * @throws IllegalArgumentException when an item is not a percentage from 1% to 1000%
+     */
+    public static int[] parseThresholds(String value) {
+        if (value == null || value.isBlank()) {
+            return new int[0];
+        }
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        for (String item : value.split(",")) {
+            String t = item.trim();
+            if (!t.matches("[0-9]{1,4}%")) {
+                throw new IllegalArgumentException("'" + t + "' is not a percentage such as 80%");
+            }
+            int p = Integer.parseInt(t.substring(0, t.length() - 1));
+            if (p < 1 || p > 1000) {
+                throw new IllegalArgumentException("'" + t + "' is not from 1% to 1000%");
+            }
+            out.add(p);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 }

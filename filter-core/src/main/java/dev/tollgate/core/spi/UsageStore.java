@@ -138,9 +138,19 @@ public interface UsageStore extends AutoCloseable {
      * @param totals     each counter's value right after this batch, in the order of the
      *                   deltas (the usage of every node committed before, plus this batch),
      *                   read by the write itself. Empty when not {@code appliedNow}.
+     * @param added      what this batch added to each counter, in the same order: the delta's
+     *                   amount, less the requests whose id was charged before; {@code null}
+     *                   when it is the deltas' amounts (no request ids). With {@code totals} it
+     *                   tells the value before the write, so exactly one write sees a counter
+     *                   cross a given value.
      */
-    record Applied(boolean appliedNow, long[] totals) {
-        private static final Applied BEFORE = new Applied(false, new long[0]);
+    record Applied(boolean appliedNow, long[] totals, long[] added) {
+        private static final Applied BEFORE = new Applied(false, new long[0], null);
+
+        /** Applied now, each counter's amount added as its delta said. */
+        public Applied(boolean appliedNow, long[] totals) {
+            this(appliedNow, totals, null);
+        }
 
         /** The batch id had been applied before: nothing changed, nothing read. */
         public static Applied before() {
@@ -150,6 +160,11 @@ public interface UsageStore extends AutoCloseable {
         /** The total of delta {@code i}, or -1 when the batch was not applied now. */
         public long total(int i) {
             return i < totals.length ? totals[i] : -1L;
+        }
+
+        /** What the batch added to counter {@code i}: {@code amount} (its delta's) unless the store said otherwise. */
+        public long added(int i, long amount) {
+            return added != null && i < added.length ? added[i] : amount;
         }
     }
 }

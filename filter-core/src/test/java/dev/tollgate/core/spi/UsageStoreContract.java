@@ -450,6 +450,7 @@ public abstract class UsageStoreContract {
         UsageStore.Applied again = applyWithIds(T0.plusSeconds(1), DAY, List.of(delta(k, 5)), request(k, "req-1", 5));
         assertThat(again.appliedNow()).isTrue();
         assertThat(again.total(0)).isEqualTo(5);
+        assertThat(again.added(0, 5)).as("what the write added").isZero();
         assertThat(used(k)).isEqualTo(5);
         // The id belongs to its subject and quota: another's use of the same id is its own.
         UsageKey bob = key("bob", "requests");
@@ -467,7 +468,9 @@ public abstract class UsageStoreContract {
         assertThat(applyWithIds(T0, DAY, List.of(delta(k, 11)), request(k, "req-1", 4), request(k, "req-1", 4))
                 .total(0)).isEqualTo(7);
         // Again: req-1 is known, the 3 without an id are charged again.
-        assertThat(applyWithIds(T0, DAY, List.of(delta(k, 7)), request(k, "req-1", 4)).total(0)).isEqualTo(10);
+        UsageStore.Applied again = applyWithIds(T0, DAY, List.of(delta(k, 7)), request(k, "req-1", 4));
+        assertThat(again.total(0)).isEqualTo(10);
+        assertThat(again.added(0, 7)).isEqualTo(3);
     }
 
     @Test

@@ -188,14 +188,22 @@ public final class RedisUsageStore implements UsageStore {
             throw out.failure("Writing batch " + batch.id() + " (" + parts.size() + " buckets)");
         }
         long[] totals = new long[deltas.size()];
+        long[] added = batch.requests().isEmpty() ? null : new long[deltas.size()];
         boolean appliedNow = false;
         int p = 0;
-        for (List<Integer> idx : parts.values()) {
+        for (Map.Entry<Integer, List<Integer>> part : parts.entrySet()) {
+            List<Integer> idx = part.getValue();
             List<Object> r = out.values.get(p++);
             boolean before = r.get(0) instanceof Long;
             appliedNow |= !before;
+            boolean withIds = requests.containsKey(part.getKey());
             for (int j = 0; j < idx.size(); j++) {
-                totals[idx.get(j)] = before ? -1L : Long.parseLong((String) r.get(j));
+                long total = before ? -1L : Long.parseLong((String) r.get(j));
+                totals[idx.get(j)] = total;
+                if (added != null) {
+                    added[idx.get(j)] = before ? 0 : withIds ? total - Long.parseLong((String) r.get(idx.size() + j))
+                            : deltas.get(idx.get(j)).amount();
+                }
             }
         }
         int home = keys.bucket(batch.id());
@@ -210,7 +218,7 @@ public final class RedisUsageStore implements UsageStore {
         if (deltas.isEmpty()) {
             appliedNow = done.values.get(0) == 1L;
         }
-        return appliedNow ? new Applied(true, totals) : Applied.before();
+        return appliedNow ? new Applied(true, totals, added) : Applied.before();
     }
 
     @Override

@@ -9,7 +9,8 @@
 --              its member in the index ('' for a total counter);
 --              then per request id: its negated amount, the number m of its counters, their m positions (1..c)
 -- Returns {-1} when this bucket applied the batch before (nothing changes), else each counter's
--- value after the write, as text (64-bit exact).
+-- value after the write, as text (64-bit exact), followed, when r > 0, by each counter's value
+-- before it (so the caller knows what the write added once repeated request ids were taken off).
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   return {-1}
 end
@@ -18,6 +19,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 local r = tonumber(ARGV[7])
 local c = #KEYS - 2 - r
 local p = 8 + c * 5
+local before = {}
+if r > 0 then
+  for i = 1, c do
+    before[i] = redis.call('HGET', KEYS[i + 1], 'used') or '0'
+  end
+end
 for j = 1, r do
   local m = tonumber(ARGV[p + 1])
   if not redis.call('SET', KEYS[c + 1 + j], '1', 'NX', 'PX', ARGV[6]) then
@@ -59,5 +66,8 @@ for i = 2, c + 1 do
     redis.call('ZADD', KEYS[#KEYS], 0, ARGV[a + 4])
   end
   out[i - 1] = redis.call('HGET', k, 'used')
+end
+for i = 1, #before do
+  out[c + i] = before[i]
 end
 return out

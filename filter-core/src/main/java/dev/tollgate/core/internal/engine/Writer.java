@@ -40,12 +40,13 @@ final class Writer {
     private final Pending pending;
     private final int batchSize;
     private final Duration requestRetention;
+    private final Thresholds thresholds;
     private final Clock clock;
     private final Ticker ticker;
 
     Writer(UsageStore store, StoreGuard guard, Allotments allotments, Policies policies, Windows windows,
            Counters counters, Journaling journaling, Pending pending, int batchSize, Duration requestRetention,
-           Ticker ticker) {
+           Thresholds thresholds, Ticker ticker) {
         this.store = store;
         this.guard = guard;
         this.allotments = allotments;
@@ -56,6 +57,7 @@ final class Writer {
         this.pending = pending;
         this.batchSize = batchSize;
         this.requestRetention = requestRetention;
+        this.thresholds = thresholds;
         this.clock = windows.clock();
         this.ticker = ticker;
     }
@@ -181,6 +183,10 @@ final class Writer {
                         allotments.expiryNanos());
             }
             units += en.amount;
+            long total = applied.total(i);
+            if (total >= 0) {
+                thresholds.written(en.key, total - applied.added(i, en.amount), total);
+            }
         }
         journaling.committed(b);
         counters.processed.add(b.records());

@@ -179,7 +179,7 @@ public final class JdbiUsageStore implements UsageStore {
                 throw new InDoubtException("Commit of batch " + batchId + " has an unknown outcome: "
                         + Sql.rootMessage(e), e);
             }
-            return new Applied(true, totals);
+            return new Applied(true, totals, batch.requests().isEmpty() ? null : amounts);
         } catch (StoreException | Sql.InsertRaceException e) {
             throw e;
         } catch (RuntimeException e) {
