@@ -349,8 +349,14 @@ class TollgateEngineTest extends OnEachDatabase {
             assertThat(db.storedTotal("h1", "tokens", "MONTH")).isEqualTo(100);
             assertThatThrownBy(() -> t.consumeBatch(List.of(new Consumption("ok", "requests", 1),
                     new Consumption("ok", "Bad Quota", 1)))).isInstanceOf(IllegalArgumentException.class);
+            // A negative amount after a valid element: refused before anything is counted.
+            assertThatThrownBy(() -> t.consumeBatch(List.of(new Consumption("ok", "requests", 1),
+                    new Consumption("ok", "requests", -1)))).hasMessageContaining("amount must be >= 0");
             assertThat(t.flush()).isTrue();
             assertThat(db.storedTotal("ok", "requests", "DAY")).isZero();
+            Stats s = t.stats();
+            assertThat(s.total()).isEqualTo(3);
+            assertThat(s.total()).isEqualTo(s.processed() + s.dropped());
         } finally {
             t.close();
         }
