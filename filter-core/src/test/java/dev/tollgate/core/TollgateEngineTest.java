@@ -10,15 +10,12 @@ import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.testing.ForwardingStore;
 import dev.tollgate.core.testing.MutableClock;
 import dev.tollgate.core.testing.OnEachDatabase;
+import dev.tollgate.core.testing.ProducerLoad;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -32,34 +29,7 @@ class TollgateEngineTest extends OnEachDatabase {
         int coldSubjects = 500;
         Tollgate t = engine(db, config().channelCapacity(1 << 16).build());
         try {
-            // Half the subjects are warmed by a check (resolved at consume time), half are not
-            // (resolved by the batcher): both paths must be exact.
-            for (int s = 0; s < coldSubjects; s += 2) {
-                t.check("cold-" + s, "requests", 1);
-            }
-            t.check("hot", "requests", 1);
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<?>> futures = new ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                int id = i;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    for (int n = 0; n < perThread; n++) {
-                        if ((n & 1) == 0) {
-                            t.consume("hot", "requests", 1);
-                        } else {
-                            t.consume("cold-" + ((id * perThread + n) / 2 % coldSubjects), "requests", 1);
-                        }
-                    }
-                    return null;
-                }));
-            }
-            start.countDown();
-            for (Future<?> f : futures) {
-                f.get(5, TimeUnit.MINUTES);
-            }
-            pool.shutdown();
+            ProducerLoad.run(t, threads, perThread, coldSubjects);
             assertThat(t.flush()).isTrue();
 
             long total = (long) threads * perThread;
