@@ -27,7 +27,11 @@ enum Scripts {
     /** Unused units given back on counters of one bucket. */
     RELEASE("release.lua", ScriptOutputType.INTEGER),
     /** A subject's overrides of one quota removed. */
-    REMOVE_OVERRIDES("remove-overrides.lua", ScriptOutputType.INTEGER);
+    REMOVE_OVERRIDES("remove-overrides.lua", ScriptOutputType.INTEGER),
+    /** An export stream's lease taken or renewed, with its cursor. */
+    EXPORT_LEASE("export-lease.lua", ScriptOutputType.MULTI),
+    /** An export stream's cursor moved by its lease holder. */
+    EXPORT_ADVANCE("export-advance.lua", ScriptOutputType.INTEGER);
 
     private final String body;
     private final String sha;

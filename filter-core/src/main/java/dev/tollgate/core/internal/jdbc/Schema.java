@@ -30,6 +30,8 @@ final class Schema {
         TABLES.put("tollgate_grant", "subject, quota, period, window_start, node, granted, expires_at, grant_id,"
                 + " grant_amount");
         TABLES.put("tollgate_request", "subject, quota, request_id, expires_at");
+        TABLES.put("tollgate_export", "stream, after_start, after_quota, after_period, after_subject, lease_owner,"
+                + " lease_expires");
     }
 
     private Schema() {
