@@ -7,6 +7,7 @@ import dev.tollgate.core.QuotaUsage;
 import dev.tollgate.core.Stats;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateException;
+import dev.tollgate.core.internal.format.Json;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
