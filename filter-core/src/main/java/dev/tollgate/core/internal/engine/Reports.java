@@ -19,9 +19,10 @@ public final class Reports {
     private final Journal journal;
     private final FailMode failMode;
     private final BooleanSupplier closed;
+    private final Exporter exporter;
 
     Reports(Counters counters, Pipeline pipeline, Pending pending, StoreGuard guard, Allotments allotments, Policies policies,
-            Journal journal, FailMode failMode, BooleanSupplier closed) {
+            Journal journal, FailMode failMode, BooleanSupplier closed, Exporter exporter) {
         this.counters = counters;
         this.pipeline = pipeline;
         this.pending = pending;
@@ -31,6 +32,7 @@ public final class Reports {
         this.journal = journal;
         this.failMode = failMode;
         this.closed = closed;
+        this.exporter = exporter;
     }
 
     /** A snapshot of every engine counter. */
@@ -42,12 +44,14 @@ public final class Reports {
                 counters.upserts.sum(), counters.checks.sum(), counters.denied.sum(), counters.failOpen.sum(),
                 counters.failClosed.sum(), guard.errors(), policies.reads(), allotments.grantCalls.sum(),
                 allotments.grantsAsked.sum(), allotments.unitsGranted.sum(), allotments.waited.sum(),
-                counters.journalErrors.sum());
+                counters.journalErrors.sum(), exporter == null ? 0 : exporter.delivered.sum(),
+                exporter == null ? 0 : exporter.failures.sum(), exporter == null ? Duration.ZERO : exporter.lag());
     }
 
     /**
      * UP; DEGRADED while the store's circuit breaker is not closed, usage is waiting for the
-     * store, the journal holds an earlier run's usage or the channel is over 90 % full; DOWN
+     * store, the journal holds an earlier run's usage, the channel is over 90 % full, or the push
+     * export's last delivery failed or its lag passed its bound; DOWN
      * when closed, or when the breaker is open and fail mode is closed.
      */
     public Health health() {
@@ -78,6 +82,10 @@ public final class Reports {
         int depth = pipeline.queueDepth();
         if (capacity > 0 && depth * 10L > capacity * 9L) {
             return new Health(Health.Status.DEGRADED, "channel " + (depth * 100L / capacity) + "% full");
+        }
+        Health export = exporter == null ? null : exporter.problem();
+        if (export != null) {
+            return export;
         }
         return Health.up();
     }
