@@ -19,6 +19,7 @@ import java.util.Map;
  * <pre>
  * P:{tag}:u:&lt;quota&gt;:&lt;PERIOD&gt;:&lt;window start ms&gt;:&lt;subject&gt;   hash: used, g:/x:/i:/a:&lt;node&gt;
  * P:{tag}:s:&lt;subject&gt;                                        hash: plan, o:&lt;quota&gt;:&lt;PERIOD&gt;
+ * P:{tag}:k:&lt;subject&gt;                                        string: &lt;registered at ms&gt;[:&lt;name&gt;] (an API key)
  * P:{tag}:applied                                             zset: batch id → batch time (bucket's part applied)
  * P:{tag}:done                                                zset: batch id → batch time (whole batch applied)
  * P:buckets                                                   the bucket count the data was written with
@@ -83,6 +84,11 @@ final class Keys {
 
     String subject(String subject) {
         return tagged(bucket(subject)) + "s:" + subject;
+    }
+
+    /** A registered API key, by its subject ({@code key:<sha-256 hex>}). */
+    String apiKey(String subject) {
+        return tagged(bucket(subject)) + "k:" + subject;
     }
 
     String applied(int bucket) {
