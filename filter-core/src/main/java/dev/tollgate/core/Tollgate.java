@@ -166,6 +166,41 @@ public final class Tollgate implements AutoCloseable {
         engine.administration().assignPlan(subject, plan);
     }
 
+    /**
+     * Registers an API key by its subject ({@code key:<sha-256 hex>}, {@link Subjects#apiKey}),
+     * so that an edge with {@code tollgate.subject.unknown=reject} admits it: on {@code plan}
+     * (a configured plan, assigned first) or, when {@code null}, on the plan it has. Admitted on
+     * this node at once, on others within {@code tollgate.subject.key-cache-ttl}.
+     *
+     * @param name a label for operators (at most 100 visible characters), or {@code null}
+     * @throws IllegalArgumentException for a subject that is not an API key's, an unknown plan or a bad name
+     * @throws TollgateException if the store cannot be written
+     */
+    public void registerKey(String subject, String plan, String name) {
+        engine.administration().registerKey(subject, plan, name);
+    }
+
+    /**
+     * Revokes an API key: refused on this node at once, on others within
+     * {@code tollgate.subject.key-cache-ttl}. Its plan, overrides and usage stay.
+     *
+     * @return whether it was registered
+     * @throws TollgateException if the store cannot be written
+     */
+    public boolean revokeKey(String subject) {
+        return engine.administration().revokeKey(subject);
+    }
+
+    /**
+     * Whether an API key is registered, from this node's cache when it is fresh (see
+     * {@code tollgate.subject.key-cache-ttl}), else from the store, many keys per read.
+     *
+     * @throws TollgateException if this node holds no answer and the store cannot give one
+     */
+    public boolean isRegisteredKey(String subject) {
+        return engine.administration().isRegisteredKey(subject);
+    }
+
     /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
     public void setLimit(String subject, String quota, Limit limit) {
         engine.administration().setLimit(subject, quota, limit);

@@ -7,6 +7,7 @@ import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.edge.EdgeConfig.Mode;
 import dev.tollgate.core.edge.EdgeConfig.SubjectSource;
+import dev.tollgate.core.edge.EdgeConfig.UnknownSubjects;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
@@ -48,7 +49,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         check = check != null ? check : new Check(null, null);
         allotment = allotment != null ? allotment : new Allotment(null, null);
         store = store != null ? store : new Store(null, null, null, null, null, null, null, null);
-        subject = subject != null ? subject : new Subject(null, null, null, null);
+        subject = subject != null ? subject : new Subject(null, null, null, null, null, null);
         headers = headers != null ? headers : new Headers(null);
         count = count != null ? count : new Count(null);
         cost = cost != null ? cost : new Cost(null);
@@ -98,6 +99,8 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.SUBJECT_HEADER, subject.header());
         put(m, TollgateKeys.SUBJECT_REQUIRED, subject.required());
         put(m, TollgateKeys.SUBJECT_RESOLVER, subject.resolver());
+        put(m, TollgateKeys.SUBJECT_UNKNOWN, subject.unknown());
+        put(m, TollgateKeys.SUBJECT_KEY_CACHE_TTL, subject.keyCacheTtl());
         put(m, TollgateKeys.HEADERS_ENABLED, headers.enabled());
         text(m, TollgateKeys.COUNT_STATUSES, count.statuses());
         put(m, TollgateKeys.COST_MAX, cost.max());
@@ -187,7 +190,8 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     }
 
     /** {@code tollgate.subject.*}: who pays for a request. */
-    public record Subject(SubjectSource source, String header, Boolean required, String resolver) {
+    public record Subject(SubjectSource source, String header, Boolean required, String resolver,
+                          UnknownSubjects unknown, Duration keyCacheTtl) {
     }
 
     /** {@code tollgate.headers.*}. */

@@ -8,6 +8,7 @@ import dev.tollgate.core.Names;
 import dev.tollgate.core.TollgateConfig.SchemaMode;
 import dev.tollgate.core.edge.EdgeConfig.Mode;
 import dev.tollgate.core.edge.EdgeConfig.SubjectSource;
+import dev.tollgate.core.edge.EdgeConfig.UnknownSubjects;
 import dev.tollgate.core.edge.StatusSet;
 import dev.tollgate.core.spi.UsageStoreProvider;
 import java.nio.file.InvalidPathException;
@@ -82,6 +83,11 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> CHECK_CACHE_POLICY_REFRESH_AFTER = engine(
             "tollgate.check.cache.policy-refresh-after", ValueType.duration(Duration.ofMillis(100), Duration.ofDays(1)),
             Duration.ofSeconds(30), "Age after which a subject's plan and overrides are re-read in the background.");
+    public static final ConfigKey<Duration> SUBJECT_KEY_CACHE_TTL = engine("tollgate.subject.key-cache-ttl",
+            ValueType.duration(Duration.ofMillis(100), Duration.ofHours(1)), Duration.ofSeconds(5),
+            "How long a node trusts what it read about an API key: a key revoked (or issued) through another node is"
+                    + " refused (or accepted) here at most this long later. Unknown keys are remembered as long, in a"
+                    + " cache bounded by tollgate.check.cache.max-size.");
     public static final ConfigKey<FailMode> CHECK_FAIL_MODE = engine("tollgate.check.fail-mode",
             ValueType.enumeration(FailMode.class), FailMode.OPEN,
             "When the store cannot be read and nothing is cached: open allows, closed refuses (503 at the edge).");
@@ -139,6 +145,11 @@ public final class TollgateKeys {
     public static final ConfigKey<String> SUBJECT_HEADER = edge("tollgate.subject.header",
             ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "X-API-Key",
             "Request header holding the API key.");
+    public static final ConfigKey<UnknownSubjects> SUBJECT_UNKNOWN = edge("tollgate.subject.unknown",
+            ValueType.enumeration(UnknownSubjects.class), UnknownSubjects.REJECT,
+            "API keys Tollgate does not know: reject (401, no usage row; keys are registered through the admin API)"
+                    + " or default-plan (any key is a subject on the default plan, for an authentication layer in"
+                    + " front that already refuses unknown keys). Principal and resolver subjects are always known.");
     public static final ConfigKey<Boolean> SUBJECT_REQUIRED = edge("tollgate.subject.required", ValueType.bool(), true,
             "Whether a metered request without a subject is answered 401 (else passed through uncharged).");
     public static final ConfigKey<String> SUBJECT_RESOLVER = edge("tollgate.subject.resolver", ValueType.text(), null,
@@ -180,12 +191,12 @@ public final class TollgateKeys {
             PLAN_LIMITS, DEFAULT_PLAN, ZONE, ASYNC_ENABLED, ASYNC_WORKERS, ASYNC_CHANNEL_CAPACITY, ASYNC_BATCH_SIZE,
             ASYNC_FLUSH_INTERVAL, ASYNC_RETRY_MAX_ATTEMPTS, ASYNC_RETRY_WAIT, ASYNC_BREAKER_WAIT_IN_OPEN,
             ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_MAX_SIZE,
-            CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
-            STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
-            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, METRICS_ENABLED,
+            CHECK_CACHE_POLICY_REFRESH_AFTER, SUBJECT_KEY_CACHE_TTL, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY,
+            ALLOTMENT_TARGET, STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE,
+            STORE_CONNECT_TIMEOUT, STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
-            SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
-            CONFIG_FILE);
+            SUBJECT_UNKNOWN, SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX,
+            ADMIN_TOKEN, ADMIN_PATH, CONFIG_FILE);
     private static final Map<String, ConfigKey<?>> FIXED = fixed();
     /**
      * Keys Tollgate no longer reads, with what replaced them: setting one stops start-up, since

@@ -5,15 +5,18 @@ import dev.tollgate.core.Limit;
 import dev.tollgate.core.Names;
 import dev.tollgate.core.QuotaUsage;
 import dev.tollgate.core.Stats;
+import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateException;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +51,14 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code DELETE /subjects/{subject}/limits/{quota}}</td><td>remove the overrides, so
  *     the plan's limits apply again</td></tr>
  * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now</td></tr>
+ * <tr><td>{@code POST /keys}</td><td>body {@code {"plan":"free"}} (both members optional, plus
+ *     {@code "name"}, a label): issue a new API key, answered 201 with
+ *     {@code {"key":"tg_…","subject":"key:…","plan":"free"}}, the only time the key is shown
+ *     (256 bits from {@link SecureRandom}, URL-safe); or body
+ *     {@code {"fingerprint":"<sha-256 hex of the key>","plan":"free"}}: register a key the
+ *     caller already holds, by its fingerprint (201 without {@code key})</td></tr>
+ * <tr><td>{@code DELETE /keys/{subject}}</td><td>revoke a key (refused on this node at once, on
+ *     every node within {@code tollgate.subject.key-cache-ttl}); 404 when not registered</td></tr>
  * </table>
  *
  * <p>Every route but {@code /me} needs {@code Authorization: Bearer <tollgate.admin.token>}:
@@ -65,6 +76,8 @@ public final class AdminApi {
     public static final int MAX_BODY_BYTES = 16 * 1024;
     /** Content type of successful answers. */
     public static final String JSON = "application/json";
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final QuotaGate gate;
     private final Supplier<Map<String, Long>> edgeStats;
@@ -153,6 +166,9 @@ public final class AdminApi {
             boolean done = tollgate.flush();
             return json(200, Map.of("flushed", done));
         }
+        if (!seg.isEmpty() && seg.get(0).equals("keys") && seg.size() <= 2) {
+            return keys(m, seg, body);
+        }
         if (seg.size() >= 2 && seg.get(0).equals("subjects")) {
             String subject = Names.subject(seg.get(1));
             if (seg.size() == 2) {
@@ -185,6 +201,59 @@ public final class AdminApi {
         }
         return problem(404, "Not Found", "No admin route for " + String.join("/", seg)
                 + "; see the admin API reference.");
+    }
+
+    private Response keys(String m, List<String> seg, String body) {
+        if (seg.size() == 1) {
+            if (!allow(m, Set.of("POST"))) {
+                return notAllowed("POST");
+            }
+            Map<String, Object> in = body == null || body.isBlank() ? Map.of()
+                    : body(body, "plan", "name", "fingerprint");
+            String plan = optionalString(in, "plan");
+            String name = optionalString(in, "name");
+            String fingerprint = optionalString(in, "fingerprint");
+            String key = null;
+            String subject;
+            if (fingerprint != null) {
+                if (!fingerprint.matches("[0-9a-fA-F]{64}")) {
+                    throw new IllegalArgumentException("Member 'fingerprint' must be the SHA-256 of the key in hex"
+                            + " (64 hex digits), e.g. printf %s \"$KEY\" | sha256sum.");
+                }
+                subject = Subjects.API_KEY_PREFIX + fingerprint.toLowerCase(Locale.ROOT);
+            } else {
+                key = newKey();
+                subject = Subjects.apiKey(key);
+            }
+            tollgate.registerKey(subject, plan, name);
+            Map<String, Object> out = new LinkedHashMap<>();
+            if (key != null) {
+                out.put("key", key);
+            }
+            out.put("subject", subject);
+            out.put("plan", plan != null ? plan : tollgate.planOf(subject));
+            if (name != null) {
+                out.put("name", name);
+            }
+            LOG.info("API key {} registered ({})", subject, key != null ? "issued" : "by fingerprint");
+            return json(201, out);
+        }
+        if (!m.equals("DELETE")) {
+            return notAllowed("DELETE");
+        }
+        String subject = Names.subject(seg.get(1));
+        if (!tollgate.revokeKey(subject)) {
+            return problem(404, "Not Found", "No API key " + subject + " is registered.");
+        }
+        LOG.info("API key {} revoked", subject);
+        return json(200, Map.of("subject", subject, "revoked", true));
+    }
+
+    /** A new API key: {@code tg_} and 256 random bits, URL-safe base64 without padding. */
+    static String newKey() {
+        byte[] bits = new byte[32];
+        RANDOM.nextBytes(bits);
+        return "tg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
     }
 
     private Response authorize(String authorization) {
@@ -220,9 +289,20 @@ public final class AdminApi {
                     ? "Send your API key in the " + c.subjectHeader() + " header."
                     : "Identify yourself as for any metered request.";
             Problem p = Problem.missingSubject(how);
-            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+            return new Response(p.status(), withChallenge(), Problem.CONTENT_TYPE, p.toJson(null));
+        }
+        if (gate.config().keysRegistered() && !tollgate.isRegisteredKey(caller.subject())) {
+            Problem p = Problem.unknownKey("The API key in the " + gate.config().subjectHeader()
+                    + " header is not valid.");
+            return new Response(p.status(), withChallenge(), Problem.CONTENT_TYPE, p.toJson(null));
         }
         return json(200, subjectView(caller.subject()));
+    }
+
+    private List<Map.Entry<String, String>> withChallenge() {
+        List<Map.Entry<String, String>> h = new ArrayList<>(noStore());
+        h.add(gate.wwwAuthenticate());
+        return h;
     }
 
     private Response health() {
@@ -296,6 +376,10 @@ public final class AdminApi {
             throw new IllegalArgumentException("Member '" + name + "' must be a non-empty string.");
         }
         return s.trim();
+    }
+
+    private static String optionalString(Map<String, Object> in, String name) {
+        return in.containsKey(name) ? stringMember(in, name) : null;
     }
 
     private static List<String> segments(String path) {

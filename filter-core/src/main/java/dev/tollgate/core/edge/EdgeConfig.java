@@ -41,11 +41,20 @@ public final class EdgeConfig {
         RESOLVER
     }
 
+    /** What becomes of an API key Tollgate does not know ({@code tollgate.subject.unknown}). */
+    public enum UnknownSubjects {
+        /** 401 with a problem body and {@code WWW-Authenticate}; no usage, no row. */
+        REJECT,
+        /** Any key is a subject on the default plan: an authentication layer in front refuses unknown keys. */
+        DEFAULT_PLAN
+    }
+
     private final boolean enabled;
     private final Mode mode;
     private final SubjectSource subjectSource;
     private final String subjectHeader;
     private final boolean subjectRequired;
+    private final UnknownSubjects unknownSubjects;
     private final String subjectResolver;
     private final boolean headersEnabled;
     private final StatusSet countedStatuses;
@@ -61,6 +70,7 @@ public final class EdgeConfig {
         subjectSource = b.subjectSource;
         subjectHeader = b.subjectHeader;
         subjectRequired = b.subjectRequired;
+        unknownSubjects = b.unknownSubjects;
         subjectResolver = b.subjectResolver;
         headersEnabled = b.headersEnabled;
         countedStatuses = b.countedStatuses;
@@ -89,6 +99,7 @@ public final class EdgeConfig {
                 .subjectSource(s.get(TollgateKeys.SUBJECT_SOURCE))
                 .subjectHeader(s.get(TollgateKeys.SUBJECT_HEADER))
                 .subjectRequired(s.get(TollgateKeys.SUBJECT_REQUIRED))
+                .unknownSubjects(s.get(TollgateKeys.SUBJECT_UNKNOWN))
                 .subjectResolver(s.get(TollgateKeys.SUBJECT_RESOLVER))
                 .headersEnabled(s.get(TollgateKeys.HEADERS_ENABLED))
                 .countedStatuses(s.get(TollgateKeys.COUNT_STATUSES))
@@ -178,6 +189,19 @@ public final class EdgeConfig {
         return subjectRequired;
     }
 
+    /**
+     * What becomes of an API key the store does not hold; applies to source {@code header}
+     * only (principal and resolver subjects are known by definition).
+     */
+    public UnknownSubjects unknownSubjects() {
+        return unknownSubjects;
+    }
+
+    /** Whether API keys must be registered: source {@code header} and {@code tollgate.subject.unknown=reject}. */
+    public boolean keysRegistered() {
+        return subjectSource == SubjectSource.HEADER && unknownSubjects == UnknownSubjects.REJECT;
+    }
+
     /** Class name of the subject resolver, or {@code null}. */
     public String subjectResolver() {
         return subjectResolver;
@@ -235,6 +259,7 @@ public final class EdgeConfig {
         private SubjectSource subjectSource = TollgateKeys.SUBJECT_SOURCE.defaultValue();
         private String subjectHeader = TollgateKeys.SUBJECT_HEADER.defaultValue();
         private boolean subjectRequired = TollgateKeys.SUBJECT_REQUIRED.defaultValue();
+        private UnknownSubjects unknownSubjects = TollgateKeys.SUBJECT_UNKNOWN.defaultValue();
         private String subjectResolver;
         private boolean headersEnabled = TollgateKeys.HEADERS_ENABLED.defaultValue();
         private StatusSet countedStatuses = TollgateKeys.COUNT_STATUSES.defaultValue();
@@ -277,6 +302,12 @@ public final class EdgeConfig {
         /** {@code tollgate.subject.required}: answer 401 when a charged request has no subject. */
         public Builder subjectRequired(boolean required) {
             this.subjectRequired = required;
+            return this;
+        }
+
+        /** {@code tollgate.subject.unknown}: reject unknown API keys, or put them on the default plan. */
+        public Builder unknownSubjects(UnknownSubjects unknown) {
+            this.unknownSubjects = TollgateKeys.SUBJECT_UNKNOWN.check(unknown);
             return this;
         }
 

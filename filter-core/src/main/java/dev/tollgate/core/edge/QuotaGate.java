@@ -6,6 +6,7 @@ import dev.tollgate.core.Names;
 import dev.tollgate.core.Reservation;
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
+import dev.tollgate.core.TollgateException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,6 +42,7 @@ public final class QuotaGate {
     private final LongAdder passed = new LongAdder();
     private final LongAdder rejectedQuota = new LongAdder();
     private final LongAdder rejectedNoSubject = new LongAdder();
+    private final LongAdder rejectedUnknownKey = new LongAdder();
     private final LongAdder rejectedBadSubject = new LongAdder();
     private final LongAdder rejectedStore = new LongAdder();
     private final LongAdder shadowDenied = new LongAdder();
@@ -167,9 +169,16 @@ public final class QuotaGate {
                 return Admission.pass();
             }
             rejectedNoSubject.increment();
-            return reject(Problem.missingSubject(missingSubjectDetail()), path, List.of(), null, rule);
+            return reject(Problem.missingSubject(missingSubjectDetail()), path, List.of(wwwAuthenticate()), null,
+                    rule);
         }
         String who = subject.subject();
+        if (config.keysRegistered()) {
+            Admission refused = unregistered(who, method, path, rule);
+            if (refused != null) {
+                return refused;
+            }
+        }
         List<Decision> decisions = new ArrayList<>(rule.costs().size());
         List<Reservation> reservations = new ArrayList<>(rule.costs().size());
         Decision denied = null;
@@ -224,6 +233,46 @@ public final class QuotaGate {
         }
         admitted.increment();
         return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions, reservations);
+    }
+
+    /**
+     * The answer to a key that is not registered ({@code tollgate.subject.unknown=reject}):
+     * 401, or 503 while the store cannot tell whether it is (whatever the fail mode: a key
+     * nobody can vouch for is never admitted); {@code null} for a registered key. Nothing is
+     * reserved, so an unknown key costs no row. In shadow mode it passes, uncharged.
+     */
+    private Admission unregistered(String who, String method, String path, QuotaRule rule) {
+        boolean registered;
+        try {
+            registered = tollgate.isRegisteredKey(who);
+        } catch (TollgateException e) {
+            rejectedStore.increment();
+            long retry = Math.max(1, tollgate.config().breakerWaitInOpen().toSeconds());
+            return reject(Problem.storeUnavailable("API keys cannot be checked right now; retry later."), path,
+                    List.of(Map.entry(RateLimitFields.RETRY_AFTER, Long.toString(retry))), null, rule);
+        }
+        if (registered) {
+            return null;
+        }
+        if (config.mode() == EdgeConfig.Mode.SHADOW) {
+            shadowDenied.increment();
+            LOG.info("Shadow mode: would refuse {} {} with an unregistered API key ({})", method, path, who);
+            return Admission.pass();
+        }
+        rejectedUnknownKey.increment();
+        return reject(Problem.unknownKey("The API key in the " + config.subjectHeader() + " header is not valid."),
+                path, List.of(wwwAuthenticate()), null, rule);
+    }
+
+    /**
+     * The challenge of a 401: {@code ApiKey realm="tollgate", header="X-API-Key"} for API keys
+     * (naming the header to send), {@code Bearer realm="tollgate"} for principal and resolver
+     * subjects.
+     */
+    public Map.Entry<String, String> wwwAuthenticate() {
+        return Map.entry("WWW-Authenticate", config.subjectSource() == EdgeConfig.SubjectSource.HEADER
+                ? "ApiKey realm=\"tollgate\", header=\"" + config.subjectHeader() + "\""
+                : "Bearer realm=\"tollgate\"");
     }
 
     /** A rejected request is not charged: what was taken for its other quotas goes back. */
@@ -356,6 +405,7 @@ public final class QuotaGate {
         m.put("passedThrough", passed.sum());
         m.put("rejectedQuota", rejectedQuota.sum());
         m.put("rejectedNoSubject", rejectedNoSubject.sum());
+        m.put("rejectedUnknownKey", rejectedUnknownKey.sum());
         m.put("rejectedBadSubject", rejectedBadSubject.sum());
         m.put("rejectedStoreUnavailable", rejectedStore.sum());
         m.put("shadowDenied", shadowDenied.sum());
