@@ -201,6 +201,14 @@ public final class Tollgate implements AutoCloseable {
         return engine.administration().isRegisteredKey(subject);
     }
 
+    /**
+     * Whether {@link #isRegisteredKey} can answer for {@code subject} from this node's cache,
+     * without the store. Never blocks.
+     */
+    public boolean isKeyCached(String subject) {
+        return engine.administration().isKeyCached(subject);
+    }
+
     /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
     public void setLimit(String subject, String quota, Limit limit) {
         engine.administration().setLimit(subject, quota, limit);

@@ -311,7 +311,8 @@ public class TollgateFilter implements Filter {
         request.setAttribute(HANDLED, Boolean.TRUE);
         String method = request.getMethod();
         String path = pathWithinApp(request);
-        QuotaRule rule = g.rule(method, path);
+        QuotaRule rule = g.rule(method, path, QuotaGate.isPreflight(method, request.getHeader("Origin"),
+                request.getHeader("Access-Control-Request-Method")));
         // Resolve the subject only for metered paths: static files and the like pay nothing.
         SubjectResult who = rule == null ? SubjectResult.absent() : subjectOf(request);
         Admission admission = g.admit(rule, method, path, who);

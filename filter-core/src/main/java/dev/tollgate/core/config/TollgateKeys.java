@@ -162,7 +162,7 @@ public final class TollgateKeys {
             StatusSet.parse(StatusSet.DEFAULT), "Response statuses that are charged: codes, classes, ranges, ! excludes.");
     public static final ConfigKey<Long> COST_MAX = edge("tollgate.cost.max",
             ValueType.wholeNumber(1, 1_000_000_000_000_000L, "a whole number"), 1_000_000_000L,
-            "Largest cost a response header may report; above it the estimate is charged.");
+            "Largest cost a response header may report; a higher one is charged as this and counted as malformed.");
     public static final ConfigKey<String> ADMIN_TOKEN = edge("tollgate.admin.token",
             ValueType.text(s -> s.length() >= 16, "a token of at least 16 characters"), null,
             "Bearer token of the admin API (16 characters or more); unset disables its token routes.").secret();

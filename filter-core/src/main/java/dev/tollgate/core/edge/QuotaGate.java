@@ -124,14 +124,50 @@ public final class QuotaGate {
      * @param path   the request path within the application (normalized by the container)
      */
     public QuotaRule rule(String method, String path) {
+        return rule(method, path, false);
+    }
+
+    /**
+     * {@link #rule(String, String)} for a request that may be a CORS preflight: an
+     * {@code OPTIONS} request with {@code Origin} and {@code Access-Control-Request-Method}
+     * ({@link #isPreflight}) is never metered, even by a rule without methods; the browser
+     * sends it on its own before the real request, which is metered.
+     */
+    public QuotaRule rule(String method, String path, boolean preflight) {
         if (!config.enabled()) {
             return null;
         }
-        QuotaRule rule = underAdminPath(path) ? null : config.match(method, path);
+        QuotaRule rule = underAdminPath(path) || preflight ? null : config.match(method, path);
         if (rule == null) {
             passed.increment();
         }
         return rule;
+    }
+
+    /**
+     * Whether a request is a CORS preflight: method {@code OPTIONS} with an {@code Origin}
+     * and an {@code Access-Control-Request-Method} header.
+     */
+    public static boolean isPreflight(String method, String origin, String accessControlRequestMethod) {
+        return "OPTIONS".equalsIgnoreCase(method) && origin != null && accessControlRequestMethod != null;
+    }
+
+    /**
+     * Whether {@link #admit} can decide for {@code subject} under {@code rule} without waiting
+     * for the store: the key's registration (when keys must be registered) and every quota's
+     * units are answered from this node's caches. Never blocks; the gateway decides on the
+     * event loop when it is true.
+     */
+    public boolean decidesWithoutStore(String subject, QuotaRule rule) {
+        if (config.keysRegistered() && !tollgate.isKeyCached(subject)) {
+            return false;
+        }
+        for (QuotaCost cost : rule.costs()) {
+            if (!tollgate.isCached(subject, cost.quota(), cost.fixed())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean underAdminPath(String path) {
@@ -365,37 +401,35 @@ public final class QuotaGate {
 
     /**
      * The cost in a response header, or the estimate when the header is missing or malformed
-     * (repeated, not a plain non-negative whole number, or above {@code tollgate.cost.max});
-     * a malformed one is logged and counted.
+     * (repeated, not a plain non-negative whole number), or {@code tollgate.cost.max} when it
+     * reports more (the request was served: it is charged as much as a response may cost, not
+     * as little as its estimate). A malformed or excessive one is logged and counted.
      */
     long costFromHeader(QuotaCost cost, List<String> values) {
         if (values == null || values.isEmpty()) {
             return cost.fixed();
         }
         String reason = null;
-        long amount = -1;
+        long charged = cost.fixed();
         if (values.size() > 1) {
             reason = "repeated";
         } else {
             String v = values.get(0) == null ? "" : values.get(0).trim();
-            if (v.isEmpty() || v.length() > 19 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 reason = "not a non-negative whole number";
+            } else if (v.length() > 19 || Long.parseLong(v) > config.costMax()) {
+                // More digits than a long holds is above any cost.max as well.
+                reason = "above tollgate.cost.max (" + config.costMax() + ")";
+                charged = config.costMax();
             } else {
-                amount = Long.parseLong(v);
-                if (amount > config.costMax()) {
-                    reason = "above tollgate.cost.max (" + config.costMax() + ")";
-                }
+                return Long.parseLong(v);
             }
-        }
-        if (reason == null) {
-            return amount;
         }
         malformedCost.increment();
         String shown = String.join(" | ", values).replaceAll("[^\\x20-\\x7e]", "?");
-        LOG.warn("Ignoring malformed {} response header ({}): '{}'; charging the estimate {} of quota {}",
-                cost.costHeader(), reason, shown.length() > 64 ? shown.substring(0, 64) + "..." : shown,
-                cost.fixed(), cost.quota());
-        return cost.fixed();
+        LOG.warn("Malformed {} response header ({}): '{}'; charging {} of quota {}", cost.costHeader(), reason,
+                shown.length() > 64 ? shown.substring(0, 64) + "..." : shown, charged, cost.quota());
+        return charged;
     }
 
     /** The edge's counters, by name. */

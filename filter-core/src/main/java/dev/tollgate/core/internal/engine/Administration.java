@@ -128,6 +128,11 @@ public final class Administration {
         return keys.isRegistered(subject);
     }
 
+    /** Whether {@link #isRegisteredKey} needs nothing from the store. */
+    public boolean isKeyCached(String subject) {
+        return keys.isCached(subject);
+    }
+
     /** Store calls that read API keys, and the keys they read, since start. */
     public long[] keyReads() {
         return new long[] {keys.storeCalls(), keys.keysRead()};

@@ -129,6 +129,15 @@ final class KeyRegistry {
         return read(subject);
     }
 
+    /** Whether {@link #isRegistered} answers from the caches, without the store. Never blocks. */
+    boolean isCached(String subject) {
+        Entry e = registered.getIfPresent(subject);
+        if (e != null) {
+            return ticker.read() - e.readAt < ttlNanos;
+        }
+        return unknown.getIfPresent(subject) != null;
+    }
+
     private void refreshLater(String subject, Entry e) {
         try {
             executor.execute(() -> {
