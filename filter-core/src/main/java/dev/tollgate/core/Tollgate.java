@@ -209,6 +209,31 @@ public final class Tollgate implements AutoCloseable {
         return engine.administration().isKeyCached(subject);
     }
 
+    /**
+     * What is left of each limit of {@code subject} as this node sees it (its allotments and
+     * the store's last answers), without a store read per call: the store is asked only for a
+     * subject or counter this node has not seen yet. {@code GET {admin}/me} serves it;
+     * {@link #usage} reads the store instead.
+     *
+     * @throws TollgateException if the subject's limits are not cached and the store cannot be read
+     */
+    public SubjectLimits limitsOf(String subject) {
+        var view = engine.admissions().view(subject);
+        return new SubjectLimits(view.plan(), view.limits());
+    }
+
+    /**
+     * A subject's plan and what is left of each of its limits ({@link #limitsOf}). Immutable.
+     *
+     * @param limits one decision per limit of each limited quota, by quota name: quota, period,
+     *               limit, used, remaining, window start and reset
+     */
+    public record SubjectLimits(String plan, List<Decision> limits) {
+        public SubjectLimits {
+            limits = List.copyOf(limits);
+        }
+    }
+
     /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
     public void setLimit(String subject, String quota, Limit limit) {
         engine.administration().setLimit(subject, quota, limit);

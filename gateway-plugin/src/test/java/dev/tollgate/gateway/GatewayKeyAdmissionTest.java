@@ -81,7 +81,7 @@ class GatewayKeyAdmissionTest {
         client.get().uri("/tollgate/me").header("X-API-Key", key).exchange().expectStatus().isOk();
         await().atMost(Duration.ofSeconds(10)).until(() -> quota.pendingCharges() == 0);
         assertThat(tollgate.flush()).isTrue();
-        assertThat(db.storedTotal(subject, "requests", "DAY")).isEqualTo(1);
+        assertThat(db.storedTotal(subject, "requests", "DAY")).as("the request and /me").isEqualTo(2);
 
         client.delete().uri("/tollgate/keys/" + subject).header("Authorization", "Bearer " + TOKEN).exchange()
                 .expectStatus().isOk();

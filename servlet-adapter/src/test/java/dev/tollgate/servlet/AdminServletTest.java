@@ -40,7 +40,10 @@ class AdminServletTest extends ServletTestSupport {
         assertThat(server.get("/tollgate/me", API_KEY, key).statusCode()).isEqualTo(200);
         assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(200);
 
+        // The rule did not meter /me (its own quota, tollgate.admin.me-quota=me, did).
         assertThat(storedToday(subject(key), "requests")).isEqualTo(2);
+        assertThat(storedToday(subject(key), "me")).isEqualTo(0);
+        assertThat(db.storedTotal(subject(key), "me", "MINUTE")).isEqualTo(1);
     }
 
     @Test

@@ -152,7 +152,7 @@ class TollgateFilterTest extends ServletTestSupport {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"-5", "abc", "NaN", "1e3", "0x10", "12.5", "99999999999999999999", "1000000001", "%20"})
+    @ValueSource(strings = {"-5", "abc", "NaN", "1e3", "0x10", "12.5", "%20"})
     void aMalformedCostHeaderNeverCausesA5xxAndTheEstimateIsCharged(String value) throws Exception {
         boot(Backend.H2);
         String key = newKey();
@@ -160,6 +160,18 @@ class TollgateFilterTest extends ServletTestSupport {
         HttpResponse<String> r = server.post("/api/chat?tokens=" + value.replace("+", "%2B"), "hi", API_KEY, key);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(storedToday(subject(key), "tokens")).isEqualTo(10);
+        assertThat(server.filter().gate().stats()).containsEntry("malformedCost", 1L);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999", "1000000001"})
+    void aCostAboveTheMaximumIsChargedAsTheMaximumAndCountedAsMalformed(String value) throws Exception {
+        boot(Backend.H2);
+        String key = newKey();
+        server.tollgate().assignPlan(subject(key), "big");
+        HttpResponse<String> r = server.post("/api/chat?tokens=" + value, "hi", API_KEY, key);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(storedToday(subject(key), "tokens")).isEqualTo(1_000_000_000L);
         assertThat(server.filter().gate().stats()).containsEntry("malformedCost", 1L);
     }
 

@@ -54,7 +54,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         count = count != null ? count : new Count(null);
         cost = cost != null ? cost : new Cost(null);
         metrics = metrics != null ? metrics : new Metrics(null);
-        admin = admin != null ? admin : new Admin(null, null);
+        admin = admin != null ? admin : new Admin(null, null, null);
     }
 
     /** Nothing set: every key takes its default. */
@@ -106,6 +106,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.COST_MAX, cost.max());
         put(m, TollgateKeys.ADMIN_TOKEN, admin.token());
         put(m, TollgateKeys.ADMIN_PATH, admin.path());
+        put(m, TollgateKeys.ADMIN_ME_QUOTA, admin.meQuota());
         plans.forEach((plan, quotas) -> quotas.forEach((quota, limits) ->
                 m.put(TollgateKeys.PLANS_PREFIX + plan + "." + quota, limits)));
         rules.forEach((name, rule) -> {
@@ -211,10 +212,10 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     }
 
     /** {@code tollgate.admin.*}: the admin API's token and where it is served. */
-    public record Admin(String token, String path) {
+    public record Admin(String token, String path, String meQuota) {
         @Override
         public String toString() {
-            return "Admin[token=" + (token == null ? null : "****") + ", path=" + path + "]";
+            return "Admin[token=" + (token == null ? null : "****") + ", path=" + path + ", meQuota=" + meQuota + "]";
         }
     }
 

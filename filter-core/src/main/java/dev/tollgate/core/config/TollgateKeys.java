@@ -170,6 +170,11 @@ public final class TollgateKeys {
             ValueType.text(p -> p.startsWith("/") && !p.endsWith("/"),
                     "a path starting with / and not ending with /"), "/tollgate",
             "Where the admin API is served; requests under it are never metered.");
+    public static final ConfigKey<String> ADMIN_ME_QUOTA = edge("tollgate.admin.me-quota",
+            ValueType.text(s -> Names.NAME.matcher(s).matches(), Names.NAME.pattern()), "requests",
+            "Quota each GET {admin}/me is charged 1 unit of, admitted like a metered request (the caller's key,"
+                    + " 401, 429 and RateLimit fields as for the API); give it its own limits in the plans, e.g."
+                    + " tollgate.plans.free.me=60/minute with tollgate.admin.me-quota=me.");
     public static final ConfigKey<String> CONFIG_FILE = edge("tollgate.config.file", ValueType.text(), null,
             "Properties file the servlet filter reads first: a file path or classpath:<resource>.").servletOnly();
     /** The family {@code tollgate.rules.<name>.path}. */
@@ -196,7 +201,7 @@ public final class TollgateKeys {
             STORE_CONNECT_TIMEOUT, STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
             SUBJECT_UNKNOWN, SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX,
-            ADMIN_TOKEN, ADMIN_PATH, CONFIG_FILE);
+            ADMIN_TOKEN, ADMIN_PATH, ADMIN_ME_QUOTA, CONFIG_FILE);
     private static final Map<String, ConfigKey<?>> FIXED = fixed();
     /**
      * Keys Tollgate no longer reads, with what replaced them: setting one stops start-up, since

@@ -1,5 +1,6 @@
 package dev.tollgate.core.edge;
 
+import dev.tollgate.core.Decision;
 import dev.tollgate.core.Health;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Names;
@@ -37,8 +38,11 @@ import org.slf4j.LoggerFactory;
  * <table>
  * <caption>Admin API</caption>
  * <tr><th>method and path</th><th>does</th></tr>
- * <tr><td>{@code GET /me}</td><td>self-service: the caller's own usage, the caller identified
- *     exactly as for a metered request (e.g. its {@code X-API-Key}); needs no admin token</td></tr>
+ * <tr><td>{@code GET /me}</td><td>self-service: the caller's own plan and, per limit, window,
+ *     used, limit, remaining and reset, as this node sees them (no store read per call); the
+ *     caller identified and admitted exactly as for a metered request of 1 unit of
+ *     {@code tollgate.admin.me-quota} (its {@code X-API-Key}; 401, 429 and RateLimit fields
+ *     alike), so it is metered and counts itself; needs no admin token</td></tr>
  * <tr><td>{@code GET /health}</td><td>the engine's health (200, or 503 when DOWN)</td></tr>
  * <tr><td>{@code GET /stats}</td><td>engine counters and edge counters</td></tr>
  * <tr><td>{@code GET /subjects/{subject}}</td><td>a subject's plan and, per quota limit,
@@ -134,7 +138,7 @@ public final class AdminApi {
         List<String> seg = segments(p);
         try {
             if (seg.equals(List.of("me"))) {
-                return allow(m, Set.of("GET")) ? me(caller.get()) : notAllowed("GET");
+                return allow(m, Set.of("GET")) ? me(m, caller) : notAllowed("GET");
             }
             if (tokenDigest == null) {
                 return problem(404, "Not Found", "The admin API is disabled: set tollgate.admin.token to enable it.");
@@ -278,25 +282,60 @@ public final class AdminApi {
         return null;
     }
 
-    private Response me(SubjectResult caller) {
-        if (caller.problem() != null) {
-            Problem p = caller.problem();
-            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+    /**
+     * The caller's own limits: admitted like a metered request of 1 unit of
+     * {@code tollgate.admin.me-quota} (the caller's key, 400/401/429/503 and RateLimit fields
+     * as for the API), then served from this node's view ({@link Tollgate#limitsOf}), so a call
+     * costs no store read once the caller has been seen.
+     */
+    private Response me(String method, Supplier<SubjectResult> callerOf) {
+        SubjectResult caller = callerOf.get();
+        Admission a = gate.admit(gate.meRule(), method, gate.config().adminPath() + "/me", caller);
+        if (a.kind() == Admission.Kind.REJECT) {
+            List<Map.Entry<String, String>> h = new ArrayList<>(noStore());
+            h.addAll(a.headers());
+            return new Response(a.status(), h, Problem.CONTENT_TYPE, a.body());
         }
-        if (!caller.present()) {
+        if (a.kind() == Admission.Kind.PASS) {
+            // No subject (tollgate.subject.required=false), or shadow mode let an unknown key by:
+            // there is nothing of the caller's own to show.
             EdgeConfig c = gate.config();
-            String how = c.subjectSource() == EdgeConfig.SubjectSource.HEADER
-                    ? "Send your API key in the " + c.subjectHeader() + " header."
-                    : "Identify yourself as for any metered request.";
-            Problem p = Problem.missingSubject(how);
+            Problem p = caller.present()
+                    ? Problem.unknownKey("The API key in the " + c.subjectHeader() + " header is not valid.")
+                    : Problem.missingSubject(c.subjectSource() == EdgeConfig.SubjectSource.HEADER
+                            ? "Send your API key in the " + c.subjectHeader() + " header."
+                            : "Identify yourself as for any metered request.");
             return new Response(p.status(), withChallenge(), Problem.CONTENT_TYPE, p.toJson(null));
         }
-        if (gate.config().keysRegistered() && !tollgate.isRegisteredKey(caller.subject())) {
-            Problem p = Problem.unknownKey("The API key in the " + gate.config().subjectHeader()
-                    + " header is not valid.");
-            return new Response(p.status(), withChallenge(), Problem.CONTENT_TYPE, p.toJson(null));
+        int status = 200;
+        try {
+            Tollgate.SubjectLimits view = tollgate.limitsOf(caller.subject());
+            List<Object> quotas = new ArrayList<>();
+            for (Decision d : view.limits()) {
+                Map<String, Object> q = new LinkedHashMap<>();
+                q.put("quota", d.quota());
+                q.put("policy", d.policy());
+                q.put("window", d.period().label());
+                q.put("windowStart", d.windowStart().toString());
+                q.put("reset", d.resetAt() == null ? null : d.resetAt().toString());
+                q.put("used", d.used());
+                q.put("limit", d.limit());
+                q.put("remaining", d.remaining());
+                quotas.add(q);
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("subject", caller.subject());
+            m.put("plan", view.plan());
+            m.put("quotas", quotas);
+            List<Map.Entry<String, String>> h = new ArrayList<>(noStore());
+            h.addAll(a.headers());
+            return new Response(200, h, JSON, Json.write(m));
+        } catch (RuntimeException e) {
+            status = 503;
+            throw e;
+        } finally {
+            gate.settle(a, status, name -> List.of());
         }
-        return json(200, subjectView(caller.subject()));
     }
 
     private List<Map.Entry<String, String>> withChallenge() {

@@ -61,6 +61,7 @@ public final class EdgeConfig {
     private final long costMax;
     private final String adminToken;
     private final String adminPath;
+    private final String meQuota;
     private final FailMode failMode;
     private final List<QuotaRule> rules;
 
@@ -77,6 +78,7 @@ public final class EdgeConfig {
         costMax = b.costMax;
         adminToken = b.adminToken;
         adminPath = b.adminPath;
+        meQuota = b.meQuota;
         failMode = b.failMode;
         List<QuotaRule> sorted = new ArrayList<>(b.rules);
         sorted.sort(Comparator.comparingInt(QuotaRule::order).thenComparing(QuotaRule::name));
@@ -106,6 +108,7 @@ public final class EdgeConfig {
                 .costMax(s.get(TollgateKeys.COST_MAX))
                 .adminToken(s.get(TollgateKeys.ADMIN_TOKEN))
                 .adminPath(s.get(TollgateKeys.ADMIN_PATH))
+                .meQuota(s.get(TollgateKeys.ADMIN_ME_QUOTA))
                 // Set here only when configured: unset, the engine's fail mode applies.
                 .failMode(s.has(TollgateKeys.CHECK_FAIL_MODE.name()) ? s.get(TollgateKeys.CHECK_FAIL_MODE) : null);
         Map<String, Map<String, String>> rules = new TreeMap<>();
@@ -228,6 +231,11 @@ public final class EdgeConfig {
         return adminPath;
     }
 
+    /** The quota each {@code GET {admin}/me} is charged 1 unit of ({@code tollgate.admin.me-quota}). */
+    public String meQuota() {
+        return meQuota;
+    }
+
     /**
      * The fail mode applied to checks that could not read the store, or {@code null} to keep
      * the engine's ({@code tollgate.check.fail-mode}). Set on its own only where one engine
@@ -266,6 +274,7 @@ public final class EdgeConfig {
         private long costMax = TollgateKeys.COST_MAX.defaultValue();
         private String adminToken;
         private String adminPath = TollgateKeys.ADMIN_PATH.defaultValue();
+        private String meQuota = TollgateKeys.ADMIN_ME_QUOTA.defaultValue();
         private FailMode failMode;
         private final List<QuotaRule> rules = new ArrayList<>();
 
@@ -348,6 +357,16 @@ public final class EdgeConfig {
                         TollgateKeys.ADMIN_PATH.type().allowed());
             }
             this.adminPath = TollgateKeys.ADMIN_PATH.check(path);
+            return this;
+        }
+
+        /** {@code tollgate.admin.me-quota}: the quota each {@code GET {admin}/me} is charged 1 unit of. */
+        public Builder meQuota(String quota) {
+            if (quota == null) {
+                throw new InvalidConfigException(TollgateKeys.ADMIN_ME_QUOTA.name(), null,
+                        TollgateKeys.ADMIN_ME_QUOTA.type().allowed());
+            }
+            this.meQuota = TollgateKeys.ADMIN_ME_QUOTA.check(quota);
             return this;
         }
 

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -37,6 +38,7 @@ public final class QuotaGate {
     private final EdgeConfig config;
     private final Clock clock;
     private final FailMode failMode;
+    private final QuotaRule meRule;
 
     private final LongAdder admitted = new LongAdder();
     private final LongAdder passed = new LongAdder();
@@ -58,6 +60,8 @@ public final class QuotaGate {
         this.config = config;
         this.clock = clock;
         this.failMode = config.failMode() != null ? config.failMode() : tollgate.config().failMode();
+        this.meRule = new QuotaRule("me", PathPattern.compile(config.adminPath() + "/me"), Set.of(),
+                List.of(QuotaCost.parse(config.meQuota())), 0);
     }
 
     public EdgeConfig config() {
@@ -107,6 +111,14 @@ public final class QuotaGate {
         } catch (IllegalArgumentException e) {
             return SubjectResult.refused("The caller's identity cannot be used as a quota subject: " + e.getMessage());
         }
+    }
+
+    /**
+     * The rule {@code GET {admin}/me} is admitted by: 1 unit of {@code tollgate.admin.me-quota},
+     * the caller identified, refused and answered exactly as for a metered request.
+     */
+    QuotaRule meRule() {
+        return meRule;
     }
 
     /** The fail mode that decides requests whose usage cannot be read. */

@@ -50,6 +50,7 @@ class KeyAdmissionTest extends OnEachDatabase {
         final AtomicLong keysAsked = new AtomicLong();
         final AtomicLong subjectReads = new AtomicLong();
         final AtomicLong grants = new AtomicLong();
+        final AtomicLong usedReads = new AtomicLong();
         final AtomicBoolean down = new AtomicBoolean();
 
         CountingStore(UsageStore delegate) {
@@ -76,6 +77,12 @@ class KeyAdmissionTest extends OnEachDatabase {
         public List<dev.tollgate.core.spi.Granted> grant(dev.tollgate.core.spi.GrantBatch batch) {
             grants.incrementAndGet();
             return super.grant(batch);
+        }
+
+        @Override
+        public long[] used(List<dev.tollgate.core.spi.UsageKey> keys) {
+            usedReads.incrementAndGet();
+            return super.used(keys);
         }
 
         /** Every call that reaches the store to decide an admission. */
