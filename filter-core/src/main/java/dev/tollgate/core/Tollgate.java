@@ -365,8 +365,7 @@ public final class Tollgate implements AutoCloseable {
             }
             String where = store != null ? store.getClass().getSimpleName()
                     : dataSource != null ? "the application's DataSource"
-                    : config.storeUrl().replaceAll("(?i)(password=)[^&;]*", "$1****")
-                            .replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@");
+                    : TollgateKeys.maskUrl(config.storeUrl());
             LOG.info("Tollgate started, writing to {}: {}", where, config);
             return t;
         }
@@ -381,7 +380,7 @@ public final class Tollgate implements AutoCloseable {
                 return JdbiUsageStore.open(config, dataSource);
             }
             return UsageStoreProvider.find(url).orElseThrow(() -> new InvalidConfigException(
-                    TollgateKeys.STORE_URL.name(), url.replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@"),
+                    TollgateKeys.STORE_URL.name(), TollgateKeys.maskUrl(url),
                     TollgateKeys.STORE_URL.type().allowed())).open(config);
         }
 

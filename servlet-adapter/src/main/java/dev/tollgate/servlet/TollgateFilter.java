@@ -216,7 +216,7 @@ public class TollgateFilter implements Filter {
                 from = "the DataSource in ServletContext attribute " + DATA_SOURCE_ATTRIBUTE;
             } else {
                 engine = owned = Tollgate.builder(engineConfig).build();
-                from = engineConfig.storeUrl();
+                from = TollgateKeys.maskUrl(engineConfig.storeUrl());   // never the URL's password
             }
         } catch (RuntimeException e) {
             LOG.error("Tollgate filter '{}' not started: {}", name, e.getMessage());

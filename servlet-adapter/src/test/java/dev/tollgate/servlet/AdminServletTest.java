@@ -47,6 +47,19 @@ class AdminServletTest extends ServletTestSupport {
     }
 
     @Test
+    void aBodyWithoutADeclaredLengthIsReadAndStillBounded() throws Exception {
+        boot(Backend.H2);
+        String subject = subject(newKey());
+        HttpResponse<String> r = server.put("/tollgate/subjects/" + subject + "/plan", "{\"plan\":\"big\"}", AUTH[0],
+                AUTH[1], "X-Test-As-Http2", "yes");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"plan\":\"big\"");
+        HttpResponse<String> big = server.put("/tollgate/subjects/" + subject + "/plan",
+                "{\"plan\":\"" + "x".repeat(20_000) + "\"}", AUTH[0], AUTH[1], "X-Test-As-Http2", "yes");
+        assertThat(big.statusCode()).isEqualTo(413);
+    }
+
+    @Test
     void isDisabledWhenNoTokenIsConfigured() throws Exception {
         boot(Backend.H2, "tollgate.admin.token", "");
         HttpResponse<String> r = server.get("/tollgate/stats", AUTH);

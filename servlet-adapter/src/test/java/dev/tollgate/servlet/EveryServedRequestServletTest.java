@@ -49,7 +49,9 @@ class EveryServedRequestServletTest extends ServletTestSupport {
         assertThat(preflight.statusCode()).as("no key, yet not 401").isEqualTo(200);
         assertThat(header(preflight, "RateLimit-Policy")).isNull();
 
-        assertThat(send("OPTIONS", "/api/status").statusCode()).as("a plain OPTIONS needs a key").isEqualTo(401);
+        HttpResponse<String> plain = send("OPTIONS", "/api/status");
+        assertThat(plain.statusCode()).as("a plain OPTIONS needs a key").isEqualTo(401);
+        assertThat(header(plain, "WWW-Authenticate")).isEqualTo("ApiKey realm=\"tollgate\", header=\"X-API-Key\"");
         assertThat(send("OPTIONS", "/api/status", API_KEY, key).statusCode()).isEqualTo(200);
         assertThat(chargedAfter(1, key)).isEqualTo(1);
         assertThat(server.filter().gate().stats()).containsEntry("admitted", 1L);

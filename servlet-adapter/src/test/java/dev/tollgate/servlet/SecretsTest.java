@@ -91,6 +91,24 @@ class SecretsTest extends ServletTestSupport {
     }
 
     @Test
+    void theStoreUrlsPasswordIsNeverLogged() throws Exception {
+        db = TestDatabases.postgres();
+        String password = db.password();
+        String url = db.url() + "&password=" + password;
+        String log;
+        try (LogCapture capture = LogCapture.start()) {
+            server = TestServer.start(TestServer.params("tollgate.store.url", url, "tollgate.store.user", db.user()),
+                    Map.of());
+            assertThat(server.get("/api/hello", API_KEY, newKey()).statusCode()).isEqualTo(200);
+            server.close();
+            server = null;
+            log = capture.text();
+        }
+        assertThat(log).contains("store: " + db.url() + "&password=****")
+                .doesNotContain("password=" + password);
+    }
+
+    @Test
     void withoutATokenTheAdminRoutesDoNotExist() throws Exception {
         boot(Backend.H2, "tollgate.admin.token", "");
         for (String path : List.of("/tollgate/stats", "/tollgate/health", "/tollgate/subjects/someone")) {

@@ -78,9 +78,12 @@ class TollgateFilterTest extends ServletTestSupport {
             assertThat(policy).extracting(StructuredFields.Item::value).containsExactly("requests-day", "tokens-day");
             assertThat(limit).extracting(StructuredFields.Item::value).containsExactly("requests-day", "tokens-day");
             for (StructuredFields.Item item : policy) {
-                assertThat(item.params()).containsOnlyKeys("q", "w").containsEntry("w", 86400L);
+                assertThat(item.params()).containsEntry("w", 86400L);
                 assertThat(item.params().get("q")).isInstanceOf(Long.class);
             }
+            // The request quota counts requests, the draft's default unit; the token quota names its unit.
+            assertThat(policy.get(0).params()).containsOnlyKeys("q", "w");
+            assertThat(policy.get(1).params()).containsOnlyKeys("q", "qu", "w").containsEntry("qu", "tokens");
             for (StructuredFields.Item item : limit) {
                 assertThat(item.params()).containsOnlyKeys("r", "t");
                 assertThat((Long) item.params().get("r")).isNotNegative();

@@ -266,6 +266,17 @@ public final class TollgateKeys {
         return null;
     }
 
+    /**
+     * {@code url} as it may be shown in a log or a message: the password of a
+     * {@code user:password@} part ({@code redis://user:secret@host}, {@code jdbc:postgresql://u:p@host/db})
+     * and of a {@code password=} parameter ({@code ?password=…}, {@code ;password=…}) replaced by
+     * {@code ****}. The one place such URLs are masked; {@code null} stays {@code null}.
+     */
+    public static String maskUrl(String url) {
+        return url == null ? null : url.replaceAll("(?i)(password=)[^&;]*", "$1****")
+                .replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@");
+    }
+
     /** Whether {@code key} is one Tollgate reads (fixed, a plan limit or a rule leaf). */
     public static boolean isKnown(String key) {
         return describe(key) != null;

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.internal.jdbc.Dialect;
+import dev.tollgate.core.internal.jdbc.JdbiUsageStore;
 import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -22,13 +25,12 @@ class SelfServiceTest {
     private static final String TOKEN = "admin-token-0123456789";
 
     private final TestDatabase db = TestDatabases.h2();
-    private final KeyAdmissionTest.CountingStore store = new KeyAdmissionTest.CountingStore(
-            dev.tollgate.core.internal.jdbc.JdbiUsageStore.create(db.dataSource(),
-                    dev.tollgate.core.internal.jdbc.Dialect.H2, TollgateConfig.SchemaMode.CREATE,
-                    java.time.Duration.ofSeconds(10), null));
+    private final KeyAdmissionTest.CountingStore store = new KeyAdmissionTest.CountingStore(JdbiUsageStore.create(
+            db.dataSource(), Dialect.H2, TollgateConfig.SchemaMode.CREATE, Duration.ofSeconds(10), null));
     private final Tollgate tollgate = Tollgate.builder(TollgateConfig.custom().limit("free", "requests", "100/day")
             .limit("free", "me", "1000/minute")
-            .limit("tiny", "requests", "100/day").limit("tiny", "me", "2/minute").metricsEnabled(false).build()).store(store).build();
+            .limit("tiny", "requests", "100/day").limit("tiny", "me", "2/minute").metricsEnabled(false).build())
+            .store(store).build();
     private final QuotaGate gate = new QuotaGate(tollgate, EdgeConfig.custom().adminToken(TOKEN).meQuota("me")
             .rule("hello", "/api/hello", "GET", "requests").build());
     private final AdminApi api = new AdminApi(gate);
@@ -69,7 +71,8 @@ class SelfServiceTest {
         assertThat(last.headers()).extracting(Map.Entry::getKey).contains("RateLimit-Policy", "RateLimit");
         assertThat(last.body()).startsWith("{\"subject\":\"" + Subjects.apiKey(key) + "\",\"plan\":\"free\",")
                 .contains("\"quota\":\"requests\",\"policy\":\"requests-day\"", "\"used\":1,",
-                        "\"quota\":\"me\",\"policy\":\"me-minute\"", "\"used\":21,\"limit\":1000,\"remaining\":979");
+                        "\"quota\":\"me\",\"policy\":\"me-minute\"",
+                        "\"used\":21,\"limit\":1000,\"remaining\":979");
 
         assertThat(tollgate.flush()).isTrue();
         assertThat(db.storedTotal(Subjects.apiKey(key), "me", "MINUTE")).isEqualTo(21);

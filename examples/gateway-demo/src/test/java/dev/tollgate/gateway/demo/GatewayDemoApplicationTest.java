@@ -49,7 +49,7 @@ class GatewayDemoApplicationTest {
         client.post().uri("/api/chat?tokens=42").header("X-API-Key", key).exchange()
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("X-Usage-Tokens", "42")
-                .expectHeader().valueMatches("RateLimit-Policy", ".*\"tokens-day\";q=100000;w=86400");
+                .expectHeader().valueMatches("RateLimit-Policy", ".*\"tokens-day\";q=100000;qu=\"tokens\";w=86400");
         client.get().uri("/api/hello").exchange().expectStatus().isUnauthorized();
         client.get().uri("/actuator/health").exchange().expectStatus().isOk()
                 .expectBody().jsonPath("$.components.tollgate.status").isEqualTo("UP");
