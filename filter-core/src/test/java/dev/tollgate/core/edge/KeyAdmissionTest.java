@@ -45,7 +45,7 @@ class KeyAdmissionTest extends OnEachDatabase {
     }
 
     /** Counts the store calls that read keys, plans and usage, and can be made to fail. */
-    static final class CountingStore extends ForwardingStore {
+    static class CountingStore extends ForwardingStore {
         final AtomicLong keyReads = new AtomicLong();
         final AtomicLong keysAsked = new AtomicLong();
         final AtomicLong subjectReads = new AtomicLong();
@@ -169,6 +169,45 @@ class KeyAdmissionTest extends OnEachDatabase {
         assertThat(get(gateB, key).status()).as("refused on the other node once the TTL is over").isEqualTo(401);
         assertThat(adminA.handle("DELETE", "/keys/" + subject, "Bearer " + TOKEN, null, SubjectResult::absent)
                 .status()).isEqualTo(404);
+    }
+
+    @Test
+    void aRevocationOnThisNodeWinsOverAKeyReadUnderWayWhenItWasMade() throws Exception {
+        CountDownLatch inRead = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean hold = new AtomicBoolean();
+        CountingStore gated = new CountingStore(store()) {
+            @Override
+            public boolean[] keys(List<String> subjects) {
+                boolean[] found = super.keys(subjects);   // read before the revocation commits
+                if (hold.get()) {
+                    inRead.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return found;
+            }
+        };
+        Tollgate t = engine(gated);
+        QuotaGate gate = gate(t, EdgeConfig.UnknownSubjects.REJECT);
+        String key = issue(new AdminApi(gate), "{}");
+        nanos.addAndGet(TTL.toNanos());   // what this node read is too old: the next request reads again
+        hold.set(true);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Admission> during = pool.submit(() -> get(gate, key));
+            assertThat(inRead.await(10, TimeUnit.SECONDS)).isTrue();
+            t.revokeKey(Subjects.apiKey(key));
+            release.countDown();
+            assertThat(during.get(10, TimeUnit.SECONDS).status()).isEqualTo(401);
+        } finally {
+            pool.shutdownNow();
+        }
+        hold.set(false);
+        assertThat(get(gate, key).status()).isEqualTo(401);
     }
 
     @Test

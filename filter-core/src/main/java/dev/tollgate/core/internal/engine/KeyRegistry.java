@@ -61,10 +61,12 @@ final class KeyRegistry {
     /** A key being read, and the answer every thread that needs it waits for. */
     private static final class Loading {
         final String subject;
+        final long startedAt;
         final CompletableFuture<Boolean> done = new CompletableFuture<>();
 
-        Loading(String subject) {
+        Loading(String subject, long startedAt) {
             this.subject = subject;
+            this.startedAt = startedAt;
         }
     }
 
@@ -76,6 +78,8 @@ final class KeyRegistry {
     private final long waitMillis;
     private final Cache<String, Entry> registered;
     private final Cache<String, Boolean> unknown;
+    /** Keys registered or revoked through this node, and when: a read begun earlier must not undo that. */
+    private final Cache<String, Long> changedHere;
     private final ConcurrentHashMap<String, Loading> loading = new ConcurrentHashMap<>();
     private final Coalescer<Loading> reader = new Coalescer<>(READERS, CHUNK, this::readChunk);
     private final LongAdder storeCalls = new LongAdder();
@@ -97,6 +101,8 @@ final class KeyRegistry {
         this.registered = Caffeine.newBuilder().maximumSize(maxSize).executor(Runnable::run).build();
         this.unknown = Caffeine.newBuilder().maximumSize(maxSize).expireAfterWrite(ttl).ticker(ticker)
                 .executor(Runnable::run).build();
+        this.changedHere = Caffeine.newBuilder().maximumSize(maxSize).expireAfterWrite(ttl.multipliedBy(4))
+                .ticker(ticker).executor(Runnable::run).build();
     }
 
     /**
@@ -154,7 +160,7 @@ final class KeyRegistry {
     }
 
     private boolean read(String subject) {
-        Loading mine = new Loading(subject);
+        Loading mine = new Loading(subject, ticker.read());
         Loading l = loading.putIfAbsent(subject, mine);
         if (l == null) {
             l = mine;
@@ -195,9 +201,16 @@ final class KeyRegistry {
         long now = ticker.read();
         for (int i = 0; i < chunk.size(); i++) {
             Loading l = chunk.get(i);
-            remember(l.subject, found[i], now);
+            Long changed = changedHere.getIfPresent(l.subject);
+            boolean answer = found[i];
+            if (changed != null && changed >= l.startedAt) {
+                // Registered or revoked here while the read was under way: this node's change wins.
+                answer = registered.getIfPresent(l.subject) != null;
+            } else {
+                remember(l.subject, answer, now);
+            }
             loading.remove(l.subject, l);
-            l.done.complete(found[i]);
+            l.done.complete(answer);
         }
     }
 
@@ -213,12 +226,16 @@ final class KeyRegistry {
 
     /** A key registered through this node: admitted here at once. */
     void registered(String subject) {
-        remember(subject, true, ticker.read());
+        long now = ticker.read();
+        changedHere.put(subject, now);
+        remember(subject, true, now);
     }
 
     /** A key revoked through this node: refused here at once. */
     void revoked(String subject) {
-        remember(subject, false, ticker.read());
+        long now = ticker.read();
+        changedHere.put(subject, now);
+        remember(subject, false, now);
     }
 
     /** Store calls that read keys, since start. */
