@@ -42,3 +42,11 @@ CREATE TABLE IF NOT EXISTS tollgate_api_key (
     name       VARCHAR(100),
     created_at TIMESTAMP WITH TIME ZONE NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tollgate_request (
+    subject    VARCHAR(200)             NOT NULL,
+    quota      VARCHAR(64)              NOT NULL,
+    request_id VARCHAR(255)             NOT NULL,
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (subject, quota, request_id)
+);
+CREATE INDEX IF NOT EXISTS tollgate_request_expires ON tollgate_request (expires_at);

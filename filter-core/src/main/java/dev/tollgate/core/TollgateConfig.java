@@ -50,6 +50,7 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = TollgateKeys.STORE_CONNECT_TIMEOUT.defaultValue();
     public static final Duration DEFAULT_QUERY_TIMEOUT = TollgateKeys.STORE_QUERY_TIMEOUT.defaultValue();
     public static final Duration DEFAULT_BATCH_RETENTION = TollgateKeys.STORE_BATCH_RETENTION.defaultValue();
+    public static final Duration DEFAULT_IDEMPOTENCY_RETENTION = TollgateKeys.IDEMPOTENCY_RETENTION.defaultValue();
     public static final ZoneId DEFAULT_ZONE = TollgateKeys.ZONE.defaultValue();
     public static final String DEFAULT_PLAN_NAME = TollgateKeys.DEFAULT_PLAN.defaultValue();
 
@@ -88,6 +89,8 @@ public final class TollgateConfig {
     private final Duration connectTimeout;
     private final Duration queryTimeout;
     private final Duration batchRetention;
+    private final Duration idempotencyRetention;
+    private final int[] notifyThresholds;
     private final ZoneId zone;
     private final String defaultPlan;
     private final Map<String, Map<String, List<Limit>>> plans;
@@ -119,6 +122,8 @@ public final class TollgateConfig {
         connectTimeout = b.connectTimeout;
         queryTimeout = b.queryTimeout;
         batchRetention = b.batchRetention;
+        idempotencyRetention = b.idempotencyRetention;
+        notifyThresholds = b.notifyThresholds.clone();
         zone = b.zone;
         defaultPlan = b.defaultPlan;
         Map<String, Map<String, List<Limit>>> p = new TreeMap<>();
@@ -179,6 +184,8 @@ public final class TollgateConfig {
                 .connectTimeout(s.get(TollgateKeys.STORE_CONNECT_TIMEOUT))
                 .queryTimeout(s.get(TollgateKeys.STORE_QUERY_TIMEOUT))
                 .batchRetention(s.get(TollgateKeys.STORE_BATCH_RETENTION))
+                .idempotencyRetention(s.get(TollgateKeys.IDEMPOTENCY_RETENTION))
+                .notifyThresholds(s.get(TollgateKeys.NOTIFY_THRESHOLDS))
                 .zone(s.get(TollgateKeys.ZONE))
                 .defaultPlan(s.get(TollgateKeys.DEFAULT_PLAN))
                 .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED));
@@ -306,6 +313,16 @@ public final class TollgateConfig {
         return batchRetention;
     }
 
+    /** {@code tollgate.idempotency.retention}: how long request ids are remembered. */
+    public Duration idempotencyRetention() {
+        return idempotencyRetention;
+    }
+
+    /** {@code tollgate.notify.thresholds}: percentages of a limit, ascending; empty for none. */
+    public int[] notifyThresholds() {
+        return notifyThresholds.clone();
+    }
+
     public ZoneId zone() {
         return zone;
     }
@@ -361,6 +378,8 @@ public final class TollgateConfig {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
         private Duration batchRetention = DEFAULT_BATCH_RETENTION;
+        private Duration idempotencyRetention = DEFAULT_IDEMPOTENCY_RETENTION;
+        private int[] notifyThresholds = TollgateKeys.parseThresholds(TollgateKeys.NOTIFY_THRESHOLDS.defaultValue());
         private ZoneId zone = DEFAULT_ZONE;
         private String defaultPlan = DEFAULT_PLAN_NAME;
         private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
@@ -395,6 +414,8 @@ public final class TollgateConfig {
             connectTimeout = c.connectTimeout;
             queryTimeout = c.queryTimeout;
             batchRetention = c.batchRetention;
+            idempotencyRetention = c.idempotencyRetention;
+            notifyThresholds = c.notifyThresholds.clone();
             zone = c.zone;
             defaultPlan = c.defaultPlan;
             c.plans.forEach((plan, quotas) -> plans.put(plan, new TreeMap<>(quotas)));
@@ -580,6 +601,32 @@ public final class TollgateConfig {
         /** {@code tollgate.store.batch-retention}: how long applied batch ids are kept, 1 min to 365 days. */
         public Builder batchRetention(Duration retention) {
             this.batchRetention = TollgateKeys.STORE_BATCH_RETENTION.check(retention);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.idempotency.retention}: how long request ids are remembered (a repeat
+         * within it is charged once), 1 min to 365 days.
+         */
+        public Builder idempotencyRetention(Duration retention) {
+            this.idempotencyRetention = TollgateKeys.IDEMPOTENCY_RETENTION.check(retention);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.notify.thresholds}: percentages of a limit, e.g. {@code 80%,100%}
+         * (1% to 1000%); empty for none.
+         *
+         * @throws InvalidConfigException naming the key, the value and what is allowed
+         */
+        public Builder notifyThresholds(String thresholds) {
+            String v = thresholds == null ? "" : thresholds;
+            try {
+                this.notifyThresholds = TollgateKeys.parseThresholds(v);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(TollgateKeys.NOTIFY_THRESHOLDS.name(), v,
+                        TollgateKeys.NOTIFY_THRESHOLDS.type().allowed());
+            }
             return this;
         }
 

@@ -12,12 +12,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Background upkeep on one daemon thread: prunes applied batch ids past
- * {@code batch-retention} (on the engine's clock), probes a half-open store breaker so that
+ * {@code batch-retention} and request ids past their retention (on the engine's clock, the
+ * latter in chunks of {@value #REQUEST_PRUNE_CHUNK} rows, one short transaction each), probes a half-open store breaker so that
  * an idle engine's health returns to UP after an outage, and replays what an earlier run left
  * in the journal until it is all written. Thread-safe.
  */
 final class Maintenance {
     private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
+    /** Request ids deleted per store call; a backlog is deleted by several short calls. */
+    static final int REQUEST_PRUNE_CHUNK = 5_000;
+    /** Most chunks per run, so that one run is bounded; the next run goes on. */
+    private static final int REQUEST_PRUNE_MAX_CHUNKS = 200;
 
     private final TollgateConfig config;
     private final UsageStore store;
@@ -44,6 +49,7 @@ final class Maintenance {
 
     void start() {
         scheduler.scheduleWithFixedDelay(this::prune, 1, 10, TimeUnit.MINUTES);
+        scheduler.scheduleWithFixedDelay(this::pruneRequests, 2, 10, TimeUnit.MINUTES);
         long probe = Math.max(100, config.breakerWaitInOpen().toMillis());
         scheduler.scheduleWithFixedDelay(this::probe, probe, probe, TimeUnit.MILLISECONDS);
         if (!replayJournal()) {
@@ -94,6 +100,28 @@ final class Maintenance {
         } catch (RuntimeException e) {
             LOG.debug("Pruning applied batch ids failed: {}", e.getMessage());
         }
+    }
+
+    /**
+     * Deletes request ids whose retention ended, chunk by chunk.
+     *
+     * @return how many went
+     */
+    long pruneRequests() {
+        long total = 0;
+        try {
+            for (int i = 0; i < REQUEST_PRUNE_MAX_CHUNKS; i++) {
+                int n = store.pruneRequests(clock.instant(), REQUEST_PRUNE_CHUNK);
+                total += n;
+                if (n < REQUEST_PRUNE_CHUNK) {
+                    break;
+                }
+            }
+            LOG.debug("Pruned {} request ids", total);
+        } catch (RuntimeException e) {
+            LOG.debug("Pruning request ids failed: {}", e.getMessage());
+        }
+        return total;
     }
 
     void stop() {

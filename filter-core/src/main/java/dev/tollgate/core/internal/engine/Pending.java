@@ -80,6 +80,7 @@ final class Pending {
             } else {
                 deferred.mergeEntries(b.entries);
                 deferred.mergeCover(b.cover);
+                deferred.mergeRequests(b.requests);
             }
         }
     }

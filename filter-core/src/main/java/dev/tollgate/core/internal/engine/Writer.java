@@ -10,6 +10,7 @@ import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.WriteBatch;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -38,11 +39,14 @@ final class Writer {
     private final Journaling journaling;
     private final Pending pending;
     private final int batchSize;
+    private final Duration requestRetention;
+    private final Thresholds thresholds;
     private final Clock clock;
     private final Ticker ticker;
 
     Writer(UsageStore store, StoreGuard guard, Allotments allotments, Policies policies, Windows windows,
-           Counters counters, Journaling journaling, Pending pending, int batchSize, Ticker ticker) {
+           Counters counters, Journaling journaling, Pending pending, int batchSize, Duration requestRetention,
+           Thresholds thresholds, Ticker ticker) {
         this.store = store;
         this.guard = guard;
         this.allotments = allotments;
@@ -52,6 +56,8 @@ final class Writer {
         this.journaling = journaling;
         this.pending = pending;
         this.batchSize = batchSize;
+        this.requestRetention = requestRetention;
+        this.thresholds = thresholds;
         this.clock = windows.clock();
         this.ticker = ticker;
     }
@@ -94,7 +100,7 @@ final class Writer {
                     to++;
                 }
                 List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
-                all &= write(new Batch(chunk, agg.takeCover(chunk)));
+                all &= write(new Batch(chunk, agg.takeCover(chunk), agg.takeRequests(chunk)));
                 from = to;
             }
         }
@@ -123,16 +129,18 @@ final class Writer {
             }
             List<Limit> limits = policy.limits(u.getKey().quota());
             long[] sums = u.getValue();
+            List<UsageKey> keys = new ArrayList<>(Math.max(1, limits.size()));
             if (limits.isEmpty()) {
-                agg.entry(key(u.getKey(), Period.TOTAL)).add(sums[0], 0, sums[1], null, sums[2]);
+                keys.add(key(u.getKey(), Period.TOTAL));
+                agg.entry(keys.get(0)).add(sums[0], 0, sums[1], null, sums[2]);
             } else {
                 // Recorded before this node knew the subject's limits: usage no grant covered.
                 for (int i = 0; i < limits.size(); i++) {
-                    agg.entry(key(u.getKey(), limits.get(i).period()))
-                            .add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                    keys.add(key(u.getKey(), limits.get(i).period()));
+                    agg.entry(keys.get(i)).add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
                 }
             }
-            agg.resolved(u.getKey());
+            agg.resolved(u.getKey(), keys);
             it.remove();
         }
     }
@@ -145,7 +153,8 @@ final class Writer {
     private boolean write(Batch b) {
         long t0 = ticker.read();
         journaling.announce(b);
-        WriteBatch batch = new WriteBatch(b.id, allotments.node(), clock.instant(), allotments.expiry(), b.deltas());
+        WriteBatch batch = new WriteBatch(b.id, allotments.node(), clock.instant(), allotments.expiry(), b.deltas(),
+                b.requests, requestRetention);
         UsageStore.Applied applied;
         try {
             applied = guard.write(() -> {
@@ -174,6 +183,10 @@ final class Writer {
                         allotments.expiryNanos());
             }
             units += en.amount;
+            long total = applied.total(i);
+            if (total >= 0) {
+                thresholds.written(en.key, total - applied.added(i, en.amount), total);
+            }
         }
         journaling.committed(b);
         counters.processed.add(b.records());
