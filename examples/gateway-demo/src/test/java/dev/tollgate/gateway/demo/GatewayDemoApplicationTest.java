@@ -40,10 +40,7 @@ class GatewayDemoApplicationTest {
         client.get().uri("/api/hello").header("X-API-Key", "made-up-key").exchange()
                 .expectStatus().isUnauthorized()
                 .expectHeader().valueEquals("WWW-Authenticate", "ApiKey realm=\"tollgate\", header=\"X-API-Key\"");
-        String key = client.post().uri("/tollgate/keys").header("Authorization", "Bearer " + TOKEN).exchange()
-                .expectStatus().isCreated()
-                .expectBody(new ParameterizedTypeReference<Map<String, Object>>() { }).returnResult()
-                .getResponseBody().get("key").toString();
+        String key = issueKey();
         client.get().uri("/api/hello").header("X-API-Key", key).exchange()
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("RateLimit-Policy", "\"requests-day\";q=2;w=86400")
@@ -57,9 +54,17 @@ class GatewayDemoApplicationTest {
                 .expectBody().jsonPath("$.components.tollgate.status").isEqualTo("UP");
     }
 
+    /** A new API key from the admin API, as the README's one command gets it. */
+    private String issueKey() {
+        return client.post().uri("/tollgate/keys").header("Authorization", "Bearer " + TOKEN).exchange()
+                .expectStatus().isCreated()
+                .expectBody(new ParameterizedTypeReference<Map<String, Object>>() { }).returnResult()
+                .getResponseBody().get("key").toString();
+    }
+
     @Test
     void prometheusServesTheMetersTheGrafanaDashboardReads() {
-        client.get().uri("/api/hello").header("X-API-Key", "prometheus-key").exchange().expectStatus().isOk();
+        client.get().uri("/api/hello").header("X-API-Key", issueKey()).exchange().expectStatus().isOk();
         String body = client.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
                 .expectBody(String.class).returnResult().getResponseBody();
         assertThat(body).contains("tollgate_consume_records_total",

@@ -142,7 +142,7 @@ class SpringMvcDemoApplicationTest {
 
     @Test
     void prometheusServesTheMetersTheGrafanaDashboardReads() throws Exception {
-        send(request("/api/hello").header("X-API-Key", "prometheus-key"));
+        send(request("/api/hello").header("X-API-Key", issueKey()));
         HttpResponse<String> r = send(request("/actuator/prometheus"));
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("tollgate_consume_records_total", "tollgate_store_batches_total",
