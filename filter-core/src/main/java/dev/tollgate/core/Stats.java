@@ -33,10 +33,15 @@ import java.time.Duration;
  *                         counter; the others were decided from what it held)
  * @param journalErrors    journal appends and intents that failed (the usage was still recorded,
  *                         but not crash-safe)
+ * @param poisoned         counters set aside unwritten because the store refused their data (a
+ *                         value out of range, a broken constraint) or their sum passed
+ *                         {@code Long.MAX_VALUE}; each is logged with subject, quota, window and
+ *                         amount, and the rest of its batch is written
  */
 public record Stats(long total, long processed, long failed, long dropped, long deferred, long pendingDeferred,
                     long syncFallbacks, long batches, int queueDepth, int queueCapacity,
                     Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
                     long failOpen, long failClosed, long storeErrors, long policyReads, long grantCalls,
-                    long grantRequests, long unitsGranted, long grantWaits, long journalErrors) {
+                    long grantRequests, long unitsGranted, long grantWaits, long journalErrors,
+                    long poisoned) {
 }

@@ -1,6 +1,7 @@
 package dev.tollgate.core.internal.engine;
 
 import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.spi.PermanentStoreException;
 import dev.tollgate.core.spi.StoreException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Resilience4j around every store call: one circuit breaker shared by reads and writes (the
  * store's health is one thing), and a retry for writes only (a read on the request path
- * fails fast instead). Thread-safe.
+ * fails fast instead). A {@link PermanentStoreException} (the store refused the data) is
+ * neither retried nor counted by the breaker. Thread-safe.
  */
 final class StoreGuard {
     private static final Logger LOG = LoggerFactory.getLogger(StoreGuard.class);
@@ -35,12 +37,13 @@ final class StoreGuard {
                 // Leave OPEN on time, not on the next call: flushes skip the store while it is OPEN.
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
                 .permittedNumberOfCallsInHalfOpenState(2)
-                .recordException(e -> e instanceof StoreException)
+                // The store refusing a batch's data says nothing about its health.
+                .recordException(e -> e instanceof StoreException && !(e instanceof PermanentStoreException))
                 .build());
         this.retry = Retry.of("tollgate-store", RetryConfig.custom()
                 .maxAttempts(config.retryMaxAttempts())
                 .intervalFunction(IntervalFunction.of(Math.max(1, config.retryWait().toMillis())))
-                .retryOnException(e -> e instanceof StoreException)
+                .retryOnException(e -> e instanceof StoreException && !(e instanceof PermanentStoreException))
                 .failAfterMaxAttempts(false)
                 .build());
         breaker.getEventPublisher().onStateTransition(e ->

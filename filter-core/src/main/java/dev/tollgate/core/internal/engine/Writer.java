@@ -4,13 +4,16 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
 import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.PermanentStoreException;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.WriteBatch;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +83,7 @@ final class Writer {
         boolean all = true;
         while (!agg.entries.isEmpty()) {
             List<Aggregate.Entry> sorted = agg.takeSorted();
+            setAsideOverflowed(agg, sorted);
             for (Aggregate.Entry en : sorted) {
                 if (en.allotment != null && en.amount > en.granted) {
                     // Excess that grant units covered since it was recorded: this write retires them.
@@ -106,6 +110,81 @@ final class Writer {
         return all;
     }
 
+    /** Counters whose sum passed {@code Long.MAX_VALUE} while aggregated: no store can hold them. */
+    private void setAsideOverflowed(Aggregate agg, List<Aggregate.Entry> sorted) {
+        List<Aggregate.Entry> over = null;
+        for (Iterator<Aggregate.Entry> it = sorted.iterator(); it.hasNext(); ) {
+            Aggregate.Entry en = it.next();
+            if (en.overflowed) {
+                (over == null ? over = new ArrayList<>() : over).add(en);
+                it.remove();
+            }
+        }
+        if (over == null) {
+            return;
+        }
+        // The journal origin is per subject's quota: it stays with the quota's other counters, if any.
+        List<Aggregate.Entry> alone = new ArrayList<>();
+        for (Aggregate.Entry en : over) {
+            if (sorted.stream().noneMatch(o -> sameQuota(o.key, en.key))) {
+                alone.add(en);
+            }
+        }
+        setAside(new Batch(over, agg.takeCover(alone)), "its sum passed " + Long.MAX_VALUE);
+    }
+
+    /**
+     * The store refused a batch's data: writes each half on its own (a subject's quota stays
+     * whole), down to the one subject's quota it cannot hold, which is set aside. One bad
+     * counter among n costs about 2 log2(n) transactions, and every other counter is written.
+     */
+    private boolean split(Batch b, RuntimeException cause) {
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < b.entries.size(); i++) {
+            if (i == 0 || !sameQuota(b.entries.get(i - 1).key, b.entries.get(i).key)) {
+                starts.add(i);
+            }
+        }
+        if (starts.size() <= 1) {
+            setAside(b, cause.getMessage());
+            return true;
+        }
+        int mid = starts.get(starts.size() / 2);
+        boolean first = write(part(b, b.entries.subList(0, mid)));
+        boolean second = write(part(b, b.entries.subList(mid, b.entries.size())));
+        return first && second;
+    }
+
+    private static Batch part(Batch b, List<Aggregate.Entry> entries) {
+        Map<Aggregate.SubjectQuota, Coverage> cover = new HashMap<>();
+        for (Aggregate.Entry en : entries) {
+            Aggregate.SubjectQuota sq = new Aggregate.SubjectQuota(en.key.subject(), en.key.quota());
+            Coverage c = b.cover.get(sq);
+            if (c != null) {
+                cover.put(sq, c);
+            }
+        }
+        return new Batch(new ArrayList<>(entries), cover);
+    }
+
+    /**
+     * Gives up on counters no store can hold: each is logged with its subject, quota, window
+     * and amount and counted as poisoned, and released from the journal (a replay would fail the
+     * same way). This node keeps counting their usage as unwritten, so it does not admit more
+     * because of them.
+     */
+    private void setAside(Batch b, String why) {
+        for (Aggregate.Entry en : b.entries) {
+            LOG.error("Set aside a counter the store cannot hold ({}): subject={} quota={} {} window from {}"
+                            + " amount={} records={}; it is not written",
+                    why, en.key.subject(), en.key.quota(), en.key.period(),
+                    Instant.ofEpochMilli(en.key.windowStart()), en.overflowed ? "over " + Long.MAX_VALUE : en.amount,
+                    en.records);
+        }
+        counters.poisoned.add(b.entries.size());
+        journaling.committed(b);
+    }
+
     private static boolean sameQuota(UsageKey a, UsageKey b) {
         return a.subject().equals(b.subject()) && a.quota().equals(b.quota());
     }
@@ -123,13 +202,17 @@ final class Writer {
             }
             List<Limit> limits = policy.limits(u.getKey().quota());
             long[] sums = u.getValue();
+            boolean overflowed = sums[0] == Long.MAX_VALUE;
             if (limits.isEmpty()) {
-                agg.entry(key(u.getKey(), Period.TOTAL)).add(sums[0], 0, sums[1], null, sums[2]);
+                Aggregate.Entry en = agg.entry(key(u.getKey(), Period.TOTAL));
+                en.add(sums[0], 0, sums[1], null, sums[2]);
+                en.overflowed |= overflowed;
             } else {
                 // Recorded before this node knew the subject's limits: usage no grant covered.
                 for (int i = 0; i < limits.size(); i++) {
-                    agg.entry(key(u.getKey(), limits.get(i).period()))
-                            .add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                    Aggregate.Entry en = agg.entry(key(u.getKey(), limits.get(i).period()));
+                    en.add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                    en.overflowed |= overflowed;
                 }
             }
             agg.resolved(u.getKey());
@@ -156,6 +239,8 @@ final class Writer {
                     throw e;
                 }
             });
+        } catch (PermanentStoreException e) {
+            return split(b, e);
         } catch (RuntimeException e) {
             counters.failed.increment();
             if (!(e instanceof StoreException)) {

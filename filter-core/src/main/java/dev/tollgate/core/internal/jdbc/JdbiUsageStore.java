@@ -8,6 +8,7 @@ import dev.tollgate.core.TollgateException;
 import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.PermanentStoreException;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
@@ -172,6 +173,10 @@ public final class JdbiUsageStore implements UsageStore {
         } catch (StoreException | Sql.InsertRaceException e) {
             throw e;
         } catch (RuntimeException e) {
+            if (Sql.isPermanent(e)) {
+                throw new PermanentStoreException("Writing batch " + batchId + " failed on its data: "
+                        + Sql.rootMessage(e), e);
+            }
             throw new StoreException("Writing batch " + batchId + " failed: " + Sql.rootMessage(e), e);
         }
     }
