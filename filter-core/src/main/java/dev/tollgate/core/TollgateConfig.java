@@ -1,10 +1,12 @@
 package dev.tollgate.core;
 
+import dev.tollgate.core.config.ConfigKey;
 import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.config.TollgateKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -86,6 +88,7 @@ public final class TollgateConfig {
     private final Duration connectTimeout;
     private final Duration queryTimeout;
     private final Duration batchRetention;
+    private final Map<Period, Duration> retention;
     private final ZoneId zone;
     private final String defaultPlan;
     private final Map<String, Map<String, List<Limit>>> plans;
@@ -116,6 +119,7 @@ public final class TollgateConfig {
         connectTimeout = b.connectTimeout;
         queryTimeout = b.queryTimeout;
         batchRetention = b.batchRetention;
+        retention = Map.copyOf(b.retention);
         zone = b.zone;
         defaultPlan = b.defaultPlan;
         Map<String, Map<String, List<Limit>>> p = new TreeMap<>();
@@ -175,6 +179,10 @@ public final class TollgateConfig {
                 .connectTimeout(s.get(TollgateKeys.STORE_CONNECT_TIMEOUT))
                 .queryTimeout(s.get(TollgateKeys.STORE_QUERY_TIMEOUT))
                 .batchRetention(s.get(TollgateKeys.STORE_BATCH_RETENTION))
+                .retention(Period.MINUTE, s.get(TollgateKeys.STORE_RETENTION_MINUTE))
+                .retention(Period.HOUR, s.get(TollgateKeys.STORE_RETENTION_HOUR))
+                .retention(Period.DAY, s.get(TollgateKeys.STORE_RETENTION_DAY))
+                .retention(Period.MONTH, s.get(TollgateKeys.STORE_RETENTION_MONTH))
                 .zone(s.get(TollgateKeys.ZONE))
                 .defaultPlan(s.get(TollgateKeys.DEFAULT_PLAN))
                 .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED));
@@ -294,6 +302,15 @@ public final class TollgateConfig {
         return batchRetention;
     }
 
+    /**
+     * {@code tollgate.store.retention.<period>}: how long usage rows of {@code period}'s windows
+     * are kept after their window ended; {@link Duration#ZERO} keeps them forever (always so for
+     * {@link Period#TOTAL}, whose window never ends).
+     */
+    public Duration retention(Period period) {
+        return retention.getOrDefault(period, Duration.ZERO);
+    }
+
     public ZoneId zone() {
         return zone;
     }
@@ -348,6 +365,11 @@ public final class TollgateConfig {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
         private Duration batchRetention = DEFAULT_BATCH_RETENTION;
+        private final Map<Period, Duration> retention = new EnumMap<>(Map.of(
+                Period.MINUTE, TollgateKeys.STORE_RETENTION_MINUTE.defaultValue(),
+                Period.HOUR, TollgateKeys.STORE_RETENTION_HOUR.defaultValue(),
+                Period.DAY, TollgateKeys.STORE_RETENTION_DAY.defaultValue(),
+                Period.MONTH, TollgateKeys.STORE_RETENTION_MONTH.defaultValue()));
         private ZoneId zone = DEFAULT_ZONE;
         private String defaultPlan = DEFAULT_PLAN_NAME;
         private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
@@ -381,6 +403,7 @@ public final class TollgateConfig {
             connectTimeout = c.connectTimeout;
             queryTimeout = c.queryTimeout;
             batchRetention = c.batchRetention;
+            retention.putAll(c.retention);
             zone = c.zone;
             defaultPlan = c.defaultPlan;
             c.plans.forEach((plan, quotas) -> plans.put(plan, new TreeMap<>(quotas)));
@@ -557,6 +580,26 @@ public final class TollgateConfig {
         /** {@code tollgate.store.batch-retention}: how long applied batch ids are kept, 1 min to 365 days. */
         public Builder batchRetention(Duration retention) {
             this.batchRetention = TollgateKeys.STORE_BATCH_RETENTION.check(retention);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.store.retention.<period>}: how long usage rows of the period's windows
+         * are kept after their window ended, 1 minute to 36,500 days, or {@link Duration#ZERO}
+         * to keep them forever.
+         *
+         * @throws IllegalArgumentException for {@link Period#TOTAL} (its window never ends) or a
+         *                                  duration out of range
+         */
+        public Builder retention(Period period, Duration keep) {
+            ConfigKey<Duration> key = switch (Objects.requireNonNull(period, "period")) {
+                case MINUTE -> TollgateKeys.STORE_RETENTION_MINUTE;
+                case HOUR -> TollgateKeys.STORE_RETENTION_HOUR;
+                case DAY -> TollgateKeys.STORE_RETENTION_DAY;
+                case MONTH -> TollgateKeys.STORE_RETENTION_MONTH;
+                case TOTAL -> throw new IllegalArgumentException("TOTAL windows never end; their rows are kept");
+            };
+            retention.put(period, key.check(keep));
             return this;
         }
 

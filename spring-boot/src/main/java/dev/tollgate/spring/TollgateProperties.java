@@ -47,7 +47,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         async = async != null ? async : new Async(null, null, null, null, null, null, null, null, null);
         check = check != null ? check : new Check(null, null);
         allotment = allotment != null ? allotment : new Allotment(null, null);
-        store = store != null ? store : new Store(null, null, null, null, null, null, null, null);
+        store = store != null ? store : new Store(null, null, null, null, null, null, null, null, null);
         subject = subject != null ? subject : new Subject(null, null, null, null);
         headers = headers != null ? headers : new Headers(null);
         count = count != null ? count : new Count(null);
@@ -93,6 +93,12 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.STORE_CONNECT_TIMEOUT, store.connectTimeout());
         put(m, TollgateKeys.STORE_QUERY_TIMEOUT, store.queryTimeout());
         put(m, TollgateKeys.STORE_BATCH_RETENTION, store.batchRetention());
+        if (store.retention() != null) {
+            text(m, TollgateKeys.STORE_RETENTION_MINUTE, store.retention().minute());
+            text(m, TollgateKeys.STORE_RETENTION_HOUR, store.retention().hour());
+            text(m, TollgateKeys.STORE_RETENTION_DAY, store.retention().day());
+            text(m, TollgateKeys.STORE_RETENTION_MONTH, store.retention().month());
+        }
         put(m, TollgateKeys.METRICS_ENABLED, metrics.enabled());
         put(m, TollgateKeys.SUBJECT_SOURCE, subject.source());
         put(m, TollgateKeys.SUBJECT_HEADER, subject.header());
@@ -179,11 +185,19 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
      * {@code DataSource} bean, else an H2 file database.
      */
     public record Store(String url, String user, String password, SchemaMode schema, Integer poolSize,
-                        Duration connectTimeout, Duration queryTimeout, Duration batchRetention) {
+                        Duration connectTimeout, Duration queryTimeout, Duration batchRetention,
+                        Retention retention) {
         @Override
         public String toString() {
             return "Store[url=" + url + ", user=" + user + ", password=" + (password == null ? null : "****") + "]";
         }
+    }
+
+    /**
+     * {@code tollgate.store.retention.*}: how long usage rows of each period's windows are kept,
+     * as text because {@code forever} is a value ({@code 2d}, {@code 35d}, {@code forever}).
+     */
+    public record Retention(String minute, String hour, String day, String month) {
     }
 
     /** {@code tollgate.subject.*}: who pays for a request. */

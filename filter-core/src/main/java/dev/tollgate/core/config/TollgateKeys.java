@@ -119,8 +119,20 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> STORE_BATCH_RETENTION = engine("tollgate.store.batch-retention",
             ValueType.duration(Duration.ofMinutes(1), Duration.ofDays(365)), Duration.ofDays(1),
             "How long applied batch ids are kept (they make a retried flush a no-op).");
+    public static final ConfigKey<Duration> STORE_RETENTION_MINUTE = retention("minute", Duration.ofDays(2));
+    public static final ConfigKey<Duration> STORE_RETENTION_HOUR = retention("hour", Duration.ofDays(35));
+    public static final ConfigKey<Duration> STORE_RETENTION_DAY = retention("day", Duration.ZERO);
+    public static final ConfigKey<Duration> STORE_RETENTION_MONTH = retention("month", Duration.ZERO);
     public static final ConfigKey<Boolean> METRICS_ENABLED = engine("tollgate.metrics.enabled", ValueType.bool(), true,
             "Whether Micrometer meters are registered when Micrometer is present.");
+    /** The family {@code tollgate.store.retention.<period>}: one key per calendar period. */
+    private static ConfigKey<Duration> retention(String period, Duration dflt) {
+        return engine("tollgate.store.retention." + period,
+                ValueType.retention(Duration.ofMinutes(1), Duration.ofDays(36_500)), dflt,
+                "How long usage rows of " + period + " windows are kept after their window ended; forever keeps"
+                        + " them. Purged in chunks by the maintenance task; never a current window.");
+    }
+
     /** The family {@code tollgate.plans.<plan>.<quota>}. */
     public static final ConfigKey<String> PLAN_LIMITS = engine(PLANS_PREFIX + "<plan>.<quota>",
             ValueType.text(s -> true, "<amount>/<period>[,<amount>/<period>...] with period minute, hour, day,"
@@ -182,7 +194,8 @@ public final class TollgateKeys {
             ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_MAX_SIZE,
             CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
-            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, METRICS_ENABLED,
+            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, STORE_RETENTION_MINUTE, STORE_RETENTION_HOUR,
+            STORE_RETENTION_DAY, STORE_RETENTION_MONTH, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
             SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
             CONFIG_FILE);

@@ -1,6 +1,7 @@
 package dev.tollgate.core.spi;
 
 import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -81,10 +82,23 @@ public interface UsageStore extends AutoCloseable {
     int removeOverrides(String subject, String quota);
 
     /**
-     * Deletes applied batch ids recorded before {@code before}, and grants that expired before
-     * it; returns how many rows went.
+     * Deletes at most {@code limit} applied batch ids recorded before {@code before}, and at
+     * most {@code limit} grants that expired before it, so that one call stays short however
+     * much is due; returns how many rows went. The caller calls again while a call reaches the
+     * limit. A store that removes such records with a bounded cost per key whatever their
+     * number (Redis sorted sets) may remove more than {@code limit}.
      */
-    int prune(Instant before);
+    int prune(Instant before, int limit);
+
+    /**
+     * Retention: deletes at most {@code limit} counters of {@code period} whose window started
+     * before {@code windowsBefore} (epoch millis; the caller passes the start of a window that
+     * has ended, so no current window is ever touched), with their grants; returns how many
+     * counters went. A store whose counters expire on their own (a time to live set when they
+     * are written) deletes nothing here and returns 0. {@link Period#TOTAL} never ends and is
+     * never passed.
+     */
+    int purgeUsage(Period period, long windowsBefore, int limit);
 
     /** A cheap round trip that proves the store answers. */
     void ping();

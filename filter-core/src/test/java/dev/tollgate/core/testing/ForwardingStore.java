@@ -1,6 +1,7 @@
 package dev.tollgate.core.testing;
 
 import dev.tollgate.core.Limit;
+import dev.tollgate.core.Period;
 import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.SubjectRecord;
@@ -67,8 +68,13 @@ public class ForwardingStore implements UsageStore {
     }
 
     @Override
-    public int prune(Instant before) {
-        return delegate.prune(before);
+    public int prune(Instant before, int limit) {
+        return delegate.prune(before, limit);
+    }
+
+    @Override
+    public int purgeUsage(Period period, long windowsBefore, int limit) {
+        return delegate.purgeUsage(period, windowsBefore, limit);
     }
 
     @Override

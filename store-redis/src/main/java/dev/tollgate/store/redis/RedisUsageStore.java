@@ -339,8 +339,13 @@ public final class RedisUsageStore implements UsageStore {
         return n.intValue();
     }
 
+    /**
+     * Removes the batch records older than {@code before} from each bucket's sorted sets, one
+     * {@code ZREMRANGEBYSCORE} per set (O(log n + removed) on the server, however many are due),
+     * so {@code limit} does not apply here.
+     */
     @Override
-    public int prune(Instant before) {
+    public int prune(Instant before, int limit) {
         Range<Long> older = Range.from(Range.Boundary.unbounded(), Range.Boundary.excluding(before.toEpochMilli()));
         List<CompletableFuture<Long>> sent = new ArrayList<>();
         for (int b = 0; b < keys.buckets(); b++) {
@@ -359,6 +364,16 @@ public final class RedisUsageStore implements UsageStore {
             pruned += out.values.get(i).intValue();
         }
         return pruned;
+    }
+
+    /**
+     * Nothing to delete: every counter carries a time to live, set by each write and grant, of
+     * {@code usage-retention} after its window ends (see {@link Keys#keep}), so Redis drops it
+     * on its own.
+     */
+    @Override
+    public int purgeUsage(Period period, long windowsBefore, int limit) {
+        return 0;
     }
 
     @Override

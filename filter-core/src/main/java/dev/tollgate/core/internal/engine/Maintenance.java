@@ -1,23 +1,33 @@
 package dev.tollgate.core.internal.engine;
 
+import dev.tollgate.core.Period;
 import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.internal.journal.Journal;
 import dev.tollgate.core.spi.UsageStore;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Background upkeep on one daemon thread: prunes applied batch ids past
- * {@code batch-retention} (on the engine's clock), probes a half-open store breaker so that
+ * Background upkeep on one daemon thread: every minute prunes applied batch ids past
+ * {@code batch-retention} and expired grants, and purges usage rows past
+ * {@code tollgate.store.retention.<period>} (on the engine's clock, in bounded chunks), probes a half-open store breaker so that
  * an idle engine's health returns to UP after an outage, and replays what an earlier run left
  * in the journal until it is all written. Thread-safe.
  */
 final class Maintenance {
     private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
+    /** Rows one delete statement removes at most. */
+    static final int CHUNK = 1_000;
+    /** Statements per table (and per purged period) in one run, which comes every minute. */
+    static final int STATEMENTS = 10;
+    private static final List<Period> PURGED = List.of(Period.MINUTE, Period.HOUR, Period.DAY, Period.MONTH);
 
     private final TollgateConfig config;
     private final UsageStore store;
@@ -43,7 +53,7 @@ final class Maintenance {
     }
 
     void start() {
-        scheduler.scheduleWithFixedDelay(this::prune, 1, 10, TimeUnit.MINUTES);
+        scheduler.scheduleWithFixedDelay(this::upkeep, 1, 1, TimeUnit.MINUTES);
         long probe = Math.max(100, config.breakerWaitInOpen().toMillis());
         scheduler.scheduleWithFixedDelay(this::probe, probe, probe, TimeUnit.MILLISECONDS);
         if (!replayJournal()) {
@@ -87,13 +97,45 @@ final class Maintenance {
         }
     }
 
-    private void prune() {
+    /**
+     * One maintenance run: prunes applied batch ids and expired grants, then purges usage rows
+     * past their period's retention, each in statements of at most {@link #CHUNK} rows and at
+     * most {@link #STATEMENTS} statements per table or period, so a run stays short however
+     * much is due (what is left goes at the next run, a minute later).
+     *
+     * @return the rows deleted: {batch ids and grants, usage rows}
+     */
+    long[] upkeep() {
+        long[] n = new long[2];
         try {
-            int n = store.prune(clock.instant().minus(config.batchRetention()));
-            LOG.debug("Pruned {} applied batch ids", n);
+            Instant cut = clock.instant().minus(config.batchRetention());
+            for (int i = 0; i < STATEMENTS; i++) {
+                int k = store.prune(cut, CHUNK);
+                n[0] += k;
+                if (k < CHUNK) {
+                    break;
+                }
+            }
+            for (Period p : PURGED) {
+                Duration keep = config.retention(p);
+                if (keep.isZero()) {
+                    continue;
+                }
+                // Windows that started before the window holding (now - keep) ended by then: never current.
+                long before = p.windowStart(clock.instant().minus(keep), config.zone()).toEpochMilli();
+                for (int i = 0; i < STATEMENTS; i++) {
+                    int k = store.purgeUsage(p, before, CHUNK);
+                    n[1] += k;
+                    if (k < CHUNK) {
+                        break;
+                    }
+                }
+            }
+            LOG.debug("Pruned {} applied batch ids and expired grants, purged {} usage rows", n[0], n[1]);
         } catch (RuntimeException e) {
-            LOG.debug("Pruning applied batch ids failed: {}", e.getMessage());
+            LOG.debug("Pruning the store failed: {}", e.getMessage());
         }
+        return n;
     }
 
     void stop() {
