@@ -9,7 +9,10 @@ import java.time.Duration;
  * @param total            records accepted by consume, consumeSync and consumeBatch
  * @param processed        records whose usage is committed to the store
  * @param failed           store writes that failed after their retries
- * @param dropped          records given up at close, each logged with subject and amount
+ * @param dropped          records given up at close, each logged with subject and amount, and
+ *                         records dropped because the usage kept in memory for the store was at
+ *                         its cap ({@code tollgate.async.deferred.max-entries}; logged per subject,
+ *                         at most one line every ten seconds)
  * @param deferred         records put aside because the store failed (written later)
  * @param pendingDeferred  records currently waiting in the deferred aggregate
  * @param syncFallbacks    records written by the caller because the channel was full

@@ -280,7 +280,8 @@ public final class Tollgate implements AutoCloseable {
             Engine engine;
             try {
                 if (config.journalPath() != null) {
-                    j = FileJournal.open(config.journalPath(), config.journalFsyncInterval(), ticker, clock);
+                    j = FileJournal.open(config.journalPath(), config.journalFsyncInterval(), ticker, clock,
+                            config.journalMaxSize());
                 }
                 engine = new Engine(config, s, j, clock, ticker, executor, blockingExecutor);
             } catch (RuntimeException e) {

@@ -75,6 +75,8 @@ public final class TollgateConfig {
     private final Duration shutdownTimeout;
     private final Path journalPath;
     private final Duration journalFsyncInterval;
+    private final long journalMaxSize;
+    private final int deferredMaxEntries;
     private final long cacheMaxSize;
     private final Duration policyRefreshAfter;
     private final FailMode failMode;
@@ -106,6 +108,8 @@ public final class TollgateConfig {
         shutdownTimeout = b.shutdownTimeout;
         journalPath = b.journalPath;
         journalFsyncInterval = b.journalFsyncInterval;
+        journalMaxSize = b.journalMaxSize;
+        deferredMaxEntries = b.deferredMaxEntries;
         cacheMaxSize = b.cacheMaxSize;
         policyRefreshAfter = b.policyRefreshAfter;
         failMode = b.failMode;
@@ -166,6 +170,8 @@ public final class TollgateConfig {
                 .shutdownTimeout(s.get(TollgateKeys.ASYNC_SHUTDOWN_TIMEOUT))
                 .journalPath(s.get(TollgateKeys.ASYNC_JOURNAL_PATH))
                 .journalFsyncInterval(s.get(TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL))
+                .journalMaxSize(s.get(TollgateKeys.ASYNC_JOURNAL_MAX_SIZE))
+                .deferredMaxEntries(s.get(TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES))
                 .cacheMaxSize(s.get(TollgateKeys.CHECK_CACHE_MAX_SIZE))
                 .policyRefreshAfter(s.get(TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER))
                 .failMode(s.get(TollgateKeys.CHECK_FAIL_MODE))
@@ -245,6 +251,16 @@ public final class TollgateConfig {
     /** How often the journal is forced to disk; zero: every consume waits for its fsync. */
     public Duration journalFsyncInterval() {
         return journalFsyncInterval;
+    }
+
+    /** {@code tollgate.async.journal.max-size}: bytes this run's journal segments may take. */
+    public long journalMaxSize() {
+        return journalMaxSize;
+    }
+
+    /** {@code tollgate.async.deferred.max-entries}: counters of unwritten usage kept in memory. */
+    public int deferredMaxEntries() {
+        return deferredMaxEntries;
     }
 
     public long cacheMaxSize() {
@@ -352,6 +368,8 @@ public final class TollgateConfig {
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Path journalPath;
         private Duration journalFsyncInterval = DEFAULT_JOURNAL_FSYNC_INTERVAL;
+        private long journalMaxSize = TollgateKeys.ASYNC_JOURNAL_MAX_SIZE.defaultValue();
+        private int deferredMaxEntries = TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES.defaultValue();
         private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
         private Duration policyRefreshAfter = DEFAULT_POLICY_REFRESH_AFTER;
         private FailMode failMode = DEFAULT_FAIL_MODE;
@@ -390,6 +408,8 @@ public final class TollgateConfig {
             shutdownTimeout = c.shutdownTimeout;
             journalPath = c.journalPath;
             journalFsyncInterval = c.journalFsyncInterval;
+            journalMaxSize = c.journalMaxSize;
+            deferredMaxEntries = c.deferredMaxEntries;
             cacheMaxSize = c.cacheMaxSize;
             policyRefreshAfter = c.policyRefreshAfter;
             failMode = c.failMode;
@@ -478,6 +498,24 @@ public final class TollgateConfig {
         /** {@code tollgate.async.journal.path} as a path; {@code null} turns the journal off. */
         public Builder journalPath(Path path) {
             this.journalPath = path;
+            return this;
+        }
+
+        /**
+         * {@code tollgate.async.journal.max-size}: bytes this run's journal segments may take on
+         * disk, 1 MiB to 1 PiB; beyond it consumption is not journaled (counted as a journal error).
+         */
+        public Builder journalMaxSize(long bytes) {
+            this.journalMaxSize = TollgateKeys.ASYNC_JOURNAL_MAX_SIZE.check(bytes);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.async.deferred.max-entries}: counters of usage kept in memory while the
+         * store cannot take it, 100 to 100,000,000; beyond it new counters' usage is dropped.
+         */
+        public Builder deferredMaxEntries(int entries) {
+            this.deferredMaxEntries = TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES.check(entries);
             return this;
         }
 

@@ -44,7 +44,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     public TollgateProperties {
         plans = plans == null ? Map.of() : Map.copyOf(plans);
         rules = rules == null ? Map.of() : Map.copyOf(rules);
-        async = async != null ? async : new Async(null, null, null, null, null, null, null, null, null);
+        async = async != null ? async : new Async(null, null, null, null, null, null, null, null, null, null);
         check = check != null ? check : new Check(null, null);
         allotment = allotment != null ? allotment : new Allotment(null, null);
         store = store != null ? store : new Store(null, null, null, null, null, null, null, null, null);
@@ -80,6 +80,8 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.ASYNC_BREAKER_WAIT_IN_OPEN, async.circuitBreaker().waitInOpen());
         text(m, TollgateKeys.ASYNC_JOURNAL_PATH, async.journal().path());
         put(m, TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL, async.journal().fsyncInterval());
+        put(m, TollgateKeys.ASYNC_JOURNAL_MAX_SIZE, async.journal().maxSize());
+        put(m, TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES, async.deferred().maxEntries());
         put(m, TollgateKeys.CHECK_FAIL_MODE, check.failMode());
         put(m, TollgateKeys.CHECK_CACHE_MAX_SIZE, check.cache().maxSize());
         put(m, TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER, check.cache().policyRefreshAfter());
@@ -145,11 +147,13 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     /** {@code tollgate.async.*}: the channel and the batchers that write usage. */
     public record Async(Boolean enabled, Integer workers, Integer channelCapacity, Integer batchSize,
                         Duration flushInterval, Duration shutdownTimeout, @DefaultValue Retry retry,
-                        @DefaultValue CircuitBreaker circuitBreaker, @DefaultValue Journal journal) {
+                        @DefaultValue CircuitBreaker circuitBreaker, @DefaultValue Journal journal,
+                        @DefaultValue Deferred deferred) {
         public Async {
             retry = retry != null ? retry : new Retry(null, null);
             circuitBreaker = circuitBreaker != null ? circuitBreaker : new CircuitBreaker(null);
-            journal = journal != null ? journal : new Journal(null, null);
+            journal = journal != null ? journal : new Journal(null, null, null);
+            deferred = deferred != null ? deferred : new Deferred(null);
         }
     }
 
@@ -162,7 +166,11 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     }
 
     /** {@code tollgate.async.journal.*}. */
-    public record Journal(String path, Duration fsyncInterval) {
+    public record Journal(String path, Duration fsyncInterval, Long maxSize) {
+    }
+
+    /** {@code tollgate.async.deferred.*}: usage kept in memory while the store cannot take it. */
+    public record Deferred(Integer maxEntries) {
     }
 
     /** {@code tollgate.check.*}: decisions and the caches they read. */

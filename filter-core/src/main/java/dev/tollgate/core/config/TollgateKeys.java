@@ -76,6 +76,14 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> ASYNC_JOURNAL_FSYNC_INTERVAL = engine(
             "tollgate.async.journal.fsync-interval", ValueType.duration(Duration.ZERO, Duration.ofSeconds(10)),
             Duration.ofMillis(50), "How often new journal records are forced to disk; 0 waits for each.");
+    public static final ConfigKey<Integer> ASYNC_DEFERRED_MAX_ENTRIES = engine("tollgate.async.deferred.max-entries",
+            ValueType.integer(100, 100_000_000), 200_000,
+            "Counters (subject, quota, window) of usage kept in memory while the store cannot take it; beyond it new"
+                    + " counters' usage is dropped (counted, logged) and health says DEGRADED.");
+    public static final ConfigKey<Long> ASYNC_JOURNAL_MAX_SIZE = engine("tollgate.async.journal.max-size",
+            ValueType.wholeNumber(1L << 20, 1L << 50, "a number of bytes"), 1L << 30,
+            "Bytes the journal's segments of this run may take on disk; beyond it usage is not journaled (counted,"
+                    + " logged) and health says DEGRADED.");
     public static final ConfigKey<Long> CHECK_CACHE_MAX_SIZE = engine("tollgate.check.cache.max-size",
             ValueType.wholeNumber(100, 100_000_000, "a number"), 100_000L,
             "Counters (and subjects) kept in the cache.");
@@ -191,7 +199,8 @@ public final class TollgateKeys {
     private static final List<ConfigKey<?>> ALL = List.of(
             PLAN_LIMITS, DEFAULT_PLAN, ZONE, ASYNC_ENABLED, ASYNC_WORKERS, ASYNC_CHANNEL_CAPACITY, ASYNC_BATCH_SIZE,
             ASYNC_FLUSH_INTERVAL, ASYNC_RETRY_MAX_ATTEMPTS, ASYNC_RETRY_WAIT, ASYNC_BREAKER_WAIT_IN_OPEN,
-            ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_MAX_SIZE,
+            ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, ASYNC_JOURNAL_MAX_SIZE,
+            ASYNC_DEFERRED_MAX_ENTRIES, CHECK_CACHE_MAX_SIZE,
             CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
             STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, STORE_RETENTION_MINUTE, STORE_RETENTION_HOUR,

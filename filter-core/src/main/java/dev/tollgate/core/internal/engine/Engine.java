@@ -59,7 +59,8 @@ public final class Engine {
                 config.allotmentTarget(), storeWait, config.cacheMaxSize());
         Policies policies = new Policies(config, store, guard, ticker, background, storeWait);
         Journaling journaling = new Journaling(journal, counters, ticker);
-        Pending pending = new Pending(counters, journal.directory());
+        Pending pending = new Pending(counters, journal.directory(), config.deferredMaxEntries(), ticker,
+                journaling);
         Writer writer = new Writer(store, guard, allotments, policies, windows, counters, journaling, pending,
                 config.batchSize(), ticker);
         this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker, blockingExecutor);

@@ -47,7 +47,7 @@ public final class Reports {
 
     /**
      * UP; DEGRADED while the store's circuit breaker is not closed, usage is waiting for the
-     * store, the journal holds an earlier run's usage or the channel is over 90 % full; DOWN
+     * store, the usage kept for it or the journal is at its cap, the journal holds an earlier run's usage or the channel is over 90 % full; DOWN
      * when closed, or when the breaker is open and fail mode is closed.
      */
     public Health health() {
@@ -56,6 +56,16 @@ public final class Reports {
         }
         CircuitBreaker.State state = guard.breaker().getState();
         long waiting = pending.records();
+        if (pending.full() && !(failMode == FailMode.CLOSED
+                && (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN))) {
+            return new Health(Health.Status.DEGRADED, "usage kept in memory for the store is at its cap of "
+                    + pending.maxEntries() + " counters (tollgate.async.deferred.max-entries): usage of new counters"
+                    + " is dropped (" + counters.dropped.sum() + " records so far); " + waiting + " records kept");
+        }
+        if (journal.full()) {
+            return new Health(Health.Status.DEGRADED, "the journal is at its cap of tollgate.async.journal.max-size:"
+                    + " new usage is recorded but not crash-safe");
+        }
         if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
             if (failMode == FailMode.CLOSED) {
                 return new Health(Health.Status.DOWN, "store unavailable (circuit breaker open); fail mode is closed,"

@@ -106,6 +106,9 @@ final class Writer {
             all = false;
             pending.keepUnresolved(agg);
         }
+        if (all && includePending) {
+            pending.written();
+        }
         pending.reportIfClosed();
         return all;
     }
