@@ -82,16 +82,21 @@ final class Maintenance {
         }
     }
 
-    /** Closes a half-open breaker when no traffic would. */
+    /** Closes a half-open breaker (read or write) when no traffic would. */
     private void probe() {
-        if (guard.breaker().getState() != CircuitBreaker.State.HALF_OPEN) {
-            return;
-        }
         try {
-            guard.read(() -> {
-                store.ping();
-                return null;
-            });
+            if (guard.readBreaker().getState() == CircuitBreaker.State.HALF_OPEN) {
+                guard.read(() -> {
+                    store.ping();
+                    return null;
+                });
+            }
+            if (guard.writeBreaker().getState() == CircuitBreaker.State.HALF_OPEN) {
+                guard.probeWrite(() -> {
+                    store.ping();
+                    return null;
+                });
+            }
         } catch (RuntimeException e) {
             LOG.debug("Store probe failed: {}", e.getMessage());
         }

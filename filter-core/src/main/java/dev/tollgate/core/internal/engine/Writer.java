@@ -74,7 +74,7 @@ final class Writer {
      * @return whether everything in {@code agg} was committed
      */
     boolean write(Aggregate agg, boolean includePending) {
-        if (includePending && guard.breaker().getState() != CircuitBreaker.State.OPEN) {
+        if (includePending && guard.writeBreaker().getState() != CircuitBreaker.State.OPEN) {
             for (Batch b : pending.takeAll(agg)) {
                 write(b);
             }
