@@ -171,6 +171,17 @@ public final class Tollgate implements AutoCloseable {
         engine.administration().setLimit(subject, quota, limit);
     }
 
+    /**
+     * Replaces all of a subject's overrides of a quota with {@code limits} (at most one per
+     * period; empty removes them) in one store transaction: no node ever reads a part of the
+     * old or the new set.
+     *
+     * @throws IllegalArgumentException if two limits share a period
+     */
+    public void replaceLimits(String subject, String quota, List<Limit> limits) {
+        engine.administration().replaceLimits(subject, quota, limits);
+    }
+
     /** Removes a subject's overrides of a quota, so the plan's limits apply again. */
     public int removeLimits(String subject, String quota) {
         return engine.administration().removeLimits(subject, quota);

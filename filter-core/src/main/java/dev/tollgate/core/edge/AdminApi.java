@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *     configured plan</td></tr>
  * <tr><td>{@code PUT /subjects/{subject}/limits/{quota}}</td><td>body
  *     {@code {"limit":"100/day"}} (or {@code "10/minute,1000/day"}): replace the subject's
- *     overrides of that quota; they replace the plan's limits of the quota</td></tr>
+ *     overrides of that quota, in one store transaction; they replace the plan's limits of the quota</td></tr>
  * <tr><td>{@code DELETE /subjects/{subject}/limits/{quota}}</td><td>remove the overrides, so
  *     the plan's limits apply again</td></tr>
  * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now</td></tr>
@@ -170,10 +170,7 @@ public final class AdminApi {
                 String quota = Names.quota(seg.get(3));
                 if (m.equals("PUT")) {
                     List<Limit> limits = Limit.parseList(stringMember(body(body, "limit"), "limit"));
-                    tollgate.removeLimits(subject, quota);
-                    for (Limit l : limits) {
-                        tollgate.setLimit(subject, quota, l);
-                    }
+                    tollgate.replaceLimits(subject, quota, limits);
                     return json(200, subjectView(subject));
                 }
                 if (m.equals("DELETE")) {

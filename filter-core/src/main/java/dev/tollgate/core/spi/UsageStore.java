@@ -82,6 +82,13 @@ public interface UsageStore extends AutoCloseable {
     int removeOverrides(String subject, String quota);
 
     /**
+     * Replaces every override of (subject, quota) with {@code limits} (at most one per period;
+     * empty removes them) in one atomic step: a concurrent {@link #subjects} read sees the old
+     * set or the new one, never a part of either.
+     */
+    void replaceOverrides(String subject, String quota, List<Limit> limits);
+
+    /**
      * Deletes at most {@code limit} applied batch ids recorded before {@code before}, and at
      * most {@code limit} grants that expired before it, so that one call stays short however
      * much is due; returns how many rows went. The caller calls again while a call reaches the

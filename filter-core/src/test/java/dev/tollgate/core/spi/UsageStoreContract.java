@@ -380,6 +380,39 @@ public abstract class UsageStoreContract {
     }
 
     @Test
+    void replaceOverridesSwapsAQuotasLimitsAtOnceAndNeverShowsHalfOfThem() throws Exception {
+        List<Limit> a = List.of(Limit.of(10, Period.MINUTE), Limit.of(500, Period.DAY));
+        List<Limit> b = List.of(Limit.of(20, Period.HOUR), Limit.of(900, Period.MONTH));
+        store.setOverride("gus", "tokens", Limit.of(3, Period.DAY));
+        store.replaceOverrides("gus", "requests", a);
+        assertThat(subject("gus").overrides().get("requests")).containsExactlyInAnyOrderElementsOf(a);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> writer = pool.submit(() -> {
+                for (int i = 0; i < 150; i++) {
+                    store.replaceOverrides("gus", "requests", i % 2 == 0 ? b : a);
+                }
+            });
+            Future<List<List<Limit>>> reader = pool.submit(() -> {
+                List<List<Limit>> odd = new ArrayList<>();
+                while (!writer.isDone()) {
+                    List<Limit> seen = subject("gus").overrides().get("requests");
+                    if (seen == null || !(seen.size() == 2 && (seen.containsAll(a) || seen.containsAll(b)))) {
+                        odd.add(seen);
+                    }
+                }
+                return odd;
+            });
+            writer.get(60, TimeUnit.SECONDS);
+            assertThat(reader.get(60, TimeUnit.SECONDS)).as("reads that saw part of a set").isEmpty();
+        } finally {
+            pool.shutdownNow();
+        }
+        store.replaceOverrides("gus", "requests", List.of());
+        assertThat(subject("gus").overrides()).containsOnlyKeys("tokens");
+    }
+
+    @Test
     void pruneRemovesBatchIdsRecordedBeforeTheCutOffOnly() {
         apply("old", T0, List.of());
         apply("new", T0.plusSeconds(7200), List.of());

@@ -73,6 +73,11 @@ public class ForwardingStore implements UsageStore {
     }
 
     @Override
+    public void replaceOverrides(String subject, String quota, List<Limit> limits) {
+        delegate.replaceOverrides(subject, quota, limits);
+    }
+
+    @Override
     public int purgeUsage(Period period, long windowsBefore, int limit) {
         return delegate.purgeUsage(period, windowsBefore, limit);
     }

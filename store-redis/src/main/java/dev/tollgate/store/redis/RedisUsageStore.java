@@ -339,6 +339,19 @@ public final class RedisUsageStore implements UsageStore {
         return n.intValue();
     }
 
+    /** One script on the subject's hash: the quota's override fields deleted, the new ones set. */
+    @Override
+    public void replaceOverrides(String subject, String quota, List<Limit> limits) {
+        String[] a = new String[1 + 2 * limits.size()];
+        a[0] = "o:" + quota + ":";
+        for (int i = 0; i < limits.size(); i++) {
+            a[1 + 2 * i] = "o:" + quota + ":" + limits.get(i).period().name();
+            a[2 + 2 * i] = Long.toString(limits.get(i).max());
+        }
+        Calls.await(Scripts.REPLACE_OVERRIDES.<Long>run(redis, new String[] {keys.subject(subject)}, a), timeout,
+                "Replacing limits");
+    }
+
     /**
      * Removes the batch records older than {@code before} from each bucket's sorted sets, one
      * {@code ZREMRANGEBYSCORE} per set (O(log n + removed) on the server, however many are due),

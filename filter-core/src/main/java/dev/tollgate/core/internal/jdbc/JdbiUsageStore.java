@@ -322,6 +322,22 @@ public final class JdbiUsageStore implements UsageStore {
                 .bind("subject", subject).bind("quota", quota).execute());
     }
 
+    /** One transaction: the quota's overrides deleted, then the new ones upserted. */
+    @Override
+    public void replaceOverrides(String subject, String quota, List<Limit> limits) {
+        call(h -> h.inTransaction(t -> {
+            t.createUpdate("DELETE FROM tollgate_limit_override WHERE subject = :subject AND quota = :quota")
+                    .bind("subject", subject).bind("quota", quota).execute();
+            for (Limit limit : limits) {
+                t.createUpdate(dialect.upsertOverride())
+                        .bind("subject", subject).bind("quota", quota).bind("period", limit.period().name())
+                        .bind("max", limit.max())
+                        .execute();
+            }
+            return null;
+        }));
+    }
+
     /** Each statement deletes at most {@code limit} rows, picked by an indexed sub-select (same SQL on H2 and PostgreSQL). */
     @Override
     public int prune(Instant before, int limit) {
