@@ -9,6 +9,7 @@ import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.UsageStoreProvider;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -145,6 +146,17 @@ public final class Tollgate implements AutoCloseable {
      */
     public boolean flush() {
         return engine.flush();
+    }
+
+    /**
+     * {@link #flush()} with a deadline: waits at most {@code timeout} for the batchers to write
+     * what was consumed before this call (the last write of what is deferred is bounded by the
+     * store's own timeouts). What is not written by then stays queued and is written later.
+     *
+     * @return {@code true} if nothing is left waiting for the store
+     */
+    public boolean flush(Duration timeout) {
+        return engine.flush(Math.max(0, Objects.requireNonNull(timeout, "timeout").toNanos()));
     }
 
     /** Current usage of every limited quota of a subject, read fresh from the store. */

@@ -7,6 +7,7 @@ import dev.tollgate.core.QuotaUsage;
 import dev.tollgate.core.Stats;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateException;
+import dev.tollgate.core.config.Settings;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -47,7 +48,9 @@ import org.slf4j.LoggerFactory;
  *     overrides of that quota, in one store transaction; they replace the plan's limits of the quota</td></tr>
  * <tr><td>{@code DELETE /subjects/{subject}/limits/{quota}}</td><td>remove the overrides, so
  *     the plan's limits apply again</td></tr>
- * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now</td></tr>
+ * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now: 200
+ *     {@code {"flushed":true}} when all of it is in the store, 202 {@code {"flushed":false,…}} when
+ *     it is not after {@link #FLUSH_DEADLINE} (or the store does not take it); it stays queued</td></tr>
  * </table>
  *
  * <p>Every route but {@code /me} needs {@code Authorization: Bearer <tollgate.admin.token>}:
@@ -63,6 +66,9 @@ public final class AdminApi {
 
     /** Largest request body accepted, in bytes. */
     public static final int MAX_BODY_BYTES = 16 * 1024;
+    /** How long {@code POST /flush} waits for the usage to be written before it answers 202. */
+    public static final Duration FLUSH_DEADLINE = Duration.ofSeconds(10);
+
     /** Content type of successful answers. */
     public static final String JSON = "application/json";
 
@@ -70,6 +76,7 @@ public final class AdminApi {
     private final Supplier<Map<String, Long>> edgeStats;
     private final Tollgate tollgate;
     private final byte[] tokenDigest;
+    private final Duration flushDeadline;
 
     /** An API over the gate's engine, protected by the gate's {@code tollgate.admin.token}. */
     public AdminApi(QuotaGate gate) {
@@ -81,6 +88,12 @@ public final class AdminApi {
      * edge's counters (the sum over several gates, e.g. one per gateway route).
      */
     public AdminApi(QuotaGate gate, Supplier<Map<String, Long>> edgeStats) {
+        this(gate, edgeStats, FLUSH_DEADLINE);
+    }
+
+    /** As {@link #AdminApi(QuotaGate, Supplier)}, with {@code POST /flush} waiting at most {@code flushDeadline}. */
+    public AdminApi(QuotaGate gate, Supplier<Map<String, Long>> edgeStats, Duration flushDeadline) {
+        this.flushDeadline = Objects.requireNonNull(flushDeadline, "flushDeadline");
         this.gate = Objects.requireNonNull(gate, "gate");
         this.edgeStats = Objects.requireNonNull(edgeStats, "edgeStats");
         this.tollgate = gate.tollgate();
@@ -150,8 +163,12 @@ public final class AdminApi {
             if (!allow(m, Set.of("POST"))) {
                 return notAllowed("POST");
             }
-            boolean done = tollgate.flush();
-            return json(200, Map.of("flushed", done));
+            if (tollgate.flush(flushDeadline)) {
+                return json(200, Map.of("flushed", true));
+            }
+            // Accepted: what is not in the store yet stays queued (or deferred) and is written later.
+            return json(202, Map.of("flushed", false, "detail", "not all usage is in the store after "
+                    + Settings.format(flushDeadline) + "; it stays queued and is written later, see /health"));
         }
         if (seg.size() >= 2 && seg.get(0).equals("subjects")) {
             String subject = Names.subject(seg.get(1));

@@ -133,9 +133,14 @@ public final class Engine {
      * @return {@code true} if nothing is left waiting for the store
      */
     public boolean flush() {
+        return flush(Long.MAX_VALUE);
+    }
+
+    /** {@link #flush()} that waits at most {@code timeoutNanos} for the batchers. */
+    public boolean flush(long timeoutNanos) {
         boolean replayed = maintenance.replayJournal();
         try {
-            return pipeline.flush() && replayed;
+            return pipeline.flush(timeoutNanos) && replayed;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -154,6 +154,14 @@ final class Pipeline {
      * @return {@code true} if nothing is left waiting for the store afterwards
      */
     boolean flush() throws InterruptedException {
+        return flush(Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #flush()} that waits at most {@code timeoutNanos} for the batchers to drain the
+     * channel; {@code false} at once when they have not by then (they go on writing).
+     */
+    boolean flush(long timeoutNanos) throws InterruptedException {
         // In flight like a submit, so that close() waits for it: a marker queued after close()
         // drained the channel would never be counted down, and a write racing close()'s last
         // one could put usage back after the leftovers were reported.
@@ -165,7 +173,9 @@ final class Pipeline {
             if (config.asyncEnabled()) {
                 CountDownLatch latch = new CountDownLatch(channel.stripeCount());
                 channel.mark(latch);
-                latch.await();
+                if (!latch.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
             }
             writer.write(new Aggregate(), true);
             return pending.records() == 0;
