@@ -40,11 +40,13 @@ import java.time.Duration;
  *                         value out of range, a broken constraint) or their sum passed
  *                         {@code Long.MAX_VALUE}; each is logged with subject, quota, window and
  *                         amount, and the rest of its batch is written
+ * @param batchersReplaced batcher threads that died of something unexpected (an error out of a
+ *                         driver, a bug) and were replaced; what each held was kept
  */
 public record Stats(long total, long processed, long failed, long dropped, long deferred, long pendingDeferred,
                     long syncFallbacks, long batches, int queueDepth, int queueCapacity,
                     Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
                     long failOpen, long failClosed, long storeErrors, long policyReads, long grantCalls,
                     long grantRequests, long unitsGranted, long grantWaits, long journalErrors,
-                    long poisoned) {
+                    long poisoned, long batchersReplaced) {
 }

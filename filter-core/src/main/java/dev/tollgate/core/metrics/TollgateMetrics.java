@@ -50,6 +50,8 @@ public final class TollgateMetrics implements MeterBinder {
                 s -> s.stats().journalErrors());
         counter(registry, "tollgate.store.poisoned", "Counters set aside because the store refused their data"
                 + " (each logged)", s -> s.stats().poisoned());
+        counter(registry, "tollgate.batchers.replaced", "Batcher threads that died unexpectedly and were replaced",
+                s -> s.stats().batchersReplaced());
         gauge(registry, "tollgate.channel.depth", "Records in the channel", s -> s.stats().queueDepth());
         gauge(registry, "tollgate.consume.pending", "Records waiting for the store", s -> s.stats().pendingDeferred());
         gauge(registry, "tollgate.store.flush.latency", "Duration of the last flush, seconds",

@@ -63,12 +63,41 @@ final class Pipeline {
             return;
         }
         for (int i = 0; i < channel.stripeCount(); i++) {
-            Channel.Stripe s = channel.stripe(i);
-            Thread t = new Thread(() -> work(s), "tollgate-batcher-" + i);
-            t.setDaemon(true);
-            workers.add(t);
-            t.start();
+            workers.add(null);
+            startBatcher(i);
         }
+    }
+
+    /** Starts (or replaces) the batcher of stripe {@code i}. */
+    private synchronized void startBatcher(int i) {
+        Channel.Stripe s = channel.stripe(i);
+        Thread t = new Thread(() -> batcher(s, i), "tollgate-batcher-" + i);
+        t.setDaemon(true);
+        workers.set(i, t);
+        t.start();
+    }
+
+    /**
+     * Runs a stripe's batcher; one that dies of anything unexpected (an {@link Error} out of a
+     * store driver, a bug) has kept what it held in Pending, and is replaced and counted.
+     */
+    private void batcher(Channel.Stripe s, int i) {
+        try {
+            work(s);
+        } catch (Throwable t) {
+            counters.batchersReplaced.increment();
+            if (stopping) {
+                LOG.error("Tollgate batcher {} died while stopping; what it held is kept", i, t);
+                return;
+            }
+            LOG.error("Tollgate batcher {} died; what it held is kept, and a new batcher takes its place ({} so far)",
+                    i, counters.batchersReplaced.sum(), t);
+            startBatcher(i);
+        }
+    }
+
+    private synchronized Thread batcherThread(int i) {
+        return workers.get(i);
     }
 
     /**
@@ -267,7 +296,8 @@ final class Pipeline {
         // bounds, so that every record is written, kept or reported by the time it returns.
         long writeBound = config.retryMaxAttempts()
                 * (config.queryTimeout().toMillis() + config.connectTimeout().toMillis() + config.retryWait().toMillis());
-        for (Thread t : workers) {
+        for (int i = 0; i < workers.size(); i++) {
+            Thread t = batcherThread(i);
             try {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
                 if (t.isAlive()) {

@@ -42,7 +42,8 @@ public final class Reports {
                 counters.upserts.sum(), counters.checks.sum(), counters.denied.sum(), counters.failOpen.sum(),
                 counters.failClosed.sum(), guard.errors(), policies.reads(), allotments.grantCalls.sum(),
                 allotments.grantsAsked.sum(), allotments.unitsGranted.sum(), allotments.waited.sum(),
-                counters.journalErrors.sum(), counters.poisoned.sum());
+                counters.journalErrors.sum(), counters.poisoned.sum(),
+                counters.batchersReplaced.sum());
     }
 
     private static boolean isOpen(CircuitBreaker.State s) {

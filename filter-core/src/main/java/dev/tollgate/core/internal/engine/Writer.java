@@ -91,15 +91,23 @@ final class Writer {
                 }
             }
             int from = 0;
-            while (from < sorted.size()) {
-                int to = Math.min(sorted.size(), from + batchSize);
-                // A subject's quota is never split: each record's counters commit together.
-                while (to < sorted.size() && sameQuota(sorted.get(to - 1).key, sorted.get(to).key)) {
-                    to++;
+            try {
+                while (from < sorted.size()) {
+                    int to = Math.min(sorted.size(), from + batchSize);
+                    // A subject's quota is never split: each record's counters commit together.
+                    while (to < sorted.size() && sameQuota(sorted.get(to - 1).key, sorted.get(to).key)) {
+                        to++;
+                    }
+                    List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
+                    Batch batch = new Batch(chunk, agg.takeCover(chunk));
+                    // From here the chunk is written or kept in Pending, whatever happens.
+                    from = to;
+                    all &= write(batch);
                 }
-                List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
-                all &= write(new Batch(chunk, agg.takeCover(chunk)));
-                from = to;
+            } catch (Error e) {
+                // What was not sent goes back to the caller's aggregate (a dying batcher keeps it).
+                agg.mergeEntries(sorted.subList(from, sorted.size()));
+                throw e;
             }
         }
         if (!agg.unresolved.isEmpty()) {
@@ -244,6 +252,12 @@ final class Writer {
             });
         } catch (PermanentStoreException e) {
             return split(b, e);
+        } catch (Error e) {
+            // The store may or may not have applied it: kept whole under its id, which makes a retry safe.
+            b.inDoubt = true;
+            counters.failed.increment();
+            pending.keep(b);
+            throw e;
         } catch (RuntimeException e) {
             counters.failed.increment();
             if (!(e instanceof StoreException)) {
