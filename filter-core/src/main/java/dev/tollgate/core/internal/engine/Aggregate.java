@@ -24,6 +24,8 @@ final class Aggregate {
         Allotment allotment;
         /** Its sum passed {@code Long.MAX_VALUE}: no store can hold it, and it is set aside unwritten. */
         boolean overflowed;
+        /** Pending took it in under its cap once: kept again whatever the cap, since it is counted there. */
+        boolean admitted;
 
         Entry(UsageKey key) {
             this.key = key;
@@ -48,12 +50,13 @@ final class Aggregate {
         void merge(Entry other) {
             add(other.amount, other.granted, other.records, other.allotment, other.deferredRecords);
             overflowed |= other.overflowed;
+            admitted |= other.admitted;
         }
     }
 
     /**
      * Records not yet resolved to counters, summed per subject, quota and minute; the value
-     * holds {amount, records, records already counted as deferred}.
+     * holds {amount, records, records already counted as deferred, 1 when Pending admitted it}.
      */
     record Unresolved(String subject, String quota, long minute) {
     }
@@ -72,7 +75,7 @@ final class Aggregate {
     void add(UsageEvent e) {
         if (e.keys == null) {
             Unresolved u = new Unresolved(e.subject, e.quota, Bucket.minuteOf(e.at));
-            long[] sums = unresolved.computeIfAbsent(u, x -> new long[3]);
+            long[] sums = unresolved.computeIfAbsent(u, x -> new long[4]);
             sums[0] = saturatedAdd(sums[0], e.amount);
             sums[1]++;
             if (e.segment >= 0) {
@@ -153,8 +156,9 @@ final class Aggregate {
     void mergeFrom(Aggregate other) {
         other.entries.forEach((k, e) -> entry(k).merge(e));
         other.unresolved.forEach((u, s) -> {
-            long[] sums = unresolved.computeIfAbsent(u, x -> new long[3]);
+            long[] sums = unresolved.computeIfAbsent(u, x -> new long[4]);
             sums[0] = saturatedAdd(sums[0], s[0]);
+            sums[3] |= s[3];
             sums[1] += s[1];
             sums[2] += s[2];
         });

@@ -29,6 +29,11 @@ final class Pending {
     private final Object lock = new Object();
     /** Entries held by the in-doubt batches. Guarded by lock. */
     private int inDoubtEntries;
+    /**
+     * Entries handed out by {@link #takeAll} and not yet settled: still counted against the cap,
+     * so that what writers hold for a retry and what they bring back never exceed it. Guarded by lock.
+     */
+    private int outstanding;
     /** Records dropped at the cap since the last log line, and when that was. Guarded by lock. */
     private long droppedSinceLog;
     private long lastDropLog;
@@ -56,7 +61,7 @@ final class Pending {
 
     /** Counters held now. Under lock. */
     private int entries() {
-        return deferred.entries.size() + deferred.unresolved.size() + inDoubtEntries;
+        return deferred.entries.size() + deferred.unresolved.size() + inDoubtEntries + outstanding;
     }
 
     /** Whether the usage kept here is at its cap (new counters' usage is dropped). */
@@ -100,15 +105,33 @@ final class Pending {
         }
     }
 
-    /** Moves the deferred usage into {@code into} and returns the in-doubt batches, for a retry. */
-    List<Batch> takeAll(Aggregate into) {
+    /** What {@link #takeAll} handed out: the in-doubt batches, and the entries to {@link #settle} after. */
+    record Taken(List<Batch> inDoubt, int entries) {
+    }
+
+    /**
+     * Moves the deferred usage into {@code into} and returns the in-doubt batches, for a retry.
+     * The caller {@link #settle}s the count it gets once its write is over.
+     */
+    Taken takeAll(Aggregate into) {
         synchronized (lock) {
+            int n = deferred.entries.size() + deferred.unresolved.size() + inDoubtEntries;
             into.mergeFrom(deferred);
             deferred.clear();
             List<Batch> doubts = new ArrayList<>(inDoubt);
             inDoubt.clear();
             inDoubtEntries = 0;
-            return doubts;
+            outstanding += n;
+            return new Taken(doubts, n);
+        }
+    }
+
+    /** A retry of what {@link #takeAll} handed out is over: its entries are written or kept again. */
+    void settle(int entries) {
+        if (entries > 0) {
+            synchronized (lock) {
+                outstanding -= entries;
+            }
         }
     }
 
@@ -127,7 +150,7 @@ final class Pending {
             for (var it = agg.unresolved.entrySet().iterator(); it.hasNext(); ) {
                 Map.Entry<Aggregate.Unresolved, long[]> u = it.next();
                 long[] s = u.getValue();
-                if (entries() >= maxEntries && !deferred.unresolved.containsKey(u.getKey())) {
+                if (s[3] == 0 && entries() >= maxEntries && !deferred.unresolved.containsKey(u.getKey())) {
                     Aggregate.Unresolved k = u.getKey();
                     dropped(k.subject(), k.quota(), "minute from " + Instant.ofEpochMilli(k.minute()), s[0], s[1],
                             agg.unresolvedCover.remove(k));
@@ -136,9 +159,10 @@ final class Pending {
                 }
                 fresh += s[1] - s[2];
                 s[2] = s[1];
+                s[3] = 1;
                 // Added one by one so that entries() sees each.
                 deferred.unresolved.merge(u.getKey(), s, (a, b) -> new long[] {
-                        Aggregate.saturatedAdd(a[0], b[0]), a[1] + b[1], a[2] + b[2]});
+                        Aggregate.saturatedAdd(a[0], b[0]), a[1] + b[1], a[2] + b[2], 1});
                 Coverage c = agg.unresolvedCover.remove(u.getKey());
                 if (c != null) {
                     deferred.unresolvedCover.computeIfAbsent(u.getKey(), x -> new Coverage()).merge(c);
@@ -151,7 +175,6 @@ final class Pending {
         }
         agg.clear();
     }
-
 
     /**
      * Keeps a batch whose write failed: whole when its outcome is unknown, else merged per
@@ -177,11 +200,14 @@ final class Pending {
                 }
                 List<Aggregate.Entry> group = b.entries.subList(from, to);
                 int added = 0;
+                boolean admitted = false;
                 for (Aggregate.Entry en : group) {
                     added += deferred.entries.containsKey(en.key) ? 0 : 1;
+                    admitted |= en.admitted;
                 }
                 Aggregate.SubjectQuota sq = new Aggregate.SubjectQuota(first.key.subject(), first.key.quota());
-                if (added > 0 && entries() + added > maxEntries) {
+                // What was admitted before is counted (outstanding) already: it is always kept again.
+                if (!admitted && added > 0 && entries() + added > maxEntries) {
                     long records = 0;
                     for (Aggregate.Entry en : group) {
                         records += en.records;
@@ -191,6 +217,9 @@ final class Pending {
                 } else {
                     countDeferred(fresh(group));
                     deferred.mergeEntries(group);
+                    for (Aggregate.Entry en : group) {
+                        deferred.entries.get(en.key).admitted = true;
+                    }
                     Coverage c = b.cover.get(sq);
                     if (c != null) {
                         deferred.mergeCover(Map.of(sq, c));

@@ -74,11 +74,38 @@ final class Writer {
      * @return whether everything in {@code agg} was committed
      */
     boolean write(Aggregate agg, boolean includePending) {
-        if (includePending && guard.writeBreaker().getState() != CircuitBreaker.State.OPEN) {
-            for (Batch b : pending.takeAll(agg)) {
-                write(b);
+        boolean retried = includePending && guard.writeBreaker().getState() != CircuitBreaker.State.OPEN;
+        int taken = 0;
+        boolean all;
+        try {
+            if (retried) {
+                Pending.Taken t = pending.takeAll(agg);
+                taken = t.entries();
+                List<Batch> doubts = t.inDoubt();
+                for (int i = 0; i < doubts.size(); i++) {
+                    try {
+                        write(doubts.get(i));
+                    } catch (Error e) {
+                        // The failing one is kept by write(Batch); the rest go back untried.
+                        for (Batch rest : doubts.subList(i + 1, doubts.size())) {
+                            pending.keep(rest);
+                        }
+                        pending.keep(agg);
+                        throw e;
+                    }
+                }
             }
+            all = writeAll(agg);
+        } finally {
+            pending.settle(taken);
         }
+        if (all && retried) {
+            pending.written();
+        }
+        return all;
+    }
+
+    private boolean writeAll(Aggregate agg) {
         resolve(agg);
         boolean all = true;
         while (!agg.entries.isEmpty()) {
@@ -113,9 +140,6 @@ final class Writer {
         if (!agg.unresolved.isEmpty()) {
             all = false;
             pending.keepUnresolved(agg);
-        }
-        if (all && includePending) {
-            pending.written();
         }
         pending.reportIfClosed();
         return all;
@@ -214,16 +238,19 @@ final class Writer {
             List<Limit> limits = policy.limits(u.getKey().quota());
             long[] sums = u.getValue();
             boolean overflowed = sums[0] == Long.MAX_VALUE;
+            boolean admitted = sums[3] != 0;
             if (limits.isEmpty()) {
                 Aggregate.Entry en = agg.entry(key(u.getKey(), Period.TOTAL));
                 en.add(sums[0], 0, sums[1], null, sums[2]);
                 en.overflowed |= overflowed;
+                en.admitted |= admitted;
             } else {
                 // Recorded before this node knew the subject's limits: usage no grant covered.
                 for (int i = 0; i < limits.size(); i++) {
                     Aggregate.Entry en = agg.entry(key(u.getKey(), limits.get(i).period()));
                     en.add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
                     en.overflowed |= overflowed;
+                    en.admitted |= admitted;
                 }
             }
             agg.resolved(u.getKey());
