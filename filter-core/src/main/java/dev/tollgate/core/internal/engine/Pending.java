@@ -34,6 +34,8 @@ final class Pending {
      * so that what writers hold for a retry and what they bring back never exceed it. Guarded by lock.
      */
     private int outstanding;
+    /** Records of those entries: still waiting for the store, as far as {@link #records} tells. */
+    private long outstandingRecords;
     /** Records dropped at the cap since the last log line, and when that was. Guarded by lock. */
     private long droppedSinceLog;
     private long lastDropLog;
@@ -106,7 +108,7 @@ final class Pending {
     }
 
     /** What {@link #takeAll} handed out: the in-doubt batches, and the entries to {@link #settle} after. */
-    record Taken(List<Batch> inDoubt, int entries) {
+    record Taken(List<Batch> inDoubt, int entries, long records) {
     }
 
     /**
@@ -116,21 +118,24 @@ final class Pending {
     Taken takeAll(Aggregate into) {
         synchronized (lock) {
             int n = deferred.entries.size() + deferred.unresolved.size() + inDoubtEntries;
+            long records = recordsLocked();
             into.mergeFrom(deferred);
             deferred.clear();
             List<Batch> doubts = new ArrayList<>(inDoubt);
             inDoubt.clear();
             inDoubtEntries = 0;
             outstanding += n;
-            return new Taken(doubts, n);
+            outstandingRecords += records;
+            return new Taken(doubts, n, records);
         }
     }
 
     /** A retry of what {@link #takeAll} handed out is over: its entries are written or kept again. */
-    void settle(int entries) {
-        if (entries > 0) {
+    void settle(Taken taken) {
+        if (taken != null && (taken.entries() > 0 || taken.records() > 0)) {
             synchronized (lock) {
-                outstanding -= entries;
+                outstanding -= taken.entries();
+                outstandingRecords -= taken.records();
             }
         }
     }
@@ -247,15 +252,22 @@ final class Pending {
         }
     }
 
-    /** Records waiting in the deferred aggregate or in in-doubt batches. */
+    /**
+     * Records waiting in the deferred aggregate or in in-doubt batches, and those a writer took
+     * from here for a retry that is not over yet.
+     */
     long records() {
         synchronized (lock) {
-            long n = deferred.records();
-            for (Batch b : inDoubt) {
-                n += b.records();
-            }
-            return n;
+            return recordsLocked() + outstandingRecords;
         }
+    }
+
+    private long recordsLocked() {
+        long n = deferred.records();
+        for (Batch b : inDoubt) {
+            n += b.records();
+        }
+        return n;
     }
 
     /**

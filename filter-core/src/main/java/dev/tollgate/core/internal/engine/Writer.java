@@ -75,13 +75,12 @@ final class Writer {
      */
     boolean write(Aggregate agg, boolean includePending) {
         boolean retried = includePending && guard.writeBreaker().getState() != CircuitBreaker.State.OPEN;
-        int taken = 0;
+        Pending.Taken taken = null;
         boolean all;
         try {
             if (retried) {
-                Pending.Taken t = pending.takeAll(agg);
-                taken = t.entries();
-                List<Batch> doubts = t.inDoubt();
+                taken = pending.takeAll(agg);
+                List<Batch> doubts = taken.inDoubt();
                 for (int i = 0; i < doubts.size(); i++) {
                     try {
                         write(doubts.get(i));
