@@ -10,15 +10,12 @@ import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.testing.ForwardingStore;
 import dev.tollgate.core.testing.MutableClock;
 import dev.tollgate.core.testing.OnEachDatabase;
+import dev.tollgate.core.testing.ProducerLoad;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -32,34 +29,7 @@ class TollgateEngineTest extends OnEachDatabase {
         int coldSubjects = 500;
         Tollgate t = engine(db, config().channelCapacity(1 << 16).build());
         try {
-            // Half the subjects are warmed by a check (resolved at consume time), half are not
-            // (resolved by the batcher): both paths must be exact.
-            for (int s = 0; s < coldSubjects; s += 2) {
-                t.check("cold-" + s, "requests", 1);
-            }
-            t.check("hot", "requests", 1);
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<?>> futures = new ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                int id = i;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    for (int n = 0; n < perThread; n++) {
-                        if ((n & 1) == 0) {
-                            t.consume("hot", "requests", 1);
-                        } else {
-                            t.consume("cold-" + ((id * perThread + n) / 2 % coldSubjects), "requests", 1);
-                        }
-                    }
-                    return null;
-                }));
-            }
-            start.countDown();
-            for (Future<?> f : futures) {
-                f.get(5, TimeUnit.MINUTES);
-            }
-            pool.shutdown();
+            ProducerLoad.run(t, threads, perThread, coldSubjects);
             assertThat(t.flush()).isTrue();
 
             long total = (long) threads * perThread;
@@ -349,8 +319,14 @@ class TollgateEngineTest extends OnEachDatabase {
             assertThat(db.storedTotal("h1", "tokens", "MONTH")).isEqualTo(100);
             assertThatThrownBy(() -> t.consumeBatch(List.of(new Consumption("ok", "requests", 1),
                     new Consumption("ok", "Bad Quota", 1)))).isInstanceOf(IllegalArgumentException.class);
+            // A negative amount after a valid element: refused before anything is counted.
+            assertThatThrownBy(() -> t.consumeBatch(List.of(new Consumption("ok", "requests", 1),
+                    new Consumption("ok", "requests", -1)))).hasMessageContaining("amount must be >= 0");
             assertThat(t.flush()).isTrue();
             assertThat(db.storedTotal("ok", "requests", "DAY")).isZero();
+            Stats s = t.stats();
+            assertThat(s.total()).isEqualTo(3);
+            assertThat(s.total()).isEqualTo(s.processed() + s.dropped());
         } finally {
             t.close();
         }

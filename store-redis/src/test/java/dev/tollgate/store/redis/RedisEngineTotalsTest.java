@@ -7,6 +7,7 @@ import dev.tollgate.core.Stats;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.spi.UsageKey;
+import dev.tollgate.core.testing.ProducerLoad;
 import dev.tollgate.store.redis.RedisTestServers.Server;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,11 +15,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,32 +47,7 @@ class RedisEngineTotalsTest {
                 .shutdownTimeout(Duration.ofSeconds(30)).metricsEnabled(false).build();
         Tollgate t = Tollgate.builder(config).clock(Clock.fixed(NOW, ZoneOffset.UTC)).build();
         try {
-            for (int s = 0; s < coldSubjects; s += 2) {
-                t.check("cold-" + s, "requests", 1);
-            }
-            t.check("hot", "requests", 1);
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<?>> futures = new ArrayList<>();
-            for (int i = 0; i < threads; i++) {
-                int id = i;
-                futures.add(pool.submit(() -> {
-                    start.await();
-                    for (int n = 0; n < perThread; n++) {
-                        if ((n & 1) == 0) {
-                            t.consume("hot", "requests", 1);
-                        } else {
-                            t.consume("cold-" + ((id * perThread + n) / 2 % coldSubjects), "requests", 1);
-                        }
-                    }
-                    return null;
-                }));
-            }
-            start.countDown();
-            for (Future<?> f : futures) {
-                f.get(5, TimeUnit.MINUTES);
-            }
-            pool.shutdown();
+            ProducerLoad.run(t, threads, perThread, coldSubjects);
             assertThat(t.flush()).isTrue();
 
             long total = (long) threads * perThread;

@@ -61,6 +61,7 @@ public final class Recorder {
         for (Consumption c : consumptions) {
             Names.quota(c.quota());
             Names.subject(c.subject());
+            checkAmount(c.amount());
         }
         for (Consumption c : consumptions) {
             UsageEvent e;
@@ -115,12 +116,16 @@ public final class Recorder {
         }
     }
 
-    private UsageEvent event(String subject, String quota, long amount) {
-        Objects.requireNonNull(subject, "subject");
-        Objects.requireNonNull(quota, "quota");
+    private static void checkAmount(long amount) {
         if (amount < 0) {
             throw new IllegalArgumentException("amount must be >= 0, was " + amount);
         }
+    }
+
+    private UsageEvent event(String subject, String quota, long amount) {
+        Objects.requireNonNull(subject, "subject");
+        Objects.requireNonNull(quota, "quota");
+        checkAmount(amount);
         if (amount == 0) {
             return null;
         }
