@@ -37,3 +37,11 @@ CREATE TABLE IF NOT EXISTS tollgate_grant (
     PRIMARY KEY (subject, quota, period, window_start, node)
 );
 CREATE INDEX IF NOT EXISTS tollgate_grant_expires ON tollgate_grant (expires_at);
+CREATE TABLE IF NOT EXISTS tollgate_request (
+    subject    VARCHAR(200) NOT NULL,
+    quota      VARCHAR(64)  NOT NULL,
+    request_id VARCHAR(255) NOT NULL,
+    expires_at TIMESTAMPTZ  NOT NULL,
+    PRIMARY KEY (subject, quota, request_id)
+);
+CREATE INDEX IF NOT EXISTS tollgate_request_expires ON tollgate_request (expires_at);

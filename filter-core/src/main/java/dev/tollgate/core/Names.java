@@ -10,6 +10,9 @@ public final class Names {
     /** The longest subject Tollgate accepts, in characters. */
     public static final int MAX_SUBJECT_LENGTH = 200;
 
+    /** The longest request id (idempotency key) Tollgate accepts, in characters. */
+    public static final int MAX_REQUEST_ID_LENGTH = 255;
+
     private Names() {
     }
 
@@ -51,5 +54,26 @@ public final class Names {
             }
         }
         return subject;
+    }
+
+    /**
+     * Checks a request id (an idempotency key): 1 to {@value #MAX_REQUEST_ID_LENGTH} visible
+     * ASCII characters (no spaces, no control characters).
+     *
+     * @throws IllegalArgumentException otherwise
+     */
+    public static String requestId(String requestId) {
+        if (requestId == null || requestId.isEmpty() || requestId.length() > MAX_REQUEST_ID_LENGTH) {
+            throw new IllegalArgumentException("request id must be 1 to " + MAX_REQUEST_ID_LENGTH + " characters, was "
+                    + (requestId == null ? "null" : requestId.length() + " characters"));
+        }
+        for (int i = 0; i < requestId.length(); i++) {
+            char c = requestId.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                throw new IllegalArgumentException("request id may only hold visible ASCII characters; character "
+                        + i + " is U+" + String.format("%04X", (int) c));
+            }
+        }
+        return requestId;
     }
 }

@@ -25,6 +25,16 @@ public interface Reservation {
      */
     void settle(long finalCost);
 
+    /**
+     * Charges the request's final cost, once, asynchronously, under the caller's request id
+     * ({@code null}: none): a request whose (subject, quota, request id) the store has charged
+     * before, on any node within {@code tollgate.idempotency.retention}, is not charged again.
+     *
+     * @throws IllegalArgumentException for a negative cost or a malformed request id (see {@link Names#requestId})
+     * @throws IllegalStateException    if the engine is closed
+     */
+    void settle(long finalCost, String requestId);
+
     /** Gives back what was taken (nothing is charged), once; does nothing after {@link #settle}. */
     void release();
 }

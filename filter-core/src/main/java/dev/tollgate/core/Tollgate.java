@@ -10,10 +10,13 @@ import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.UsageStoreProvider;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -117,6 +120,21 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
+     * Records usage asynchronously, as {@link #consume(String, String, long)} does, under the
+     * caller's request id ({@code null}: none): however many times the same (subject, quota,
+     * request id) is consumed, on any number of nodes sharing the store, within
+     * {@code tollgate.idempotency.retention}, it is charged once. The store decides, in the
+     * transaction that writes the usage; a record without an id costs nothing extra.
+     *
+     * @throws IllegalArgumentException for a negative amount, a malformed subject, quota name or
+     *                                  request id (see {@link Names#requestId})
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public void consume(String subject, String quota, long amount, String requestId) {
+        engine.recorder().consume(subject, quota, amount, requestId);
+    }
+
+    /**
      * Records usage and writes it to the store before returning (for critical paths).
      *
      * @return {@code true} if committed, {@code false} if the store failed and the usage is
@@ -129,7 +147,23 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
-     * Records several usages asynchronously, as {@link #consume} does for each.
+     * Records usage under the caller's request id ({@code null}: none) and writes it before
+     * returning; charged once per (subject, quota, request id), as
+     * {@link #consume(String, String, long, String)} says.
+     *
+     * @return {@code true} if committed (charged, or found charged before), {@code false} if the
+     *         store failed and the usage is kept in memory to be written later
+     * @throws IllegalArgumentException for a negative amount, a malformed subject, quota name or request id
+     * @throws IllegalStateException    after {@link #close()}
+     */
+    public boolean consumeSync(String subject, String quota, long amount, String requestId) {
+        return engine.recorder().consumeSync(subject, quota, amount, requestId);
+    }
+
+    /**
+     * Records several usages asynchronously, as {@link #consume} does for each; an element with
+     * a {@link Consumption#requestId()} is charged once per (subject, quota, request id), so a
+     * retried batch is safe.
      *
      * @throws IllegalArgumentException if any element is invalid (then none is recorded)
      * @throws IllegalStateException    after {@link #close()}
@@ -162,6 +196,36 @@ public final class Tollgate implements AutoCloseable {
     /** Current usage of every limited quota of a subject, read fresh from the store. */
     public List<QuotaUsage> usage(String subject) {
         return engine.administration().usage(subject);
+    }
+
+    /**
+     * One page of stored usage windows whose start is in {@code [from, to)}, in ascending order
+     * of window start, then quota, period and subject, strictly after {@code after} (the last
+     * window of the previous page; {@code null} for the first): at most {@code limit} windows.
+     * An empty page means there are no more; a page may be shorter than {@code limit} before
+     * the end. {@code subject} and {@code period}, when not {@code null}, filter. Read fresh from
+     * the store; this node's unwritten usage is not included (flush first when it matters).
+     * Total counters have no window and are not listed.
+     *
+     * @throws IllegalArgumentException if {@code from} is not before {@code to}, {@code limit} is
+     *                                  not 1 to 10,000, or the subject is malformed
+     */
+    public List<UsageWindow> windows(Instant from, Instant to, String subject, Period period,
+                                     UsageWindow after, int limit) {
+        return engine.administration().windows(from, to, subject, period, after, limit);
+    }
+
+    /**
+     * How many times this node told that a window crossed {@code percent} of its limit (one of
+     * {@code tollgate.notify.thresholds}); 0 for a percentage not configured.
+     */
+    public long thresholdCrossings(int percent) {
+        return engine.thresholdCrossings(percent);
+    }
+
+    /** The engine clock's current instant: what places usage in windows and tells a closed window. */
+    public Instant now() {
+        return engine.administration().now();
     }
 
     /** The plan a subject is on (its assignment, or the default plan). */
@@ -233,6 +297,7 @@ public final class Tollgate implements AutoCloseable {
         private Executor executor;
         private Executor blockingExecutor;
         private Object meterRegistry;
+        private final List<Consumer<ThresholdCrossing>> thresholdListeners = new ArrayList<>();
 
         private Builder(TollgateConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -284,6 +349,17 @@ public final class Tollgate implements AutoCloseable {
         }
 
         /**
+         * Told, on the batcher thread that wrote it, when a subject's usage of a limited window
+         * crosses one of {@code tollgate.notify.thresholds}: once per window and threshold
+         * across the nodes sharing the store (see {@link ThresholdCrossing}). Keep it quick; an
+         * exception it throws is logged and ignored.
+         */
+        public Builder thresholdListener(Consumer<ThresholdCrossing> listener) {
+            thresholdListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
          * A Micrometer {@code MeterRegistry} to register meters in (typed {@code Object} so
          * that Micrometer stays optional); the global registry when unset.
          */
@@ -307,6 +383,7 @@ public final class Tollgate implements AutoCloseable {
                             config.journalMaxSize());
                 }
                 engine = new Engine(config, s, j, clock, ticker, executor, blockingExecutor);
+                thresholdListeners.forEach(engine::addThresholdListener);
             } catch (RuntimeException e) {
                 j.close();
                 if (store == null) {

@@ -51,6 +51,7 @@ public final class TollgateConfig {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = TollgateKeys.STORE_CONNECT_TIMEOUT.defaultValue();
     public static final Duration DEFAULT_QUERY_TIMEOUT = TollgateKeys.STORE_QUERY_TIMEOUT.defaultValue();
     public static final Duration DEFAULT_BATCH_RETENTION = TollgateKeys.STORE_BATCH_RETENTION.defaultValue();
+    public static final Duration DEFAULT_IDEMPOTENCY_RETENTION = TollgateKeys.IDEMPOTENCY_RETENTION.defaultValue();
     public static final ZoneId DEFAULT_ZONE = TollgateKeys.ZONE.defaultValue();
     public static final String DEFAULT_PLAN_NAME = TollgateKeys.DEFAULT_PLAN.defaultValue();
 
@@ -91,6 +92,8 @@ public final class TollgateConfig {
     private final Duration queryTimeout;
     private final Duration batchRetention;
     private final Map<Period, Duration> retention;
+    private final Duration idempotencyRetention;
+    private final int[] notifyThresholds;
     private final ZoneId zone;
     private final String defaultPlan;
     private final Map<String, Map<String, List<Limit>>> plans;
@@ -124,6 +127,8 @@ public final class TollgateConfig {
         queryTimeout = b.queryTimeout;
         batchRetention = b.batchRetention;
         retention = Map.copyOf(b.retention);
+        idempotencyRetention = b.idempotencyRetention;
+        notifyThresholds = b.notifyThresholds.clone();
         zone = b.zone;
         defaultPlan = b.defaultPlan;
         Map<String, Map<String, List<Limit>>> p = new TreeMap<>();
@@ -189,6 +194,8 @@ public final class TollgateConfig {
                 .retention(Period.HOUR, s.get(TollgateKeys.STORE_RETENTION_HOUR))
                 .retention(Period.DAY, s.get(TollgateKeys.STORE_RETENTION_DAY))
                 .retention(Period.MONTH, s.get(TollgateKeys.STORE_RETENTION_MONTH))
+                .idempotencyRetention(s.get(TollgateKeys.IDEMPOTENCY_RETENTION))
+                .notifyThresholds(s.get(TollgateKeys.NOTIFY_THRESHOLDS))
                 .zone(s.get(TollgateKeys.ZONE))
                 .defaultPlan(s.get(TollgateKeys.DEFAULT_PLAN))
                 .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED));
@@ -327,6 +334,16 @@ public final class TollgateConfig {
         return retention.getOrDefault(period, Duration.ZERO);
     }
 
+    /** {@code tollgate.idempotency.retention}: how long request ids are remembered. */
+    public Duration idempotencyRetention() {
+        return idempotencyRetention;
+    }
+
+    /** {@code tollgate.notify.thresholds}: percentages of a limit, ascending; empty for none. */
+    public int[] notifyThresholds() {
+        return notifyThresholds.clone();
+    }
+
     public ZoneId zone() {
         return zone;
     }
@@ -388,6 +405,8 @@ public final class TollgateConfig {
                 Period.HOUR, TollgateKeys.STORE_RETENTION_HOUR.defaultValue(),
                 Period.DAY, TollgateKeys.STORE_RETENTION_DAY.defaultValue(),
                 Period.MONTH, TollgateKeys.STORE_RETENTION_MONTH.defaultValue()));
+        private Duration idempotencyRetention = DEFAULT_IDEMPOTENCY_RETENTION;
+        private int[] notifyThresholds = TollgateKeys.parseThresholds(TollgateKeys.NOTIFY_THRESHOLDS.defaultValue());
         private ZoneId zone = DEFAULT_ZONE;
         private String defaultPlan = DEFAULT_PLAN_NAME;
         private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
@@ -424,6 +443,8 @@ public final class TollgateConfig {
             queryTimeout = c.queryTimeout;
             batchRetention = c.batchRetention;
             retention.putAll(c.retention);
+            idempotencyRetention = c.idempotencyRetention;
+            notifyThresholds = c.notifyThresholds.clone();
             zone = c.zone;
             defaultPlan = c.defaultPlan;
             c.plans.forEach((plan, quotas) -> plans.put(plan, new TreeMap<>(quotas)));
@@ -638,6 +659,32 @@ public final class TollgateConfig {
                 case TOTAL -> throw new IllegalArgumentException("TOTAL windows never end; their rows are kept");
             };
             retention.put(period, key.check(keep));
+            return this;
+        }
+
+        /**
+         * {@code tollgate.idempotency.retention}: how long request ids are remembered (a repeat
+         * within it is charged once), 1 min to 365 days.
+         */
+        public Builder idempotencyRetention(Duration retention) {
+            this.idempotencyRetention = TollgateKeys.IDEMPOTENCY_RETENTION.check(retention);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.notify.thresholds}: percentages of a limit, e.g. {@code 80%,100%}
+         * (1% to 1000%); empty for none.
+         *
+         * @throws InvalidConfigException naming the key, the value and what is allowed
+         */
+        public Builder notifyThresholds(String thresholds) {
+            String v = thresholds == null ? "" : thresholds;
+            try {
+                this.notifyThresholds = TollgateKeys.parseThresholds(v);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException(TollgateKeys.NOTIFY_THRESHOLDS.name(), v,
+                        TollgateKeys.NOTIFY_THRESHOLDS.type().allowed());
+            }
             return this;
         }
 

@@ -52,7 +52,7 @@ final class AdminRoutes {
         return body(request).flatMap(body -> body.length > AdminApi.MAX_BODY_BYTES ? Mono.just(tooLarge())
                         : SubjectSources.resolve(gate, resolver, request.exchange())
                                 .flatMap(caller -> Mono.fromCallable(() -> api.handle(request.method().name(), below,
-                                                authorization, body.length == 0 ? null
+                                                request.uri().getRawQuery(), authorization, body.length == 0 ? null
                                                         : new String(body, StandardCharsets.UTF_8), () -> caller))
                                         .subscribeOn(scheduler)))
                 .flatMap(AdminRoutes::write);

@@ -62,7 +62,8 @@ final class QuotaFilter implements GatewayFilter {
             return chain.filter(exchange);
         }
         return SubjectSources.resolve(gate, resolver, exchange)
-                .flatMap(subject -> admission(rule, method, path, subject))
+                .flatMap(subject -> admission(rule, method, path, subject,
+                        request.getHeaders().get(gate.config().idempotencyHeader())))
                 .flatMap(admission -> switch (admission.kind()) {
                     case PASS -> chain.filter(exchange);
                     case REJECT -> reject(exchange, admission);
@@ -74,11 +75,12 @@ final class QuotaFilter implements GatewayFilter {
      * Decides on the calling thread (an event loop) when every check is answered from the
      * cache, else on the scheduler, where the first read of a key may wait for the store.
      */
-    private Mono<Admission> admission(QuotaRule rule, String method, String path, SubjectResult subject) {
+    private Mono<Admission> admission(QuotaRule rule, String method, String path, SubjectResult subject,
+                                      List<String> requestId) {
         if (!subject.present() || cached(subject.subject(), rule)) {
-            return Mono.just(gate.admit(rule, method, path, subject));
+            return Mono.just(gate.admit(rule, method, path, subject, requestId));
         }
-        return Mono.fromCallable(() -> gate.admit(rule, method, path, subject)).subscribeOn(scheduler);
+        return Mono.fromCallable(() -> gate.admit(rule, method, path, subject, requestId)).subscribeOn(scheduler);
     }
 
     private boolean cached(String subject, QuotaRule rule) {

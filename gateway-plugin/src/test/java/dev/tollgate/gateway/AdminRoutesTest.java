@@ -83,4 +83,26 @@ class AdminRoutesTest {
                 .expectStatus().isEqualTo(413);
         client.get().uri("/tollgate/me").header("X-API-Key", "k-me").exchange().expectStatus().isNotFound();
     }
+
+    @Test
+    void usageHistoryAndExportReadTheirQuery() {
+        client.get().uri("/api/hello").header("X-API-Key", "k-history").exchange().expectStatus().isOk();
+        await().atMost(Duration.ofSeconds(10)).until(() -> quota.pendingCharges() == 0);
+        client.post().uri("/ops/quota/flush").header("Authorization", "Bearer " + TOKEN).exchange()
+                .expectStatus().isOk();
+        java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+        String range = "from=" + today.minusDays(1) + "&to=" + today.plusDays(1) + "&period=day";
+
+        client.get().uri("/ops/quota/me/usage?" + range).header("X-API-Key", "k-history").exchange()
+                .expectStatus().isOk()
+                .expectBody()
+                .jsonPath("$.subject").isEqualTo(Subjects.apiKey("k-history"))
+                .jsonPath("$.windows[?(@.quota == 'requests')].used").isEqualTo(1)
+                .jsonPath("$.next").doesNotExist();
+        client.get().uri("/ops/quota/usage?" + range).header("Authorization", "Bearer " + TOKEN).exchange()
+                .expectStatus().isOk()
+                .expectHeader().contentType("application/x-ndjson");
+        client.get().uri("/ops/quota/usage?from=2026-11-02&to=2026-11-01").header("Authorization", "Bearer " + TOKEN)
+                .exchange().expectStatus().isBadRequest();
+    }
 }

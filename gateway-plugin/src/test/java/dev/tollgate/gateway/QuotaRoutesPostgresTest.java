@@ -90,4 +90,23 @@ class QuotaRoutesPostgresTest {
         assertThat(db.storedTotal(Subjects.apiKey("pg-chat"), "tokens", "DAY")).isEqualTo(1234);
         assertThat(db.storedTotal(Subjects.apiKey("pg-chat"), "requests", "DAY")).isEqualTo(1);
     }
+
+    @Test
+    void theSameIdempotencyKeyTwiceIsChargedOnceAndNoKeyEveryTime() {
+        for (int i = 0; i < 2; i++) {
+            client.post().uri("/api/chat").header("X-API-Key", "pg-idem").header("X-Test-Tokens", "40")
+                    .header("Idempotency-Key", "order-1").exchange().expectStatus().isOk();
+        }
+        settleAndFlush();
+        assertThat(db.storedTotal(Subjects.apiKey("pg-idem"), "requests", "DAY")).isEqualTo(1);
+        assertThat(db.storedTotal(Subjects.apiKey("pg-idem"), "tokens", "DAY")).isEqualTo(40);
+
+        for (int i = 0; i < 2; i++) {
+            client.post().uri("/api/chat").header("X-API-Key", "pg-idem").header("X-Test-Tokens", "40")
+                    .exchange().expectStatus().isOk();
+        }
+        settleAndFlush();
+        assertThat(db.storedTotal(Subjects.apiKey("pg-idem"), "requests", "DAY")).isEqualTo(3);
+        assertThat(db.storedTotal(Subjects.apiKey("pg-idem"), "tokens", "DAY")).isEqualTo(120);
+    }
 }

@@ -296,4 +296,19 @@ class QuotaRoutesTest {
         assertThat(metrics.get("names")).asInstanceOf(InstanceOfAssertFactories.LIST)
                 .contains("tollgate.consume.records", "tollgate.check.calls", "tollgate.health", "tollgate.edge.events");
     }
+
+    @Test
+    void theSameIdempotencyKeyTwiceIsChargedOnceAndAMalformedOneIsRefused() {
+        String key = "idem-key";
+        for (int i = 0; i < 2; i++) {
+            client.get().uri("/api/hello").header("X-API-Key", key).header("Idempotency-Key", "req-1").exchange()
+                    .expectStatus().isOk();
+        }
+        client.get().uri("/api/hello").header("X-API-Key", key).exchange().expectStatus().isOk();
+        client.get().uri("/api/hello").header("X-API-Key", key).header("Idempotency-Key", "has space")
+                .exchange().expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.type").isEqualTo("https://tollgate.dev/problems/bad-request-id");
+        settleAndFlush();
+        assertThat(db.storedTotal(Subjects.apiKey(key), "requests", "DAY")).isEqualTo(2);
+    }
 }

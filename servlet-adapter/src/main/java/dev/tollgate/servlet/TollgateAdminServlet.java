@@ -78,7 +78,7 @@ public class TollgateAdminServlet extends HttpServlet {
                     + AdminApi.MAX_BODY_BYTES + " bytes.");
             return;
         }
-        AdminApi.Response r = api.handle(request.getMethod(), request.getPathInfo(),
+        AdminApi.Response r = api.handle(request.getMethod(), request.getPathInfo(), request.getQueryString(),
                 request.getHeader("Authorization"), body, () -> filter.subjectOf(request));
         write(response, r.status(), r.headers(), r.contentType(), r.body());
     }

@@ -314,7 +314,8 @@ public class TollgateFilter implements Filter {
         QuotaRule rule = g.rule(method, path);
         // Resolve the subject only for metered paths: static files and the like pay nothing.
         SubjectResult who = rule == null ? SubjectResult.absent() : subjectOf(request);
-        Admission admission = g.admit(rule, method, path, who);
+        Admission admission = g.admit(rule, method, path, who, rule == null ? null
+                : Collections.list(request.getHeaders(g.config().idempotencyHeader())));
         for (Map.Entry<String, String> h : admission.headers()) {
             response.addHeader(h.getKey(), h.getValue());
         }

@@ -164,4 +164,29 @@ class AdminServletTest extends ServletTestSupport {
         assertThat(JsonBodies.parse(bad.body()).get("detail").toString()).startsWith("Malformed JSON at character 10");
         assertThat(server.get(path, AUTH).statusCode()).isEqualTo(405);
     }
+
+    @Test
+    void usageHistoryAndExportReadTheirQueryOverHttp() throws Exception {
+        boot(Backend.H2);
+        String key = newKey();
+        server.get("/api/hello", API_KEY, key);
+        server.get("/api/hello", API_KEY, key);
+        assertThat(storedToday(subject(key), "requests")).isEqualTo(2);
+        String range = "from=" + java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(1) + "&to="
+                + java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(1);
+
+        HttpResponse<String> mine = server.get("/tollgate/me/usage?" + range + "&period=day", API_KEY, key);
+        assertThat(mine.statusCode()).as(mine.body()).isEqualTo(200);
+        assertThat(mine.body()).contains("\"period\":\"day\"").contains("\"used\":2,\"closed\":false");
+        HttpResponse<String> theirs = server.get("/tollgate/subjects/" + subject(key) + "/usage?" + range, AUTH);
+        assertThat(theirs.body()).isEqualTo(mine.body());
+
+        HttpResponse<String> export = server.get("/tollgate/usage?" + range, AUTH);
+        assertThat(export.statusCode()).isEqualTo(200);
+        assertThat(header(export, "Content-Type")).startsWith("application/x-ndjson");
+        assertThat(export.body()).as("today's window is still open").isEmpty();
+        HttpResponse<String> bad = server.get("/tollgate/usage?" + range + "&period=fortnight", AUTH);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("Parameter 'period' is 'fortnight'");
+    }
 }

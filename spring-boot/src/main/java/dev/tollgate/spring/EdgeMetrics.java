@@ -15,7 +15,8 @@ import java.util.function.Supplier;
  */
 public class EdgeMetrics implements MeterBinder {
     static final List<String> EVENTS = List.of("admitted", "passedThrough", "rejectedQuota", "rejectedNoSubject",
-            "rejectedBadSubject", "rejectedStoreUnavailable", "shadowDenied", "malformedCost", "notCharged");
+            "rejectedBadSubject", "rejectedStoreUnavailable", "shadowDenied", "malformedCost", "notCharged",
+            "rejectedBadRequestId");
 
     private final Supplier<Map<String, Long>> stats;
 

@@ -39,7 +39,9 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
                                  @DefaultValue Allotment allotment, @DefaultValue Store store,
                                  @DefaultValue Subject subject, @DefaultValue Headers headers,
                                  @DefaultValue Count count, @DefaultValue Cost cost, @DefaultValue Metrics metrics,
-                                 @DefaultValue Admin admin) {
+                                 @DefaultValue Admin admin, @DefaultValue Idempotency idempotency,
+                                 @DefaultValue Export export,
+                                 @Name("notify") @DefaultValue Notify notifications) {
 
     public TollgateProperties {
         plans = plans == null ? Map.of() : Map.copyOf(plans);
@@ -54,12 +56,15 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         cost = cost != null ? cost : new Cost(null);
         metrics = metrics != null ? metrics : new Metrics(null);
         admin = admin != null ? admin : new Admin(null, null);
+        idempotency = idempotency != null ? idempotency : new Idempotency(null, null);
+        export = export != null ? export : new Export(null);
+        notifications = notifications != null ? notifications : new Notify(null);
     }
 
     /** Nothing set: every key takes its default. */
     public static TollgateProperties unset() {
         return new TollgateProperties(null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null);
+                null, null, null, null, null, null);
     }
 
     /** The properties that are set, as engine settings ({@code tollgate.*} keys). */
@@ -111,6 +116,10 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.COST_MAX, cost.max());
         put(m, TollgateKeys.ADMIN_TOKEN, admin.token());
         put(m, TollgateKeys.ADMIN_PATH, admin.path());
+        put(m, TollgateKeys.IDEMPOTENCY_HEADER, idempotency.header());
+        put(m, TollgateKeys.IDEMPOTENCY_RETENTION, idempotency.retention());
+        put(m, TollgateKeys.EXPORT_SOURCE, export.source());
+        put(m, TollgateKeys.NOTIFY_THRESHOLDS, notifications.thresholds());
         plans.forEach((plan, quotas) -> quotas.forEach((quota, limits) ->
                 m.put(TollgateKeys.PLANS_PREFIX + plan + "." + quota, limits)));
         rules.forEach((name, rule) -> {
@@ -234,6 +243,18 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         public String toString() {
             return "Admin[token=" + (token == null ? null : "****") + ", path=" + path + "]";
         }
+    }
+
+    /** {@code tollgate.idempotency.*}: the request id header, and how long ids are remembered. */
+    public record Idempotency(String header, Duration retention) {
+    }
+
+    /** {@code tollgate.notify.*} (the component is {@code notifications}: {@code notify} names a method of Object). */
+    public record Notify(String thresholds) {
+    }
+
+    /** {@code tollgate.export.*}: how exported usage is labelled. */
+    public record Export(String source) {
     }
 
     /**

@@ -131,6 +131,15 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> STORE_RETENTION_HOUR = retention("hour", Duration.ofDays(35));
     public static final ConfigKey<Duration> STORE_RETENTION_DAY = retention("day", Duration.ZERO);
     public static final ConfigKey<Duration> STORE_RETENTION_MONTH = retention("month", Duration.ZERO);
+    public static final ConfigKey<Duration> IDEMPOTENCY_RETENTION = engine("tollgate.idempotency.retention",
+            ValueType.duration(Duration.ofMinutes(1), Duration.ofDays(365)), Duration.ofDays(1),
+            "How long a request id is remembered: a record with the same subject, quota and request id within it is"
+                    + " charged once.");
+    public static final ConfigKey<String> NOTIFY_THRESHOLDS = engine("tollgate.notify.thresholds",
+            ValueType.text(TollgateKeys::thresholds, "percentages of a limit from 1% to 1000%, comma-separated, e.g."
+                    + " 80%,100%; empty for none"), "80%,100%",
+            "When a subject's usage of a limited window crosses one: a meter, a log line and the listeners, once per"
+                    + " window.");
     public static final ConfigKey<Boolean> METRICS_ENABLED = engine("tollgate.metrics.enabled", ValueType.bool(), true,
             "Whether Micrometer meters are registered when Micrometer is present.");
     /** The family {@code tollgate.store.retention.<period>}: one key per calendar period. */
@@ -159,6 +168,13 @@ public final class TollgateKeys {
     public static final ConfigKey<String> SUBJECT_HEADER = edge("tollgate.subject.header",
             ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "X-API-Key",
             "Request header holding the API key.");
+    public static final ConfigKey<String> IDEMPOTENCY_HEADER = edge("tollgate.idempotency.header",
+            ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "Idempotency-Key",
+            "Request header holding the request id: a metered request repeated with the same value is charged once.");
+    public static final ConfigKey<String> EXPORT_SOURCE = edge("tollgate.export.source",
+            ValueType.text(s -> !s.isBlank() && s.length() <= 255 && s.chars().allMatch(c -> c > 0x20 && c < 0x7f),
+                    "a URI-reference of 1 to 255 visible ASCII characters"), "tollgate",
+            "CloudEvents source of exported usage: with the event id it identifies an event to a receiver.");
     public static final ConfigKey<Boolean> SUBJECT_REQUIRED = edge("tollgate.subject.required", ValueType.bool(), true,
             "Whether a metered request without a subject is answered 401 (else passed through uncharged).");
     public static final ConfigKey<String> SUBJECT_RESOLVER = edge("tollgate.subject.resolver", ValueType.text(), null,
@@ -204,9 +220,9 @@ public final class TollgateKeys {
             CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
             STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
             STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, STORE_RETENTION_MINUTE, STORE_RETENTION_HOUR,
-            STORE_RETENTION_DAY, STORE_RETENTION_MONTH, METRICS_ENABLED,
+            STORE_RETENTION_DAY, STORE_RETENTION_MONTH, IDEMPOTENCY_RETENTION, NOTIFY_THRESHOLDS, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
-            SUBJECT_REQUIRED, SUBJECT_RESOLVER, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
+            SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, EXPORT_SOURCE, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
             CONFIG_FILE);
     private static final Map<String, ConfigKey<?>> FIXED = fixed();
     /**
@@ -354,5 +370,40 @@ public final class TollgateKeys {
             }
         }
         return out;
+    }
+
+    /** Whether {@code value} is a list of thresholds for {@link #NOTIFY_THRESHOLDS}. */
+    private static boolean thresholds(String value) {
+        try {
+            parseThresholds(value);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The percentages of {@code tollgate.notify.thresholds}, ascending and distinct: {@code 80%,100%}
+     * is {80, 100}; empty is none.
+     *
+     * @throws IllegalArgumentException when an item is not a percentage from 1% to 1000%
+     */
+    public static int[] parseThresholds(String value) {
+        if (value == null || value.isBlank()) {
+            return new int[0];
+        }
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        for (String item : value.split(",")) {
+            String t = item.trim();
+            if (!t.matches("[0-9]{1,4}%")) {
+                throw new IllegalArgumentException("'" + t + "' is not a percentage such as 80%");
+            }
+            int p = Integer.parseInt(t.substring(0, t.length() - 1));
+            if (p < 1 || p > 1000) {
+                throw new IllegalArgumentException("'" + t + "' is not from 1% to 1000%");
+            }
+            out.add(p);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 }

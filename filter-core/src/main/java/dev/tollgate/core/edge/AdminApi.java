@@ -51,6 +51,12 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now: 200
  *     {@code {"flushed":true}} when all of it is in the store, 202 {@code {"flushed":false,…}} when
  *     it is not after {@link #FLUSH_DEADLINE} (or the store does not take it); it stays queued</td></tr>
+ * <tr><td>{@code GET /usage?from=…&to=…[&subject=…][&period=…]}</td><td>closed windows as
+ *     newline-delimited CloudEvents, a page at a time ({@link UsageExport})</td></tr>
+ * <tr><td>{@code GET /subjects/{subject}/usage?from=…&to=…[&period=…]}</td><td>a subject's
+ *     windows (usage history)</td></tr>
+ * <tr><td>{@code GET /me/usage?from=…&to=…[&period=…]}</td><td>self-service: the caller's own
+ *     windows, the caller identified as for {@code /me}</td></tr>
  * </table>
  *
  * <p>Every route but {@code /me} needs {@code Authorization: Bearer <tollgate.admin.token>}:
@@ -77,6 +83,7 @@ public final class AdminApi {
     private final Tollgate tollgate;
     private final byte[] tokenDigest;
     private final Duration flushDeadline;
+    private final UsageExport export;
 
     /** An API over the gate's engine, protected by the gate's {@code tollgate.admin.token}. */
     public AdminApi(QuotaGate gate) {
@@ -99,6 +106,7 @@ public final class AdminApi {
         this.tollgate = gate.tollgate();
         String token = gate.config().adminToken();
         this.tokenDigest = token == null ? null : sha256(token);
+        this.export = new UsageExport(tollgate, gate.config().exportSource());
     }
 
     /** Whether the token-protected routes are enabled (a token is configured). */
@@ -124,6 +132,17 @@ public final class AdminApi {
      */
     public Response handle(String method, String path, String authorization, String body,
                            Supplier<SubjectResult> caller) {
+        return handle(method, path, null, authorization, body, caller);
+    }
+
+    /**
+     * Handles one request whose URL had a query string (the usage routes read it).
+     *
+     * @param query the raw, still URL-encoded query string, or {@code null}
+     * @see #handle(String, String, String, String, Supplier)
+     */
+    public Response handle(String method, String path, String query, String authorization, String body,
+                           Supplier<SubjectResult> caller) {
         String m = method == null ? "" : method.toUpperCase(Locale.ROOT);
         String p = path == null || path.isEmpty() ? "/" : path;
         if (body != null && (body.length() > MAX_BODY_BYTES
@@ -136,6 +155,9 @@ public final class AdminApi {
             if (seg.equals(List.of("me"))) {
                 return allow(m, Set.of("GET")) ? me(caller.get()) : notAllowed("GET");
             }
+            if (seg.equals(List.of("me", "usage"))) {
+                return allow(m, Set.of("GET")) ? myUsage(caller.get(), query) : notAllowed("GET");
+            }
             if (tokenDigest == null) {
                 return problem(404, "Not Found", "The admin API is disabled: set tollgate.admin.token to enable it.");
             }
@@ -143,7 +165,7 @@ public final class AdminApi {
             if (denied != null) {
                 return denied;
             }
-            return route(m, seg, body);
+            return route(m, seg, query, body);
         } catch (IllegalArgumentException e) {
             return problem(400, "Bad Request", e.getMessage());
         } catch (TollgateException e) {
@@ -152,7 +174,11 @@ public final class AdminApi {
         }
     }
 
-    private Response route(String m, List<String> seg, String body) {
+    private Response route(String m, List<String> seg, String query, String body) {
+        if (seg.equals(List.of("usage"))) {
+            return allow(m, Set.of("GET")) ? export.export(UsageExport.query(query, null), "usage", query)
+                    : notAllowed("GET");
+        }
         if (seg.equals(List.of("health"))) {
             return allow(m, Set.of("GET")) ? health() : notAllowed("GET");
         }
@@ -174,6 +200,10 @@ public final class AdminApi {
             String subject = Names.subject(seg.get(1));
             if (seg.size() == 2) {
                 return allow(m, Set.of("GET")) ? json(200, subjectView(subject)) : notAllowed("GET");
+            }
+            if (seg.size() == 3 && seg.get(2).equals("usage")) {
+                return allow(m, Set.of("GET")) ? json(200, export.history(UsageExport.query(query, subject)))
+                        : notAllowed("GET");
             }
             if (seg.size() == 3 && seg.get(2).equals("plan")) {
                 if (!allow(m, Set.of("PUT"))) {
@@ -237,6 +267,31 @@ public final class AdminApi {
             return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
         }
         return json(200, subjectView(caller.subject()));
+    }
+
+    private Response myUsage(SubjectResult caller, String query) {
+        Response refused = refusedCaller(caller);
+        if (refused != null) {
+            return refused;
+        }
+        return json(200, export.history(UsageExport.query(query, caller.subject())));
+    }
+
+    /** The answer to a caller that cannot be identified, or {@code null} when it can. */
+    private Response refusedCaller(SubjectResult caller) {
+        if (caller.problem() != null) {
+            Problem p = caller.problem();
+            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+        }
+        if (!caller.present()) {
+            EdgeConfig c = gate.config();
+            String how = c.subjectSource() == EdgeConfig.SubjectSource.HEADER
+                    ? "Send your API key in the " + c.subjectHeader() + " header."
+                    : "Identify yourself as for any metered request.";
+            Problem p = Problem.missingSubject(how);
+            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+        }
+        return null;
     }
 
     private Response health() {

@@ -41,9 +41,16 @@ public final class Admission {
     /** One per cost of the rule, in order, for an admitted request; empty otherwise. */
     final List<Reservation> reservations;
     final AtomicBoolean settled = new AtomicBoolean();
+    /** The request's id from {@code tollgate.idempotency.header}, or {@code null}: charged once per id. */
+    final String requestId;
 
     Admission(Kind kind, int status, List<Map.Entry<String, String>> headers, String body, String subject,
               QuotaRule rule, List<Decision> decisions, List<Reservation> reservations) {
+        this(kind, status, headers, body, subject, rule, decisions, reservations, null);
+    }
+
+    Admission(Kind kind, int status, List<Map.Entry<String, String>> headers, String body, String subject,
+              QuotaRule rule, List<Decision> decisions, List<Reservation> reservations, String requestId) {
         this.kind = kind;
         this.status = status;
         this.headers = Collections.unmodifiableList(new ArrayList<>(headers));
@@ -52,6 +59,7 @@ public final class Admission {
         this.rule = rule;
         this.decisions = List.copyOf(decisions);
         this.reservations = List.copyOf(reservations);
+        this.requestId = requestId;
     }
 
     static Admission pass() {
@@ -88,6 +96,11 @@ public final class Admission {
     /** The subject charged, or {@code null}. */
     public String subject() {
         return subject;
+    }
+
+    /** The request id it is charged under ({@code tollgate.idempotency.header}), or {@code null}. */
+    public String requestId() {
+        return requestId;
     }
 
     /** The decisions made, one per quota of the rule. */

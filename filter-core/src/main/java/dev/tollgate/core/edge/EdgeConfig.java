@@ -45,6 +45,8 @@ public final class EdgeConfig {
     private final Mode mode;
     private final SubjectSource subjectSource;
     private final String subjectHeader;
+    private final String idempotencyHeader;
+    private final String exportSource;
     private final boolean subjectRequired;
     private final String subjectResolver;
     private final boolean headersEnabled;
@@ -60,6 +62,8 @@ public final class EdgeConfig {
         mode = b.mode;
         subjectSource = b.subjectSource;
         subjectHeader = b.subjectHeader;
+        idempotencyHeader = b.idempotencyHeader;
+        exportSource = b.exportSource;
         subjectRequired = b.subjectRequired;
         subjectResolver = b.subjectResolver;
         headersEnabled = b.headersEnabled;
@@ -88,6 +92,8 @@ public final class EdgeConfig {
                 .mode(s.get(TollgateKeys.MODE))
                 .subjectSource(s.get(TollgateKeys.SUBJECT_SOURCE))
                 .subjectHeader(s.get(TollgateKeys.SUBJECT_HEADER))
+                .idempotencyHeader(s.get(TollgateKeys.IDEMPOTENCY_HEADER))
+                .exportSource(s.get(TollgateKeys.EXPORT_SOURCE))
                 .subjectRequired(s.get(TollgateKeys.SUBJECT_REQUIRED))
                 .subjectResolver(s.get(TollgateKeys.SUBJECT_RESOLVER))
                 .headersEnabled(s.get(TollgateKeys.HEADERS_ENABLED))
@@ -178,6 +184,16 @@ public final class EdgeConfig {
         return subjectRequired;
     }
 
+    /** {@code tollgate.idempotency.header}: the request header holding the request id. */
+    public String idempotencyHeader() {
+        return idempotencyHeader;
+    }
+
+    /** {@code tollgate.export.source}: the CloudEvents {@code source} of exported usage. */
+    public String exportSource() {
+        return exportSource;
+    }
+
     /** Class name of the subject resolver, or {@code null}. */
     public String subjectResolver() {
         return subjectResolver;
@@ -234,6 +250,8 @@ public final class EdgeConfig {
         private Mode mode = TollgateKeys.MODE.defaultValue();
         private SubjectSource subjectSource = TollgateKeys.SUBJECT_SOURCE.defaultValue();
         private String subjectHeader = TollgateKeys.SUBJECT_HEADER.defaultValue();
+        private String idempotencyHeader = TollgateKeys.IDEMPOTENCY_HEADER.defaultValue();
+        private String exportSource = TollgateKeys.EXPORT_SOURCE.defaultValue();
         private boolean subjectRequired = TollgateKeys.SUBJECT_REQUIRED.defaultValue();
         private String subjectResolver;
         private boolean headersEnabled = TollgateKeys.HEADERS_ENABLED.defaultValue();
@@ -271,6 +289,28 @@ public final class EdgeConfig {
                 throw new InvalidConfigException(TollgateKeys.SUBJECT_HEADER.name(), null, "an HTTP header name");
             }
             this.subjectHeader = TollgateKeys.SUBJECT_HEADER.check(header);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.idempotency.header}: the request header holding the request id; a
+         * metered request repeated with the same value is charged once.
+         */
+        public Builder idempotencyHeader(String header) {
+            if (header == null) {
+                throw new InvalidConfigException(TollgateKeys.IDEMPOTENCY_HEADER.name(), null, "an HTTP header name");
+            }
+            this.idempotencyHeader = TollgateKeys.IDEMPOTENCY_HEADER.check(header);
+            return this;
+        }
+
+        /** {@code tollgate.export.source}: the CloudEvents {@code source} of exported usage. */
+        public Builder exportSource(String source) {
+            if (source == null) {
+                throw new InvalidConfigException(TollgateKeys.EXPORT_SOURCE.name(), null,
+                        TollgateKeys.EXPORT_SOURCE.type().allowed());
+            }
+            this.exportSource = TollgateKeys.EXPORT_SOURCE.check(source);
             return this;
         }
 

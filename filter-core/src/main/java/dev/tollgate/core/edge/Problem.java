@@ -33,6 +33,10 @@ record Problem(int status, String type, String title, String detail, Map<String,
         return new Problem(400, BASE + "bad-subject", "Bad request", detail, Map.of());
     }
 
+    public static Problem badRequestId(String detail) {
+        return new Problem(400, BASE + "bad-request-id", "Bad request", detail, Map.of());
+    }
+
     public static Problem storeUnavailable(String detail) {
         return new Problem(503, BASE + "store-unavailable", "Quota store unavailable", detail, Map.of());
     }

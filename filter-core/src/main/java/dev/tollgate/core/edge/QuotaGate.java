@@ -46,6 +46,7 @@ public final class QuotaGate {
     private final LongAdder shadowDenied = new LongAdder();
     private final LongAdder malformedCost = new LongAdder();
     private final LongAdder notCharged = new LongAdder();
+    private final LongAdder rejectedBadRequestId = new LongAdder();
 
     public QuotaGate(Tollgate tollgate, EdgeConfig config) {
         this(tollgate, config, Clock.systemUTC());
@@ -154,8 +155,46 @@ public final class QuotaGate {
      * @param subject who pays, from {@link #subjectFromHeader} or {@link #subjectFromName}
      */
     public Admission admit(QuotaRule rule, String method, String path, SubjectResult subject) {
+        return admit(rule, method, path, subject, null);
+    }
+
+    /**
+     * Decides a request before it runs, as {@link #admit(QuotaRule, String, String, SubjectResult)}
+     * does, and charges it under the request id its {@code tollgate.idempotency.header} carries:
+     * a request repeated with the same id (a client's retry) is served, and charged once per
+     * subject and quota, however many nodes it reaches within {@code tollgate.idempotency.retention}.
+     * A malformed id (repeated, longer than {@value Names#MAX_REQUEST_ID_LENGTH} characters, not
+     * visible ASCII) is refused with 400 and nothing is taken.
+     *
+     * @param requestId the values of the idempotency header ({@code null} or empty when absent)
+     */
+    public Admission admit(QuotaRule rule, String method, String path, SubjectResult subject,
+                           List<String> requestId) {
         if (rule == null) {
             return Admission.pass();
+        }
+        String id = null;
+        if (requestId != null && !requestId.isEmpty()) {
+            String header = config.idempotencyHeader();
+            if (requestId.size() > 1) {
+                rejectedBadRequestId.increment();
+                return reject(Problem.badRequestId("The " + header + " header must appear once"), path, List.of(),
+                        null, rule);
+            }
+            String v = requestId.get(0) == null ? "" : requestId.get(0).trim();
+            // A structured-field string ("…", per the IETF draft) and a bare token name the same id.
+            if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+                v = v.substring(1, v.length() - 1);
+            }
+            if (!v.isEmpty()) {
+                try {
+                    id = Names.requestId(v);
+                } catch (IllegalArgumentException e) {
+                    rejectedBadRequestId.increment();
+                    return reject(Problem.badRequestId("The " + header + " header is not a usable request id: "
+                            + e.getMessage()), path, List.of(), null, rule);
+                }
+            }
         }
         if (subject.problem() != null) {
             rejectedBadSubject.increment();
@@ -223,7 +262,7 @@ public final class QuotaGate {
             }
         }
         admitted.increment();
-        return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions, reservations);
+        return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions, reservations, id);
     }
 
     /** A rejected request is not charged: what was taken for its other quotas goes back. */
@@ -303,9 +342,9 @@ public final class QuotaGate {
                     : cost.fixed();
             try {
                 if (i < admission.reservations.size()) {
-                    admission.reservations.get(i).settle(amount);
+                    admission.reservations.get(i).settle(amount, admission.requestId);
                 } else {
-                    tollgate.consume(admission.subject, cost.quota(), amount);
+                    tollgate.consume(admission.subject, cost.quota(), amount, admission.requestId);
                 }
             } catch (IllegalStateException e) {
                 LOG.error("Usage not recorded because Tollgate is closed: subject={} quota={} amount={}",
@@ -361,6 +400,7 @@ public final class QuotaGate {
         m.put("shadowDenied", shadowDenied.sum());
         m.put("malformedCost", malformedCost.sum());
         m.put("notCharged", notCharged.sum());
+        m.put("rejectedBadRequestId", rejectedBadRequestId.sum());
         return m;
     }
 }

@@ -52,6 +52,13 @@ public final class TollgateMetrics implements MeterBinder {
                 + " (each logged)", s -> s.stats().poisoned());
         counter(registry, "tollgate.batchers.replaced", "Batcher threads that died unexpectedly and were replaced",
                 s -> s.stats().batchersReplaced());
+        for (int percent : tollgate.config().notifyThresholds()) {
+            FunctionCounter.builder("tollgate.quota.threshold.crossed", tollgate, t -> t.thresholdCrossings(percent))
+                    .description("Windows whose usage crossed a share of their limit (tollgate.notify.thresholds),"
+                            + " told by this node")
+                    .tag("threshold", percent + "%")
+                    .register(registry);
+        }
         gauge(registry, "tollgate.channel.depth", "Records in the channel", s -> s.stats().queueDepth());
         gauge(registry, "tollgate.consume.pending", "Records waiting for the store", s -> s.stats().pendingDeferred());
         gauge(registry, "tollgate.store.flush.latency", "Duration of the last flush, seconds",

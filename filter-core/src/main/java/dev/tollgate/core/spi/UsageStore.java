@@ -4,6 +4,7 @@ import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 
@@ -27,6 +28,14 @@ public interface UsageStore extends AutoCloseable {
      * batch id applied before (and not yet pruned) changes nothing. Deltas come sorted by
      * {@link UsageKey#compareTo}, the order the store writes in, so concurrent writers and
      * grants never deadlock.
+     *
+     * <p>Request ids ({@link WriteBatch#requests()}): in the same transaction, before any counter
+     * is written, each (subject, quota, request id) is recorded if absent, kept for
+     * {@link WriteBatch#requestRetention()} from {@link WriteBatch#at()}; a request whose id was
+     * recorded before (by any node, and not yet pruned), or earlier in this batch, is not charged:
+     * its amount is taken off the deltas of its keys before they are added. The granted parts
+     * are retired all the same (the units were used by a request that was served). Requests
+     * without an id cost nothing here.
      *
      * @return whether the batch was applied now, with each counter's value right after it
      * @throws InDoubtException if the commit's outcome is unknown
@@ -107,6 +116,33 @@ public interface UsageStore extends AutoCloseable {
      */
     int purgeUsage(Period period, long windowsBefore, int limit);
 
+    /**
+     * Deletes up to {@code limit} request ids (see {@link WriteBatch#requests()}) whose retention
+     * ended before {@code before}; returns how many went. A store whose ids expire by themselves
+     * answers 0. The engine calls it again while a call returns {@code limit}.
+     */
+    int pruneRequests(Instant before, int limit);
+
+    /**
+     * One page of the counters whose window starts in {@code [from, to)}, in ascending
+     * {@link #WINDOW_ORDER} (window start, quota, period name, subject), strictly after
+     * {@code after} when it is not {@code null}: at most {@code limit} of them. {@code subject}
+     * and {@code period}, when not {@code null}, keep only that subject's or that period's
+     * counters. {@link Period#TOTAL} counters (no window) are never listed; a
+     * counter whose window has expired from the store is not either. The caller pages with the
+     * last key it got, so no call holds more than {@code limit} counters.
+     */
+    List<StoredUsage> windows(Instant from, Instant to, String subject, Period period, UsageKey after, int limit);
+
+    /**
+     * The order of {@link #windows}: window start, then quota, period name and subject, strings
+     * compared by code point.
+     */
+    Comparator<UsageKey> WINDOW_ORDER = Comparator.comparingLong(UsageKey::windowStart)
+            .thenComparing(UsageKey::quota)
+            .thenComparing(k -> k.period().name())
+            .thenComparing(UsageKey::subject);
+
     /** A cheap round trip that proves the store answers. */
     void ping();
 
@@ -122,9 +158,19 @@ public interface UsageStore extends AutoCloseable {
      * @param totals     each counter's value right after this batch, in the order of the
      *                   deltas (the usage of every node committed before, plus this batch),
      *                   read by the write itself. Empty when not {@code appliedNow}.
+     * @param added      what this batch added to each counter, in the same order: the delta's
+     *                   amount, less the requests whose id was charged before; {@code null}
+     *                   when it is the deltas' amounts (no request ids). With {@code totals} it
+     *                   tells the value before the write, so exactly one write sees a counter
+     *                   cross a given value.
      */
-    record Applied(boolean appliedNow, long[] totals) {
-        private static final Applied BEFORE = new Applied(false, new long[0]);
+    record Applied(boolean appliedNow, long[] totals, long[] added) {
+        private static final Applied BEFORE = new Applied(false, new long[0], null);
+
+        /** Applied now, each counter's amount added as its delta said. */
+        public Applied(boolean appliedNow, long[] totals) {
+            this(appliedNow, totals, null);
+        }
 
         /** The batch id had been applied before: nothing changed, nothing read. */
         public static Applied before() {
@@ -134,6 +180,11 @@ public interface UsageStore extends AutoCloseable {
         /** The total of delta {@code i}, or -1 when the batch was not applied now. */
         public long total(int i) {
             return i < totals.length ? totals[i] : -1L;
+        }
+
+        /** What the batch added to counter {@code i}: {@code amount} (its delta's) unless the store said otherwise. */
+        public long added(int i, long amount) {
+            return added != null && i < added.length ? added[i] : amount;
         }
     }
 }

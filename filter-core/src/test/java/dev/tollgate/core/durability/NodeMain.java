@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  * One Tollgate node in its own JVM, driven by {@link ChildJvm}: the durability and multi-node
  * tests start it with the test classpath and talk to it over stdin/stdout.
  *
- * <p>Arguments are {@code key=value}: {@code mode} ({@code crash}, {@code totals},
+ * <p>Arguments are {@code key=value}: {@code mode} ({@code crash}, {@code totals}, {@code idempotent},
  * {@code overshoot}, {@code strict}), {@code url}, {@code user}, {@code password}, and per
  * mode {@code journal}, {@code threads}, {@code subject}, {@code count}, {@code hold},
  * {@code limit}, {@code period}, {@code rate}, {@code seconds}, {@code refresh}, {@code flush},
@@ -60,6 +60,7 @@ public final class NodeMain {
         switch (mode) {
             case "crash" -> crash(tollgate, a);
             case "totals" -> totals(tollgate, a);
+            case "idempotent" -> idempotent(tollgate, a);
             case "overshoot" -> overshoot(tollgate, a);
             case "admit" -> admit(tollgate, a);
             case "hold" -> hold(tollgate, a);
@@ -156,6 +157,36 @@ public final class NodeMain {
         }
         for (Thread th : ths) {
             th.join();
+        }
+        t.close();
+        OUT.println("DONE dropped=" + t.stats().dropped());
+    }
+
+    /**
+     * Consumes {@code count} records with request ids {@code req-<n>} spread over
+     * {@code subjects} subjects, half admitted and settled as the edge does, half consumed; each
+     * record twice, the repeat after a flush (a client's retry); and one record without an id
+     * per subject. Closes and prints {@code DONE dropped=<n>}.
+     */
+    private static void idempotent(Tollgate t, Map<String, String> a) throws Exception {
+        int subjects = Integer.parseInt(a.getOrDefault("subjects", "5"));
+        long count = Long.parseLong(a.get("count"));
+        String prefix = a.get("subject");
+        OUT.println("READY");
+        awaitGo();
+        for (int round = 0; round < 2; round++) {
+            for (long n = 0; n < count; n++) {
+                String s = prefix + "-" + (n % subjects);
+                if (n % 2 == 0) {
+                    t.reserve(s, "requests", 1).settle(1, "req-" + n);
+                } else {
+                    t.consume(s, "requests", 1, "req-" + n);
+                }
+            }
+            t.flush();
+        }
+        for (int s = 0; s < subjects; s++) {
+            t.consume(prefix + "-" + s, "requests", 1);
         }
         t.close();
         OUT.println("DONE dropped=" + t.stats().dropped());

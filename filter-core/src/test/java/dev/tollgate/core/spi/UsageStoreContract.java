@@ -509,4 +509,176 @@ public abstract class UsageStoreContract {
         }
         assertThat(store.used(keys)).containsOnly((long) writers * rounds);
     }
+
+    // Request ids: a record with an id is charged once per (subject, quota, id) within its retention.
+
+    private static final Duration DAY = Duration.ofDays(1);
+
+    private static RequestCharge request(UsageKey k, String id, long amount) {
+        return new RequestCharge(k.subject(), k.quota(), id, amount, List.of(k));
+    }
+
+    private UsageStore.Applied applyWithIds(Instant at, Duration retention, List<UsageDelta> deltas,
+                                            RequestCharge... requests) {
+        return store.apply(new WriteBatch(UUID.randomUUID().toString(), "node-a", at, EXPIRY, deltas,
+                List.of(requests), retention));
+    }
+
+    @Test
+    void aRequestIdIsChargedOncePerSubjectAndQuota() {
+        UsageKey k = key("alice", "requests");
+        assertThat(applyWithIds(T0, DAY, List.of(delta(k, 5)), request(k, "req-1", 5)).total(0)).isEqualTo(5);
+        // The same request again, in another batch (a retry, or another node): nothing is added.
+        UsageStore.Applied again = applyWithIds(T0.plusSeconds(1), DAY, List.of(delta(k, 5)), request(k, "req-1", 5));
+        assertThat(again.appliedNow()).isTrue();
+        assertThat(again.total(0)).isEqualTo(5);
+        assertThat(again.added(0, 5)).as("what the write added").isZero();
+        assertThat(used(k)).isEqualTo(5);
+        // The id belongs to its subject and quota: another's use of the same id is its own.
+        UsageKey bob = key("bob", "requests");
+        UsageKey tokens = key("alice", "tokens");
+        applyWithIds(T0, DAY, List.of(delta(k, 3), delta(tokens, 7), delta(bob, 2)).stream().sorted(
+                        Comparator.comparing(UsageDelta::key)).toList(),
+                request(k, "req-2", 3), request(tokens, "req-1", 7), request(bob, "req-1", 2));
+        assertThat(store.used(List.of(k, tokens, bob))).containsExactly(8, 7, 2);
+    }
+
+    @Test
+    void aRequestRepeatedWithinOneBatchIsChargedOnceAndRecordsWithoutIdAlways() {
+        UsageKey k = key("alice", "requests");
+        // Two records of req-1 (4 each) and 3 without an id, summed in one delta of 11.
+        assertThat(applyWithIds(T0, DAY, List.of(delta(k, 11)), request(k, "req-1", 4), request(k, "req-1", 4))
+                .total(0)).isEqualTo(7);
+        // Again: req-1 is known, the 3 without an id are charged again.
+        UsageStore.Applied again = applyWithIds(T0, DAY, List.of(delta(k, 7)), request(k, "req-1", 4));
+        assertThat(again.total(0)).isEqualTo(10);
+        assertThat(again.added(0, 7)).isEqualTo(3);
+    }
+
+    @Test
+    void aRequestWithSeveralWindowsIsTakenOffEachOfThem() {
+        UsageKey day = key("alice", "requests");
+        UsageKey minute = new UsageKey("alice", "requests", Period.MINUTE, T0.toEpochMilli());
+        List<UsageDelta> both = Stream.of(delta(day, 2), delta(minute, 2)).sorted(
+                Comparator.comparing(UsageDelta::key)).toList();
+        RequestCharge r = new RequestCharge("alice", "requests", "req-1", 2, List.of(minute, day));
+        applyWithIds(T0, DAY, both, r);
+        applyWithIds(T0, DAY, both, r);
+        assertThat(store.used(List.of(day, minute))).containsExactly(2, 2);
+    }
+
+    @Test
+    void theGrantedPartOfARepeatedRequestIsRetiredAllTheSame() {
+        UsageKey k = key("alice", "requests");
+        grant("node-a", EXPIRY, ask(k, 100, 100, 1));
+        applyWithIds(T0, DAY, List.of(delta(k, 10, 10)), request(k, "req-1", 10));
+        // The repeat was served from node-a's grant too: its units are retired, not charged.
+        applyWithIds(T0, DAY, List.of(delta(k, 10, 10)), request(k, "req-1", 10));
+        assertThat(used(k)).isEqualTo(10);
+        assertThat(grant("node-b", EXPIRY, ask(k, 100, 100, 1))).containsExactly(new Granted(10, 10, 90, 2));
+    }
+
+    @Test
+    void aRepeatedBatchIdStillChangesNothing() {
+        UsageKey k = key("alice", "requests");
+        WriteBatch b = new WriteBatch("w1", "node-a", T0, EXPIRY, List.of(delta(k, 5)),
+                List.of(request(k, "req-1", 5)), DAY);
+        assertThat(store.apply(b).appliedNow()).isTrue();
+        assertThat(store.apply(b).appliedNow()).isFalse();
+        assertThat(used(k)).isEqualTo(5);
+    }
+
+    @Test
+    void concurrentNodesChargeARequestIdOnce() throws Exception {
+        List<UsageKey> keys = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            keys.add(key("s" + i, "requests"));
+        }
+        List<UsageDelta> sorted = keys.stream().sorted().map(k -> delta(k, 1)).toList();
+        RequestCharge[] ids = keys.stream().map(k -> request(k, "req-" + k.subject(), 1)).toArray(RequestCharge[]::new);
+        int writers = 6;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        try {
+            List<Future<?>> results = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                String node = "node-" + w;
+                results.add(pool.submit(() -> store.apply(new WriteBatch(UUID.randomUUID().toString(), node, T0,
+                        EXPIRY, sorted, List.of(ids), DAY))));
+            }
+            for (Future<?> f : results) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.used(keys)).containsOnly(1L);
+    }
+
+    @Test
+    void aRequestIdWhoseRetentionEndedIsChargedAgain() {
+        UsageKey k = key("alice", "requests");
+        Duration retention = Duration.ofMillis(300);
+        applyWithIds(Instant.now(), retention, List.of(delta(k, 1)), request(k, "req-1", 1));
+        applyWithIds(Instant.now(), DAY, List.of(delta(k, 1)), request(k, "req-2", 1));
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> applyWithIds(Instant.now(), DAY, List.of(delta(k, 1)), request(k, "req-1", 1))
+                        .total(0) == 3);
+        // req-2 is still within its retention; pruning what ended keeps it.
+        store.pruneRequests(Instant.now(), 1000);
+        assertThat(applyWithIds(Instant.now(), DAY, List.of(delta(k, 1)), request(k, "req-2", 1)).total(0))
+                .isEqualTo(3);
+    }
+
+    // Listing windows: one page at a time, in the window order.
+
+    private static UsageKey window(String subject, String quota, Period period, String start) {
+        return new UsageKey(subject, quota, period, Instant.parse(start).toEpochMilli());
+    }
+
+    @Test
+    void windowsAreListedInRangeInTheWindowOrderPageByPage() {
+        List<UsageDelta> deltas = new ArrayList<>();
+        List<UsageKey> inRange = new ArrayList<>();
+        String[] starts = {"2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"};
+        for (String start : starts) {
+            for (String subject : List.of("bob", "alice", "carol")) {
+                UsageKey day = window(subject, "requests", Period.DAY, start);
+                UsageKey tokens = window(subject, "tokens", Period.DAY, start);
+                UsageKey hour = window(subject, "requests", Period.HOUR, start);
+                deltas.addAll(List.of(delta(day, 2), delta(tokens, 30), delta(hour, 1)));
+                if (!start.equals(starts[2])) {
+                    inRange.addAll(List.of(day, tokens, hour));
+                }
+            }
+        }
+        deltas.add(delta(new UsageKey("alice", "requests", Period.TOTAL, 0L), 9));
+        store.apply(new WriteBatch("w1", "node-a", T0, EXPIRY, deltas.stream().sorted(
+                Comparator.comparing(UsageDelta::key)).toList()));
+        inRange.sort(UsageStore.WINDOW_ORDER);
+
+        Instant from = Instant.parse("2026-11-24T00:00:00Z");
+        Instant to = Instant.parse("2026-11-26T00:00:00Z");
+        List<StoredUsage> all = new ArrayList<>();
+        UsageKey after = null;
+        for (int pages = 0; pages < 100; pages++) {
+            List<StoredUsage> page = store.windows(from, to, null, null, after, 4);
+            assertThat(page.size()).isLessThanOrEqualTo(4);
+            if (page.isEmpty()) {
+                break;
+            }
+            all.addAll(page);
+            after = page.get(page.size() - 1).key();
+        }
+        assertThat(all).extracting(StoredUsage::key).containsExactlyElementsOf(inRange);
+        assertThat(all).extracting(StoredUsage::used).containsOnly(2L, 30L, 1L);
+        assertThat(all.stream().mapToLong(StoredUsage::used).sum()).isEqualTo(2 * 3 * (2 + 30 + 1));
+
+        // Filtered by subject and by period.
+        assertThat(store.windows(from, to, "carol", Period.DAY, null, 100)).extracting(StoredUsage::key)
+                .containsExactly(window("carol", "requests", Period.DAY, starts[0]),
+                        window("carol", "tokens", Period.DAY, starts[0]),
+                        window("carol", "requests", Period.DAY, starts[1]),
+                        window("carol", "tokens", Period.DAY, starts[1]));
+        assertThat(store.windows(to, to, null, null, null, 100)).isEmpty();
+    }
 }

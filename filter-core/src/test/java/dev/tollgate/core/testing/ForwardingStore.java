@@ -4,6 +4,7 @@ import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
 import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.Granted;
+import dev.tollgate.core.spi.StoredUsage;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
@@ -80,6 +81,17 @@ public class ForwardingStore implements UsageStore {
     @Override
     public int purgeUsage(Period period, long windowsBefore, int limit) {
         return delegate.purgeUsage(period, windowsBefore, limit);
+    }
+
+    @Override
+    public List<StoredUsage> windows(Instant from, Instant to, String subject, Period period, UsageKey after,
+                                     int limit) {
+        return delegate.windows(from, to, subject, period, after, limit);
+    }
+
+    @Override
+    public int pruneRequests(Instant before, int limit) {
+        return delegate.pruneRequests(before, limit);
     }
 
     @Override

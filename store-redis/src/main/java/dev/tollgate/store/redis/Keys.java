@@ -19,6 +19,9 @@ import java.util.Map;
  * <pre>
  * P:{tag}:u:&lt;quota&gt;:&lt;PERIOD&gt;:&lt;window start ms&gt;:&lt;subject&gt;   hash: used, g:/x:/i:/a:&lt;node&gt;
  * P:{tag}:s:&lt;subject&gt;                                        hash: plan, o:&lt;quota&gt;:&lt;PERIOD&gt;
+ * P:{tag}:r:&lt;quota&gt;:&lt;id length&gt;:&lt;request id&gt;:&lt;subject&gt;   string: a request id charged (TTL: its retention)
+ * P:{tag}:w                                                   zset (all scores 0): the bucket's windowed counters,
+ *                                                             "&lt;window start, 15 digits&gt;\0&lt;quota&gt;\0&lt;PERIOD&gt;\0&lt;subject&gt;"
  * P:{tag}:applied                                             zset: batch id → batch time (bucket's part applied)
  * P:{tag}:done                                                zset: batch id → batch time (whole batch applied)
  * P:buckets                                                   the bucket count the data was written with
@@ -81,8 +84,42 @@ final class Keys {
                 + k.subject();
     }
 
+    /** A request id charged for (subject, quota); the id's length keeps the key unambiguous. */
+    String request(String subject, String quota, String requestId) {
+        return tagged(bucket(subject)) + "r:" + quota + ":" + requestId.length() + ":" + requestId + ":" + subject;
+    }
+
     String subject(String subject) {
         return tagged(bucket(subject)) + "s:" + subject;
+    }
+
+    /** The bucket's index of windowed counters, in lexical (window start, quota, period, subject) order. */
+    String windows(int bucket) {
+        return tagged(bucket) + "w";
+    }
+
+    /** A counter's member in its bucket's {@link #windows} index: its order is the keys' window order. */
+    static String windowMember(UsageKey k) {
+        return windowPrefix(k.windowStart()) + "\0" + k.quota() + "\0" + k.period().name() + "\0" + k.subject();
+    }
+
+    /** The fixed-width start of the members of windows starting at {@code millis}. */
+    static String windowPrefix(long millis) {
+        return String.format("%015d", Math.max(0, millis));
+    }
+
+    /** The counter a {@link #windowMember} names. */
+    static UsageKey fromWindowMember(String member) {
+        String[] p = member.split("\0", 4);
+        return new UsageKey(p[3], p[1], Period.valueOf(p[2]), Long.parseLong(p[0]));
+    }
+
+    /**
+     * Window starts before this are past every counter's retention (a month's window is 32
+     * days at most): their index members name expired counters.
+     */
+    long expiredWindowsBefore(long nowMillis) {
+        return nowMillis - usageRetention - 32 * DAY;
     }
 
     String applied(int bucket) {

@@ -8,6 +8,8 @@ import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.GrantRequest;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.RequestCharge;
+import dev.tollgate.core.spi.StoredUsage;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
@@ -21,6 +23,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,39 +138,72 @@ public final class RedisUsageStore implements UsageStore {
         String at = Long.toString(batch.at().toEpochMilli());
         Map<Integer, List<Integer>> parts = byBucket(deltas.size(), i -> deltas.get(i).key().subject());
         List<CompletableFuture<List<Object>>> sent = new ArrayList<>();
+        Map<Integer, List<RequestCharge>> requests = new HashMap<>();
+        for (RequestCharge r : batch.requests()) {
+            requests.computeIfAbsent(keys.bucket(r.subject()), b -> new ArrayList<>()).add(r);
+        }
+        String requestRetention = Long.toString(batch.requestRetention().toMillis());
         for (Map.Entry<Integer, List<Integer>> part : parts.entrySet()) {
             List<Integer> idx = part.getValue();
-            String[] k = new String[idx.size() + 1];
-            String[] a = new String[5 + 4 * idx.size()];
-            k[0] = keys.applied(part.getKey());
-            a[0] = batch.id();
-            a[1] = at;
-            a[2] = batch.node();
-            a[3] = Long.toString(batch.grantExpiry().toMillis());
-            a[4] = Long.toString(retention);
+            List<RequestCharge> ids = requests.getOrDefault(part.getKey(), List.of());
+            List<String> k = new ArrayList<>(idx.size() + 1 + ids.size());
+            List<String> a = new ArrayList<>(7 + 4 * idx.size() + 4 * ids.size());
+            k.add(keys.applied(part.getKey()));
+            a.add(batch.id());
+            a.add(at);
+            a.add(batch.node());
+            a.add(Long.toString(batch.grantExpiry().toMillis()));
+            a.add(Long.toString(retention));
+            a.add(requestRetention);
+            a.add(Integer.toString(ids.size()));
+            Map<UsageKey, Integer> position = new HashMap<>();
             for (int j = 0; j < idx.size(); j++) {
                 UsageDelta d = deltas.get(idx.get(j));
-                k[j + 1] = keys.counter(d.key());
-                a[5 + 4 * j] = Long.toString(d.amount());
-                a[6 + 4 * j] = Long.toString(d.granted());
-                a[7 + 4 * j] = Long.toString(keys.keep(d.key().period()));
-                a[8 + 4 * j] = Long.toString(Keys.windowEnd(d.key()));
+                position.put(d.key(), j + 1);
+                k.add(keys.counter(d.key()));
+                a.add(Long.toString(d.amount()));
+                a.add(Long.toString(d.granted()));
+                a.add(Long.toString(keys.keep(d.key().period())));
+                a.add(Long.toString(Keys.windowEnd(d.key())));
+                a.add(d.key().period() == Period.TOTAL ? "" : Keys.windowMember(d.key()));
             }
-            sent.add(Scripts.APPLY.run(bulk, k, a));
+            for (RequestCharge r : ids) {
+                k.add(keys.request(r.subject(), r.quota(), r.requestId()));
+                a.add(Long.toString(-r.amount()));
+                a.add(Integer.toString(r.keys().size()));
+                for (UsageKey key : r.keys()) {
+                    Integer pos = position.get(key);
+                    if (pos == null) {
+                        throw new IllegalArgumentException("request " + r.requestId() + " of " + r.subject() + "/"
+                                + r.quota() + " names counter " + key + ", which is not among the batch's deltas");
+                    }
+                    a.add(Integer.toString(pos));
+                }
+            }
+            k.add(keys.windows(part.getKey()));
+            sent.add(Scripts.APPLY.run(bulk, k.toArray(String[]::new), a.toArray(String[]::new)));
         }
         Calls.Outcomes<List<Object>> out = Calls.awaitAll(sent, timeout);
         if (out.failed()) {
             throw out.failure("Writing batch " + batch.id() + " (" + parts.size() + " buckets)");
         }
         long[] totals = new long[deltas.size()];
+        long[] added = batch.requests().isEmpty() ? null : new long[deltas.size()];
         boolean appliedNow = false;
         int p = 0;
-        for (List<Integer> idx : parts.values()) {
+        for (Map.Entry<Integer, List<Integer>> part : parts.entrySet()) {
+            List<Integer> idx = part.getValue();
             List<Object> r = out.values.get(p++);
             boolean before = r.get(0) instanceof Long;
             appliedNow |= !before;
+            boolean withIds = requests.containsKey(part.getKey());
             for (int j = 0; j < idx.size(); j++) {
-                totals[idx.get(j)] = before ? -1L : Long.parseLong((String) r.get(j));
+                long total = before ? -1L : Long.parseLong((String) r.get(j));
+                totals[idx.get(j)] = total;
+                if (added != null) {
+                    added[idx.get(j)] = before ? 0 : withIds ? total - Long.parseLong((String) r.get(idx.size() + j))
+                            : deltas.get(idx.get(j)).amount();
+                }
             }
         }
         int home = keys.bucket(batch.id());
@@ -182,7 +218,7 @@ public final class RedisUsageStore implements UsageStore {
         if (deltas.isEmpty()) {
             appliedNow = done.values.get(0) == 1L;
         }
-        return appliedNow ? new Applied(true, totals) : Applied.before();
+        return appliedNow ? new Applied(true, totals, added) : Applied.before();
     }
 
     @Override
@@ -361,9 +397,13 @@ public final class RedisUsageStore implements UsageStore {
     public int prune(Instant before, int limit) {
         Range<Long> older = Range.from(Range.Boundary.unbounded(), Range.Boundary.excluding(before.toEpochMilli()));
         List<CompletableFuture<Long>> sent = new ArrayList<>();
+        Range<String> expired = Range.from(Range.Boundary.unbounded(),
+                Range.Boundary.excluding(Keys.windowPrefix(keys.expiredWindowsBefore(before.toEpochMilli()))));
         for (int b = 0; b < keys.buckets(); b++) {
             sent.add(Calls.future(bulk.zremrangebyscore(keys.done(b), older)));
             sent.add(Calls.future(bulk.zremrangebyscore(keys.applied(b), older)));
+            // Index members of counters past their retention (counted as neither).
+            sent.add(Calls.future(bulk.zremrangebylex(keys.windows(b), expired)).thenApply(n -> 0L));
         }
         Calls.Outcomes<Long> out = Calls.awaitAll(sent, timeout);
         if (out.failed()) {
@@ -373,7 +413,7 @@ public final class RedisUsageStore implements UsageStore {
         // Batches, counted once each by their completion record; expired grants go with their
         // counters, or when a later grant on the counter finds them.
         int pruned = 0;
-        for (int i = 0; i < out.values.size(); i += 2) {
+        for (int i = 0; i < out.values.size(); i += 3) {
             pruned += out.values.get(i).intValue();
         }
         return pruned;
@@ -386,6 +426,91 @@ public final class RedisUsageStore implements UsageStore {
      */
     @Override
     public int purgeUsage(Period period, long windowsBefore, int limit) {
+        return 0;
+    }
+
+    /**
+     * Merges the bucket indexes ({@code P:{tag}:w}, lexical order = the window order): each
+     * bucket in range gives up to {@code limit} members after the cursor that pass the filters,
+     * the smallest {@code limit} of all are read (one pipelined round of {@code HGET}), and
+     * members whose counter has expired are skipped (and the next ones read instead).
+     */
+    @Override
+    public List<StoredUsage> windows(Instant from, Instant to, String subject, Period period, UsageKey after,
+                                     int limit) {
+        if (limit <= 0 || !from.isBefore(to)) {
+            return List.of();
+        }
+        String cursor = after == null ? null : Keys.windowMember(after);
+        while (true) {
+            List<String> candidates = new ArrayList<>();
+            int[] buckets = subject != null ? new int[] {keys.bucket(subject)}
+                    : java.util.stream.IntStream.range(0, keys.buckets()).toArray();
+            for (int b : buckets) {
+                candidates.addAll(bucketWindows(b, from, to, subject, period, cursor, limit));
+            }
+            if (candidates.isEmpty()) {
+                return List.of();
+            }
+            candidates.sort(null);
+            List<String> page = candidates.subList(0, Math.min(limit, candidates.size()));
+            List<CompletableFuture<String>> sent = new ArrayList<>(page.size());
+            List<UsageKey> pageKeys = new ArrayList<>(page.size());
+            for (String m : page) {
+                UsageKey k = Keys.fromWindowMember(m);
+                pageKeys.add(k);
+                sent.add(Calls.future(redis.hget(keys.counter(k), "used")));
+            }
+            Calls.Outcomes<String> out = Calls.awaitAll(sent, timeout);
+            if (out.failed()) {
+                throw out.failure("Reading " + page.size() + " windows");
+            }
+            List<StoredUsage> found = new ArrayList<>(page.size());
+            for (int i = 0; i < page.size(); i++) {
+                String used = out.values.get(i);
+                if (used != null) {
+                    found.add(new StoredUsage(pageKeys.get(i), Long.parseLong(used)));
+                }
+            }
+            if (!found.isEmpty() || page.size() < limit) {
+                return found;
+            }
+            cursor = page.get(page.size() - 1);
+        }
+    }
+
+    /** Up to {@code limit} members of one bucket's index after {@code cursor} that pass the filters. */
+    private List<String> bucketWindows(int bucket, Instant from, Instant to, String subject, Period period,
+                                       String cursor, int limit) {
+        String start = Keys.windowPrefix(from.toEpochMilli());
+        Range.Boundary<String> low = cursor != null && cursor.compareTo(start) >= 0 ? Range.Boundary.excluding(cursor)
+                : Range.Boundary.including(start);
+        Range.Boundary<String> high = Range.Boundary.excluding(Keys.windowPrefix(to.toEpochMilli()));
+        List<String> out = new ArrayList<>();
+        int step = Math.max(limit, 100);
+        while (out.size() < limit) {
+            List<String> got = Calls.await(bulk.zrangebylex(keys.windows(bucket), Range.from(low, high),
+                    io.lettuce.core.Limit.create(0, step)), timeout, "Reading the windows of a bucket");
+            for (String m : got) {
+                UsageKey k = Keys.fromWindowMember(m);
+                if ((subject == null || subject.equals(k.subject())) && (period == null || period == k.period())) {
+                    out.add(m);
+                    if (out.size() == limit) {
+                        break;
+                    }
+                }
+            }
+            if (got.size() < step) {
+                break;
+            }
+            low = Range.Boundary.excluding(got.get(got.size() - 1));
+        }
+        return out;
+    }
+
+    /** Request ids expire by themselves (each is written with its retention as TTL): nothing to delete. */
+    @Override
+    public int pruneRequests(Instant before, int limit) {
         return 0;
     }
 

@@ -1,5 +1,7 @@
 package dev.tollgate.gateway.demo;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -43,5 +45,15 @@ class GatewayDemoApplicationTest {
         client.get().uri("/api/hello").exchange().expectStatus().isUnauthorized();
         client.get().uri("/actuator/health").exchange().expectStatus().isOk()
                 .expectBody().jsonPath("$.components.tollgate.status").isEqualTo("UP");
+    }
+
+    @Test
+    void prometheusServesTheMetersTheGrafanaDashboardReads() {
+        client.get().uri("/api/hello").header("X-API-Key", "prometheus-key").exchange().expectStatus().isOk();
+        String body = client.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
+                .expectBody(String.class).returnResult().getResponseBody();
+        assertThat(body).contains("tollgate_consume_records_total",
+                "tollgate_store_batches_total", "tollgate_health", "tollgate_edge_events_total{event=\"admitted\"",
+                "tollgate_quota_threshold_crossed_total{threshold=\"100%\"}");
     }
 }

@@ -8,10 +8,16 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -115,5 +121,26 @@ class SpringMvcDemoApplicationTest {
 
         HttpResponse<String> metrics = send(request("/actuator/metrics"));
         assertThat(metrics.body()).contains("tollgate.check.calls", "tollgate.edge.events");
+    }
+
+    @Test
+    void prometheusServesTheMetersTheGrafanaDashboardReads() throws Exception {
+        send(request("/api/hello").header("X-API-Key", "prometheus-key"));
+        HttpResponse<String> r = send(request("/actuator/prometheus"));
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("tollgate_consume_records_total", "tollgate_store_batches_total",
+                "tollgate_channel_depth", "tollgate_health", "tollgate_edge_events_total{event=\"admitted\"",
+                "tollgate_quota_threshold_crossed_total{threshold=\"80%\"}");
+        // Every series the Grafana dashboard queries is one this endpoint serves.
+        String dashboard = Files.readString(Path.of("..", "..", "docs", "grafana", "tollgate.json"));
+        Matcher m = Pattern.compile("tollgate_[a-z_]+").matcher(dashboard);
+        Set<String> queried = new TreeSet<>();
+        while (m.find()) {
+            queried.add(m.group());
+        }
+        assertThat(queried).hasSizeGreaterThan(15);
+        for (String series : queried) {
+            assertThat(r.body()).as("the dashboard's %s", series).contains(series);
+        }
     }
 }

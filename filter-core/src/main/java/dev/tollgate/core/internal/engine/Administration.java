@@ -2,10 +2,14 @@ package dev.tollgate.core.internal.engine;
 
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Names;
+import dev.tollgate.core.Period;
 import dev.tollgate.core.QuotaUsage;
 import dev.tollgate.core.TollgateConfig;
+import dev.tollgate.core.UsageWindow;
+import dev.tollgate.core.spi.StoredUsage;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -57,6 +61,44 @@ public final class Administration {
             out.add(new QuotaUsage(key.quota(), key.period(), w.startInstant(),
                     w.end() == Long.MAX_VALUE ? null : w.endInstant(), used, stored[i], limit.max(),
                     Math.max(0, limit.max() - used)));
+        }
+        return out;
+    }
+
+    /** The engine clock's current instant. */
+    public Instant now() {
+        return windows.clock().instant();
+    }
+
+    /** Most windows one call of {@link #windows} returns. */
+    public static final int MAX_WINDOWS_PAGE = 10_000;
+
+    /** A page of stored windows; see {@code Tollgate.windows}. */
+    public List<UsageWindow> windows(Instant from, Instant to, String subject, Period period, UsageWindow after,
+                                     int limit) {
+        Objects.requireNonNull(from, "from");
+        Objects.requireNonNull(to, "to");
+        if (!from.isBefore(to)) {
+            throw new IllegalArgumentException("from (" + from + ") must be before to (" + to + ")");
+        }
+        if (limit < 1 || limit > MAX_WINDOWS_PAGE) {
+            throw new IllegalArgumentException("limit must be from 1 to " + MAX_WINDOWS_PAGE + ", was " + limit);
+        }
+        if (subject != null) {
+            Names.subject(subject);
+        }
+        if (period == Period.TOTAL) {
+            throw new IllegalArgumentException("period TOTAL has no windows; use minute, hour, day or month");
+        }
+        UsageKey cursor = after == null ? null
+                : new UsageKey(after.subject(), after.quota(), after.period(), after.start().toEpochMilli());
+        List<StoredUsage> page = guard.read(() -> store.windows(from, to, subject, period, cursor, limit));
+        List<UsageWindow> out = new ArrayList<>(page.size());
+        for (StoredUsage u : page) {
+            UsageKey k = u.key();
+            Windows.Window w = windows.at(k.period(), k.windowStart());
+            out.add(new UsageWindow(k.subject(), k.quota(), k.period(), k.windowStartInstant(), w.endInstant(),
+                    u.used()));
         }
         return out;
     }

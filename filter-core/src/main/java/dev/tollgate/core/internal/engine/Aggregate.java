@@ -1,6 +1,7 @@
 package dev.tollgate.core.internal.engine;
 
 import dev.tollgate.core.internal.journal.Bucket;
+import dev.tollgate.core.spi.RequestCharge;
 import dev.tollgate.core.spi.UsageKey;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,7 +10,9 @@ import java.util.Map;
 
 /**
  * Usage summed per counter, waiting to be written: memory grows with distinct counters,
- * not with records. Not thread-safe; each owner guards its own.
+ * not with records, except for records that carry a request id: each of those is also kept
+ * by itself, so that the store can take it off the sums when its id was charged before.
+ * Not thread-safe; each owner guards its own.
  */
 final class Aggregate {
 
@@ -71,6 +74,10 @@ final class Aggregate {
     final Map<SubjectQuota, Coverage> cover = new HashMap<>();
     /** Journal origin of the records in {@code unresolved}. */
     final Map<Unresolved, Coverage> unresolvedCover = new HashMap<>();
+    /** The records with a request id among {@code entries}, per subject and quota. */
+    final Map<SubjectQuota, List<RequestCharge>> requests = new HashMap<>();
+    /** The records with a request id among {@code unresolved}: request id and amount. */
+    final Map<Unresolved, List<Map.Entry<String, Long>>> unresolvedRequests = new HashMap<>();
 
     void add(UsageEvent e) {
         if (e.keys == null) {
@@ -81,7 +88,14 @@ final class Aggregate {
             if (e.segment >= 0) {
                 unresolvedCover.computeIfAbsent(u, x -> new Coverage()).add(e.segment, u.minute(), e.amount, 1);
             }
+            if (e.requestId != null) {
+                unresolvedRequests.computeIfAbsent(u, x -> new ArrayList<>()).add(Map.entry(e.requestId, e.amount));
+            }
             return;
+        }
+        if (e.requestId != null) {
+            requests.computeIfAbsent(new SubjectQuota(e.subject, e.quota), x -> new ArrayList<>())
+                    .add(new RequestCharge(e.subject, e.quota, e.requestId, e.amount, List.of(e.keys)));
         }
         for (int i = 0; i < e.keys.length; i++) {
             entry(e.keys[i]).add(e.amount, e.granted == null ? 0 : e.granted[i], i == 0 ? 1 : 0,
@@ -102,11 +116,48 @@ final class Aggregate {
         return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
-    /** The records of an unresolved group now have counters: their journal origin moves with them. */
-    void resolved(Unresolved u) {
+    /**
+     * The records of an unresolved group now have counters ({@code keys}): their journal origin
+     * and their request ids move with them.
+     */
+    void resolved(Unresolved u, List<UsageKey> keys) {
         Coverage c = unresolvedCover.remove(u);
         if (c != null) {
             cover.computeIfAbsent(new SubjectQuota(u.subject(), u.quota()), x -> new Coverage()).merge(c);
+        }
+        List<Map.Entry<String, Long>> ids = unresolvedRequests.remove(u);
+        if (ids != null) {
+            List<RequestCharge> to = requests.computeIfAbsent(new SubjectQuota(u.subject(), u.quota()),
+                    x -> new ArrayList<>());
+            for (Map.Entry<String, Long> id : ids) {
+                to.add(new RequestCharge(u.subject(), u.quota(), id.getKey(), id.getValue(), keys));
+            }
+        }
+    }
+
+    /** Removes and returns the records with a request id of the subjects' quotas among {@code chunk}. */
+    List<RequestCharge> takeRequests(List<Entry> chunk) {
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        List<RequestCharge> out = new ArrayList<>();
+        SubjectQuota last = null;
+        for (Entry e : chunk) {
+            SubjectQuota sq = new SubjectQuota(e.key.subject(), e.key.quota());
+            if (!sq.equals(last)) {
+                List<RequestCharge> r = requests.remove(sq);
+                if (r != null) {
+                    out.addAll(r);
+                }
+                last = sq;
+            }
+        }
+        return out;
+    }
+
+    void mergeRequests(List<RequestCharge> other) {
+        for (RequestCharge r : other) {
+            requests.computeIfAbsent(new SubjectQuota(r.subject(), r.quota()), x -> new ArrayList<>()).add(r);
         }
     }
 
@@ -164,6 +215,9 @@ final class Aggregate {
         });
         mergeCover(other.cover);
         other.unresolvedCover.forEach((u, c) -> unresolvedCover.computeIfAbsent(u, x -> new Coverage()).merge(c));
+        other.requests.forEach((sq, r) -> requests.computeIfAbsent(sq, x -> new ArrayList<>()).addAll(r));
+        other.unresolvedRequests.forEach((u, r) -> unresolvedRequests.computeIfAbsent(u, x -> new ArrayList<>())
+                .addAll(r));
     }
 
     void mergeEntries(List<Entry> list) {
@@ -204,5 +258,7 @@ final class Aggregate {
         unresolved.clear();
         cover.clear();
         unresolvedCover.clear();
+        requests.clear();
+        unresolvedRequests.clear();
     }
 }

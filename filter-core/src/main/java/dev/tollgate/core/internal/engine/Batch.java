@@ -1,6 +1,7 @@
 package dev.tollgate.core.internal.engine;
 
 import dev.tollgate.core.internal.journal.Cover;
+import dev.tollgate.core.spi.RequestCharge;
 import dev.tollgate.core.spi.UsageDelta;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,14 +18,17 @@ final class Batch {
     final String id = UUID.randomUUID().toString();
     final List<Aggregate.Entry> entries;
     final Map<Aggregate.SubjectQuota, Coverage> cover;
+    /** The records among the entries that carry a request id (the store charges each id once). */
+    final List<RequestCharge> requests;
     /** The last attempt's commit outcome is unknown. */
     boolean inDoubt;
     /** Its journal intent has been written (once is enough, whatever the retries). */
     boolean announced;
 
-    Batch(List<Aggregate.Entry> entries, Map<Aggregate.SubjectQuota, Coverage> cover) {
+    Batch(List<Aggregate.Entry> entries, Map<Aggregate.SubjectQuota, Coverage> cover, List<RequestCharge> requests) {
         this.entries = entries;
         this.cover = cover;
+        this.requests = requests;
     }
 
     List<Cover> covers() {

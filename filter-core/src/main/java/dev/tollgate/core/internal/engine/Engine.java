@@ -30,6 +30,7 @@ public final class Engine {
     private final Pipeline pipeline;
     private final Allotments allotments;
     private final Maintenance maintenance;
+    private final Thresholds thresholds;
     private final Admissions admissions;
     private final Recorder recorder;
     private final Administration administration;
@@ -61,8 +62,9 @@ public final class Engine {
         Journaling journaling = new Journaling(journal, counters, ticker);
         Pending pending = new Pending(counters, journal.directory(), config.deferredMaxEntries(), ticker,
                 journaling);
+        this.thresholds = new Thresholds(config.notifyThresholds(), policies, windows);
         Writer writer = new Writer(store, guard, allotments, policies, windows, counters, journaling, pending,
-                config.batchSize(), ticker);
+                config.batchSize(), config.idempotencyRetention(), thresholds, ticker);
         this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker, blockingExecutor);
         this.recorder = new Recorder(pipeline, policies, allotments, windows, counters, ticker);
         this.admissions = new Admissions(allotments, policies, windows, counters, recorder, config.failMode(), ticker);
@@ -116,6 +118,16 @@ public final class Engine {
 
     public Recorder recorder() {
         return recorder;
+    }
+
+    /** Adds a listener of threshold crossings; see {@code Tollgate.Builder.thresholdListener}. */
+    public void addThresholdListener(java.util.function.Consumer<dev.tollgate.core.ThresholdCrossing> listener) {
+        thresholds.addListener(listener);
+    }
+
+    /** Crossings of {@code percent} this node told. */
+    public long thresholdCrossings(int percent) {
+        return thresholds.crossed(percent);
     }
 
     public Administration administration() {

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Background upkeep on one daemon thread: every minute prunes applied batch ids past
  * {@code batch-retention} and expired grants, and purges usage rows past
- * {@code tollgate.store.retention.<period>} (on the engine's clock, in bounded chunks), probes a half-open store breaker so that
+ * {@code tollgate.store.retention.<period>} (on the engine's clock, in bounded chunks); every ten
+ * minutes prunes request ids past their retention (in chunks of {@value #REQUEST_PRUNE_CHUNK}
+ * rows, one short transaction each); probes a half-open store breaker so that
  * an idle engine's health returns to UP after an outage, and replays what an earlier run left
  * in the journal until it is all written. Thread-safe.
  */
@@ -28,6 +30,10 @@ final class Maintenance {
     /** Statements per table (and per purged period) in one run, which comes every minute. */
     static final int STATEMENTS = 10;
     private static final List<Period> PURGED = List.of(Period.MINUTE, Period.HOUR, Period.DAY, Period.MONTH);
+    /** Request ids deleted per store call; a backlog is deleted by several short calls. */
+    static final int REQUEST_PRUNE_CHUNK = 5_000;
+    /** Most chunks per run, so that one run is bounded; the next run goes on. */
+    private static final int REQUEST_PRUNE_MAX_CHUNKS = 200;
 
     private final TollgateConfig config;
     private final UsageStore store;
@@ -54,6 +60,7 @@ final class Maintenance {
 
     void start() {
         scheduler.scheduleWithFixedDelay(this::upkeep, 1, 1, TimeUnit.MINUTES);
+        scheduler.scheduleWithFixedDelay(this::pruneRequests, 2, 10, TimeUnit.MINUTES);
         long probe = Math.max(100, config.breakerWaitInOpen().toMillis());
         scheduler.scheduleWithFixedDelay(this::probe, probe, probe, TimeUnit.MILLISECONDS);
         if (!replayJournal()) {
@@ -141,6 +148,28 @@ final class Maintenance {
             LOG.debug("Pruning the store failed: {}", e.getMessage());
         }
         return n;
+    }
+
+    /**
+     * Deletes request ids whose retention ended, chunk by chunk.
+     *
+     * @return how many went
+     */
+    long pruneRequests() {
+        long total = 0;
+        try {
+            for (int i = 0; i < REQUEST_PRUNE_MAX_CHUNKS; i++) {
+                int n = store.pruneRequests(clock.instant(), REQUEST_PRUNE_CHUNK);
+                total += n;
+                if (n < REQUEST_PRUNE_CHUNK) {
+                    break;
+                }
+            }
+            LOG.debug("Pruned {} request ids", total);
+        } catch (RuntimeException e) {
+            LOG.debug("Pruning request ids failed: {}", e.getMessage());
+        }
+        return total;
     }
 
     void stop() {

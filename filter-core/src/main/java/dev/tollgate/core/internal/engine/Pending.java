@@ -1,6 +1,7 @@
 package dev.tollgate.core.internal.engine;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.tollgate.core.spi.RequestCharge;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -159,6 +160,7 @@ final class Pending {
                     Aggregate.Unresolved k = u.getKey();
                     dropped(k.subject(), k.quota(), "minute from " + Instant.ofEpochMilli(k.minute()), s[0], s[1],
                             agg.unresolvedCover.remove(k));
+                    agg.unresolvedRequests.remove(k);
                     it.remove();
                     continue;
                 }
@@ -229,6 +231,13 @@ final class Pending {
                     if (c != null) {
                         deferred.mergeCover(Map.of(sq, c));
                     }
+                    List<RequestCharge> ids = new ArrayList<>();
+                    for (RequestCharge r : b.requests) {
+                        if (r.subject().equals(sq.subject()) && r.quota().equals(sq.quota())) {
+                            ids.add(r);
+                        }
+                    }
+                    deferred.mergeRequests(ids);
                 }
                 from = to;
             }

@@ -38,7 +38,12 @@ public final class Recorder {
 
     /** Queues {@code amount} of {@code quota} for {@code subject}; see {@code Tollgate.consume}. */
     public void consume(String subject, String quota, long amount) {
-        UsageEvent e = event(subject, quota, amount);
+        consume(subject, quota, amount, null);
+    }
+
+    /** Queues a record under a request id ({@code null}: none); see {@code Tollgate.consume}. */
+    public void consume(String subject, String quota, long amount, String requestId) {
+        UsageEvent e = event(subject, quota, amount, requestId);
         if (e != null) {
             submit(e);
         }
@@ -46,7 +51,12 @@ public final class Recorder {
 
     /** Writes before returning; see {@code Tollgate.consumeSync}. */
     public boolean consumeSync(String subject, String quota, long amount) {
-        UsageEvent e = event(subject, quota, amount);
+        return consumeSync(subject, quota, amount, null);
+    }
+
+    /** Writes a record under a request id ({@code null}: none) before returning; see {@code Tollgate.consumeSync}. */
+    public boolean consumeSync(String subject, String quota, long amount, String requestId) {
+        UsageEvent e = event(subject, quota, amount, requestId);
         try {
             return e == null || pipeline.submitSync(e);
         } catch (IllegalStateException closed) {
@@ -66,7 +76,7 @@ public final class Recorder {
         for (Consumption c : consumptions) {
             UsageEvent e;
             try {
-                e = event(c.subject(), c.quota(), c.amount());
+                e = event(c.subject(), c.quota(), c.amount(), c.requestId());
             } catch (IllegalStateException closed) {
                 // close() began while the batch was being built: the records built so far were
                 // counted in total and will never be queued.
@@ -91,7 +101,8 @@ public final class Recorder {
      * Records the final cost of an admitted request, whose units were taken from {@code held}
      * (one allotment per window): {@code granted[i]} of it came from window {@code i}'s grant.
      */
-    void recordTaken(String subject, String quota, long amount, long at, Allotment[] held, long[] granted) {
+    void recordTaken(String subject, String quota, long amount, long at, Allotment[] held, long[] granted,
+                     String requestId) {
         if (amount == 0) {
             return;
         }
@@ -103,7 +114,7 @@ public final class Recorder {
             keys[i] = held[i].key;
         }
         counters.total.increment();
-        submit(UsageEvent.resolved(subject, quota, amount, at, keys, held, granted));
+        submit(UsageEvent.resolved(subject, quota, amount, at, keys, held, granted, requestId));
     }
 
     /** Queues a record; one refused because close() began is not counted in {@code total}. */
@@ -122,10 +133,13 @@ public final class Recorder {
         }
     }
 
-    private UsageEvent event(String subject, String quota, long amount) {
+    private UsageEvent event(String subject, String quota, long amount, String requestId) {
         Objects.requireNonNull(subject, "subject");
         Objects.requireNonNull(quota, "quota");
         checkAmount(amount);
+        if (requestId != null) {
+            Names.requestId(requestId);
+        }
         if (amount == 0) {
             return null;
         }
@@ -138,14 +152,14 @@ public final class Recorder {
             Names.subject(subject);
             Names.quota(quota);
             counters.total.increment();
-            return UsageEvent.unresolved(subject, quota, amount, now);
+            return UsageEvent.unresolved(subject, quota, amount, now, requestId);
         }
         List<Limit> limits = policy.limits(quota);
         if (limits.isEmpty()) {
             Names.quota(quota);
             counters.total.increment();
             return UsageEvent.resolved(subject, quota, amount, now,
-                    new UsageKey[] {new UsageKey(subject, quota, Period.TOTAL, 0L)}, null, null);
+                    new UsageKey[] {new UsageKey(subject, quota, Period.TOTAL, 0L)}, null, null, requestId);
         }
         Resolution r = lastResolution.get();
         if (!r.matches(subject, quota, policy, limits, windows, now)) {
@@ -168,7 +182,7 @@ public final class Recorder {
             }
         }
         counters.total.increment();
-        return UsageEvent.resolved(subject, quota, amount, now, r.keys, r.held, granted);
+        return UsageEvent.resolved(subject, quota, amount, now, r.keys, r.held, granted, requestId);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.tollgate.core.internal.engine;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.Decision;
+import dev.tollgate.core.Names;
 import dev.tollgate.core.Reservation;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -56,14 +57,22 @@ final class Ticket implements Reservation {
 
     @Override
     public void settle(long finalCost) {
+        settle(finalCost, null);
+    }
+
+    @Override
+    public void settle(long finalCost, String requestId) {
         if (finalCost < 0) {
             throw new IllegalArgumentException("cost must be >= 0, was " + finalCost);
+        }
+        if (requestId != null) {
+            Names.requestId(requestId);
         }
         if (!done.compareAndSet(false, true)) {
             return;
         }
         if (held == null) {
-            recorder.consume(subject, quota, finalCost);
+            recorder.consume(subject, quota, finalCost, requestId);
             return;
         }
         long now = ticker.read();
@@ -81,7 +90,7 @@ final class Ticket implements Reservation {
                 granted[i] = taken + more;
             }
         }
-        recorder.recordTaken(subject, quota, finalCost, at, held, granted);
+        recorder.recordTaken(subject, quota, finalCost, at, held, granted, requestId);
     }
 
     @Override

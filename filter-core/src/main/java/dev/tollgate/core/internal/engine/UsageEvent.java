@@ -22,11 +22,13 @@ final class UsageEvent {
     /** Per key, the part of {@code amount} a grant covered; {@code null} when none did. */
     final long[] granted;
     final CountDownLatch marker;
+    /** The caller's request id, or {@code null}: with one, the store charges (subject, quota, id) once. */
+    final String requestId;
     /** The journal segment holding this record, or -1 when it is not in a journal. */
     long segment = -1;
 
     private UsageEvent(String subject, String quota, long amount, long at, UsageKey[] keys, Allotment[] allotments,
-                       long[] granted, CountDownLatch marker) {
+                       long[] granted, CountDownLatch marker, String requestId) {
         this.subject = subject;
         this.quota = quota;
         this.amount = amount;
@@ -35,21 +37,22 @@ final class UsageEvent {
         this.allotments = allotments;
         this.granted = granted;
         this.marker = marker;
+        this.requestId = requestId;
     }
 
     /** A record whose counters are known. */
     static UsageEvent resolved(String subject, String quota, long amount, long at, UsageKey[] keys,
-                               Allotment[] allotments, long[] granted) {
-        return new UsageEvent(subject, quota, amount, at, keys, allotments, granted, null);
+                               Allotment[] allotments, long[] granted, String requestId) {
+        return new UsageEvent(subject, quota, amount, at, keys, allotments, granted, null, requestId);
     }
 
     /** A record whose counters the writer still has to work out. */
-    static UsageEvent unresolved(String subject, String quota, long amount, long at) {
-        return new UsageEvent(subject, quota, amount, at, null, null, null, null);
+    static UsageEvent unresolved(String subject, String quota, long amount, long at, String requestId) {
+        return new UsageEvent(subject, quota, amount, at, null, null, null, null, requestId);
     }
 
     static UsageEvent marker(CountDownLatch latch) {
-        return new UsageEvent(null, null, 0, 0, null, null, null, latch);
+        return new UsageEvent(null, null, 0, 0, null, null, null, latch, null);
     }
 
     boolean isMarker() {

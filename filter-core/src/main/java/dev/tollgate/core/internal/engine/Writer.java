@@ -5,12 +5,14 @@ import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
 import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.PermanentStoreException;
+import dev.tollgate.core.spi.RequestCharge;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.WriteBatch;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,11 +43,14 @@ final class Writer {
     private final Journaling journaling;
     private final Pending pending;
     private final int batchSize;
+    private final Duration requestRetention;
+    private final Thresholds thresholds;
     private final Clock clock;
     private final Ticker ticker;
 
     Writer(UsageStore store, StoreGuard guard, Allotments allotments, Policies policies, Windows windows,
-           Counters counters, Journaling journaling, Pending pending, int batchSize, Ticker ticker) {
+           Counters counters, Journaling journaling, Pending pending, int batchSize, Duration requestRetention,
+           Thresholds thresholds, Ticker ticker) {
         this.store = store;
         this.guard = guard;
         this.allotments = allotments;
@@ -55,6 +60,8 @@ final class Writer {
         this.journaling = journaling;
         this.pending = pending;
         this.batchSize = batchSize;
+        this.requestRetention = requestRetention;
+        this.thresholds = thresholds;
         this.clock = windows.clock();
         this.ticker = ticker;
     }
@@ -125,7 +132,7 @@ final class Writer {
                         to++;
                     }
                     List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
-                    Batch batch = new Batch(chunk, agg.takeCover(chunk));
+                    Batch batch = new Batch(chunk, agg.takeCover(chunk), agg.takeRequests(chunk));
                     // From here the chunk is written or kept in Pending, whatever happens.
                     from = to;
                     all &= write(batch);
@@ -164,7 +171,7 @@ final class Writer {
                 alone.add(en);
             }
         }
-        setAside(new Batch(over, agg.takeCover(alone)), "its sum passed " + Long.MAX_VALUE);
+        setAside(new Batch(over, agg.takeCover(alone), agg.takeRequests(alone)), "its sum passed " + Long.MAX_VALUE);
     }
 
     /**
@@ -198,7 +205,15 @@ final class Writer {
                 cover.put(sq, c);
             }
         }
-        return new Batch(new ArrayList<>(entries), cover);
+        List<RequestCharge> requests = new ArrayList<>();
+        for (RequestCharge r : b.requests) {
+            if (cover.containsKey(new Aggregate.SubjectQuota(r.subject(), r.quota()))
+                    || entries.stream().anyMatch(en -> en.key.subject().equals(r.subject())
+                    && en.key.quota().equals(r.quota()))) {
+                requests.add(r);
+            }
+        }
+        return new Batch(new ArrayList<>(entries), cover, requests);
     }
 
     /**
@@ -238,21 +253,24 @@ final class Writer {
             long[] sums = u.getValue();
             boolean overflowed = sums[0] == Long.MAX_VALUE;
             boolean admitted = sums[3] != 0;
+            List<UsageKey> keys = new ArrayList<>(Math.max(1, limits.size()));
             if (limits.isEmpty()) {
-                Aggregate.Entry en = agg.entry(key(u.getKey(), Period.TOTAL));
+                keys.add(key(u.getKey(), Period.TOTAL));
+                Aggregate.Entry en = agg.entry(keys.get(0));
                 en.add(sums[0], 0, sums[1], null, sums[2]);
                 en.overflowed |= overflowed;
                 en.admitted |= admitted;
             } else {
                 // Recorded before this node knew the subject's limits: usage no grant covered.
                 for (int i = 0; i < limits.size(); i++) {
-                    Aggregate.Entry en = agg.entry(key(u.getKey(), limits.get(i).period()));
+                    keys.add(key(u.getKey(), limits.get(i).period()));
+                    Aggregate.Entry en = agg.entry(keys.get(i));
                     en.add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
                     en.overflowed |= overflowed;
                     en.admitted |= admitted;
                 }
             }
-            agg.resolved(u.getKey());
+            agg.resolved(u.getKey(), keys);
             it.remove();
         }
     }
@@ -265,7 +283,8 @@ final class Writer {
     private boolean write(Batch b) {
         long t0 = ticker.read();
         journaling.announce(b);
-        WriteBatch batch = new WriteBatch(b.id, allotments.node(), clock.instant(), allotments.expiry(), b.deltas());
+        WriteBatch batch = new WriteBatch(b.id, allotments.node(), clock.instant(), allotments.expiry(), b.deltas(),
+                b.requests, requestRetention);
         UsageStore.Applied applied;
         try {
             applied = guard.write(() -> {
@@ -302,6 +321,10 @@ final class Writer {
                         allotments.expiryNanos());
             }
             units += en.amount;
+            long total = applied.total(i);
+            if (total >= 0) {
+                thresholds.written(en.key, total - applied.added(i, en.amount), total);
+            }
         }
         journaling.committed(b);
         counters.processed.add(b.records());

@@ -134,6 +134,68 @@ public enum Dialect {
     }
 
     /**
+     * Records request ids if absent (or if the one recorded has expired) and returns the rows
+     * it recorded: {@code subject, quota, request_id}, all with {@code :expiresAt}; {@code :now}
+     * is the batch's time. The ids must be distinct, and are recorded in the order given.
+     * PostgreSQL takes them as three arrays ({@code :subjects, :quotas, :requestIds}: one
+     * statement text whatever their number, prepared once by the server); H2 as {@code rows}
+     * rows of a {@code VALUES} list, row {@code i} binding {@code :subject<i>, :quota<i>,
+     * :requestId<i>}. Two transactions recording the same new id: PostgreSQL's second waits for
+     * the first and then returns nothing for it; H2's fails with a unique violation (the caller
+     * retries the transaction).
+     */
+    String claimRequests(int rows) {
+        if (this == POSTGRESQL) {
+            return "INSERT INTO tollgate_request (subject, quota, request_id, expires_at)"
+                    + " SELECT d.subject, d.quota, d.request_id, :expiresAt FROM unnest(CAST(:subjects AS VARCHAR[]),"
+                    + " CAST(:quotas AS VARCHAR[]), CAST(:requestIds AS VARCHAR[])) WITH ORDINALITY"
+                    + " AS d(subject, quota, request_id, n) ORDER BY d.n"
+                    + " ON CONFLICT (subject, quota, request_id) DO UPDATE SET expires_at = EXCLUDED.expires_at"
+                    + " WHERE tollgate_request.expires_at < :now RETURNING subject, quota, request_id";
+        }
+        StringBuilder values = new StringBuilder();
+        for (int i = 0; i < rows; i++) {
+            values.append(i == 0 ? "" : ", ").append("(CAST(:subject").append(i).append(" AS VARCHAR(200)), CAST(:quota")
+                    .append(i).append(" AS VARCHAR(64)), CAST(:requestId").append(i).append(" AS VARCHAR(255)))");
+        }
+        return "SELECT subject, quota, request_id FROM FINAL TABLE (MERGE INTO tollgate_request t USING (VALUES "
+                + values + ") AS d(subject, quota, request_id)"
+                + " ON t.subject = d.subject AND t.quota = d.quota AND t.request_id = d.request_id"
+                + " WHEN MATCHED AND t.expires_at < CAST(:now AS TIMESTAMP WITH TIME ZONE)"
+                + " THEN UPDATE SET expires_at = CAST(:expiresAt AS TIMESTAMP WITH TIME ZONE)"
+                + " WHEN NOT MATCHED THEN INSERT (subject, quota, request_id, expires_at)"
+                + " VALUES (d.subject, d.quota, d.request_id, CAST(:expiresAt AS TIMESTAMP WITH TIME ZONE)))";
+    }
+
+    /**
+     * A page of counters for {@link JdbiUsageStore#windows}: window start in
+     * {@code [:from, :to)}, not {@code TOTAL}, optionally {@code = :subject}, {@code = :period}
+     * and after {@code (:afterStart, :afterQuota, :afterPeriod, :afterSubject)}, ordered by
+     * window start, quota, period and subject with strings compared by code point (PostgreSQL's
+     * {@code "C"} collation; H2 compares so by default), at most {@code :limit} rows.
+     */
+    String windows(boolean subject, boolean period, boolean after) {
+        String c = this == POSTGRESQL ? " COLLATE \"C\"" : "";
+        StringBuilder sql = new StringBuilder("SELECT subject, quota, period, window_start, used FROM tollgate_usage"
+                + " WHERE window_start >= :from AND window_start < :to AND period <> 'TOTAL'");
+        if (subject) {
+            sql.append(" AND subject = :subject");
+        }
+        if (period) {
+            sql.append(" AND period = :period");
+        }
+        if (after) {
+            sql.append(" AND (window_start > :afterStart OR (window_start = :afterStart AND (quota").append(c)
+                    .append(" > :afterQuota OR (quota = :afterQuota AND (period").append(c)
+                    .append(" > :afterPeriod OR (period = :afterPeriod AND subject").append(c)
+                    .append(" > :afterSubject))))))");
+        }
+        sql.append(" ORDER BY window_start, quota").append(c).append(", period").append(c).append(", subject").append(c)
+                .append(" FETCH FIRST :limit ROWS ONLY");
+        return sql.toString();
+    }
+
+    /**
      * The dialect of a JDBC URL or a database product name.
      *
      * @throws IllegalArgumentException for databases other than H2 and PostgreSQL

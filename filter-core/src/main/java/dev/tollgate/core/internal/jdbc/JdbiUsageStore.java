@@ -10,6 +10,7 @@ import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
 import dev.tollgate.core.spi.PermanentStoreException;
 import dev.tollgate.core.spi.StoreException;
+import dev.tollgate.core.spi.StoredUsage;
 import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
@@ -147,10 +148,20 @@ public final class JdbiUsageStore implements UsageStore {
                 throw e;
             }
             long[] totals = new long[deltas.size()];
+            long[] amounts;
+            try {
+                amounts = Requests.charge(h, dialect, batch);
+            } catch (RuntimeException e) {
+                if (Sql.isUniqueViolation(e)) {
+                    h.rollback();
+                    throw new Sql.InsertRaceException(e);
+                }
+                throw e;
+            }
             if (!deltas.isEmpty()) {
                 PreparedBatch upserts = h.prepareBatch(dialect.addUsage());
-                for (UsageDelta d : deltas) {
-                    Sql.bindKey(upserts, d.key()).bind("delta", d.amount()).bind("now", now).add();
+                for (int i = 0; i < deltas.size(); i++) {
+                    Sql.bindKey(upserts, deltas.get(i).key()).bind("delta", amounts[i]).bind("now", now).add();
                 }
                 try {
                     readTotals(upserts, totals);
@@ -169,7 +180,7 @@ public final class JdbiUsageStore implements UsageStore {
                 throw new InDoubtException("Commit of batch " + batchId + " has an unknown outcome: "
                         + Sql.rootMessage(e), e);
             }
-            return new Applied(true, totals);
+            return new Applied(true, totals, batch.requests().isEmpty() ? null : amounts);
         } catch (StoreException | Sql.InsertRaceException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -379,6 +390,38 @@ public final class JdbiUsageStore implements UsageStore {
             usageRows.execute();
             return old.size();
         }));
+    }
+
+    @Override
+    public List<StoredUsage> windows(Instant from, Instant to, String subject, Period period, UsageKey after,
+                                     int limit) {
+        if (limit <= 0) {
+            return List.of();
+        }
+        return call(h -> {
+            var q = h.createQuery(dialect.windows(subject != null, period != null, after != null))
+                    .bind("from", Sql.utc(from)).bind("to", Sql.utc(to)).bind("limit", limit);
+            if (subject != null) {
+                q.bind("subject", subject);
+            }
+            if (period != null) {
+                q.bind("period", period.name());
+            }
+            if (after != null) {
+                q.bind("afterStart", Sql.utc(after.windowStart())).bind("afterQuota", after.quota())
+                        .bind("afterPeriod", after.period().name()).bind("afterSubject", after.subject());
+            }
+            return q.map((rs, ctx) -> new StoredUsage(Sql.key(rs), rs.getLong(5))).list();
+        });
+    }
+
+    @Override
+    public int pruneRequests(Instant before, int limit) {
+        // One short statement per call: a backlog is deleted over several calls, never in one long one.
+        return call(h -> h.createUpdate("DELETE FROM tollgate_request WHERE (subject, quota, request_id) IN"
+                        + " (SELECT subject, quota, request_id FROM tollgate_request WHERE expires_at < :before"
+                        + " FETCH FIRST :limit ROWS ONLY)")
+                .bind("before", Sql.utc(before)).bind("limit", limit).execute());
     }
 
     @Override

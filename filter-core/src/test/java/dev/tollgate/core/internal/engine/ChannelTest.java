@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class ChannelTest {
 
     private static UsageEvent record(String subject) {
-        return UsageEvent.unresolved(subject, "requests", 1, 0);
+        return UsageEvent.unresolved(subject, "requests", 1, 0, null);
     }
 
     @Test

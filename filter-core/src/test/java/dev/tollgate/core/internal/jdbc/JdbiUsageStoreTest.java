@@ -85,4 +85,33 @@ class JdbiUsageStoreTest {
                 .hasMessageContaining("tollgate/schema-")
                 .hasMessageContaining("tollgate.store.schema=create");
     }
+
+    @Test
+    void expiredRequestIdsArePrunedInChunksAndLiveOnesKept() {
+        TestDatabase db = database();
+        Instant t0 = Instant.parse("2026-11-26T10:00:00Z");
+        try (JdbiUsageStore store = create(db, SchemaMode.CREATE)) {
+            UsageKey k = new UsageKey("alice", "requests", dev.tollgate.core.Period.TOTAL, 0L);
+            List<dev.tollgate.core.spi.RequestCharge> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                ids.add(new dev.tollgate.core.spi.RequestCharge("alice", "requests", "old-" + i, 1, List.of(k)));
+            }
+            store.apply(new WriteBatch("b1", "n", t0, Duration.ofSeconds(1), List.of(new UsageDelta(k, 5)), ids,
+                    Duration.ofMinutes(1)));
+            store.apply(new WriteBatch("b2", "n", t0, Duration.ofSeconds(1), List.of(new UsageDelta(k, 1)),
+                    List.of(new dev.tollgate.core.spi.RequestCharge("alice", "requests", "live", 1, List.of(k))),
+                    Duration.ofDays(1)));
+            Instant later = t0.plus(Duration.ofMinutes(2));
+            assertThat(store.pruneRequests(t0, 2)).as("nothing has expired yet").isZero();
+            assertThat(store.pruneRequests(later, 2)).isEqualTo(2);
+            assertThat(store.pruneRequests(later, 2)).isEqualTo(2);
+            assertThat(store.pruneRequests(later, 2)).isEqualTo(1);
+            assertThat(store.pruneRequests(later, 2)).isZero();
+            // The live id still makes its repeat free.
+            store.apply(new WriteBatch("b3", "n", later, Duration.ofSeconds(1), List.of(new UsageDelta(k, 1)),
+                    List.of(new dev.tollgate.core.spi.RequestCharge("alice", "requests", "live", 1, List.of(k))),
+                    Duration.ofDays(1)));
+            assertThat(store.used(List.of(k))).containsExactly(6);
+        }
+    }
 }
