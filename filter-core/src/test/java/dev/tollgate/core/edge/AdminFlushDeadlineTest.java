@@ -35,7 +35,7 @@ class AdminFlushDeadlineTest {
                 AdminApi.Response r = api.handle("POST", "/flush", "Bearer " + TOKEN, null,
                         SubjectResult::absent);
                 assertThat(r.status()).isEqualTo(202);
-                assertThat(r.body()).startsWith("{\"flushed\":false,").contains("300ms");
+                assertThat(r.body()).contains("\"flushed\":false", "after 300ms");
                 assertThat(db.storedTotal("held", "requests", "TOTAL")).isZero();
 
                 gated.openGate();
