@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS tollgate_grant (
     PRIMARY KEY (subject, quota, period, window_start, node)
 );
 CREATE INDEX IF NOT EXISTS tollgate_grant_expires ON tollgate_grant (expires_at);
+CREATE TABLE IF NOT EXISTS tollgate_api_key (
+    subject    VARCHAR(200) NOT NULL PRIMARY KEY,
+    name       VARCHAR(100),
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tollgate_request (
     subject    VARCHAR(200)             NOT NULL,
     quota      VARCHAR(64)              NOT NULL,

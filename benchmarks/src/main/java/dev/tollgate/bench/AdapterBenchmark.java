@@ -1,5 +1,6 @@
 package dev.tollgate.bench;
 
+import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.edge.EdgeConfig;
@@ -92,6 +93,7 @@ public class AdapterBenchmark {
         if (!tollgate.recordsWithoutBlocking()) {
             throw new IllegalStateException("the engine would block on recording; the gateway would hop threads");
         }
+        tollgate.registerKey(Subjects.apiKey(KEY), null, null);   // only registered keys are metered
         servlet = new TollgateFilter(tollgate, EdgeConfig.from(Settings.of(RULES)), null);
         servlet.init(new MockFilterConfig());
         gateway = new QuotaGatewayFilterFactory(Settings.of(Map.of()), tollgate, name -> null,

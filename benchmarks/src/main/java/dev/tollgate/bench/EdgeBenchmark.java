@@ -1,5 +1,6 @@
 package dev.tollgate.bench;
 
+import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.edge.Admission;
@@ -29,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * the API key into its subject, admit (the engine takes the estimate from a held allotment),
  * build the RateLimit fields, and after the response settle the final cost. The adapters add
  * only the translation of their HTTP objects. {@code oneKey}: one API key; {@code manyKeys}:
- * 10,000 keys round-robin, each granted in {@code @Setup}. Engine on embedded in-memory H2, a
+ * 10,000 keys round-robin, each registered and granted in {@code @Setup}. Engine on embedded in-memory H2, a
  * limit nobody reaches, a channel large enough to absorb what the batchers cannot write during
  * an iteration (the {@code [edge]} line after each iteration shows sync fallbacks: they must be
  * 0 for the score to be the edge's CPU rather than store writes).
@@ -70,6 +71,7 @@ public class EdgeBenchmark {
         keys = new String[KEYS];
         for (int i = 0; i < KEYS; i++) {
             keys[i] = "bench-api-key-" + i;
+            tollgate.registerKey(Subjects.apiKey(keys[i]), null, null);   // only registered keys are metered
             request(keys[i]);
         }
     }

@@ -242,6 +242,74 @@ public final class Tollgate implements AutoCloseable {
         engine.administration().assignPlan(subject, plan);
     }
 
+    /**
+     * Registers an API key by its subject ({@code key:<sha-256 hex>}, {@link Subjects#apiKey}),
+     * so that an edge with {@code tollgate.subject.unknown=reject} admits it: on {@code plan}
+     * (a configured plan, assigned first) or, when {@code null}, on the plan it has. Admitted on
+     * this node at once, on others within {@code tollgate.subject.key-cache-ttl}.
+     *
+     * @param name a label for operators (at most 100 visible characters), or {@code null}
+     * @throws IllegalArgumentException for a subject that is not an API key's, an unknown plan or a bad name
+     * @throws TollgateException if the store cannot be written
+     */
+    public void registerKey(String subject, String plan, String name) {
+        engine.administration().registerKey(subject, plan, name);
+    }
+
+    /**
+     * Revokes an API key: refused on this node at once, on others within
+     * {@code tollgate.subject.key-cache-ttl}. Its plan, overrides and usage stay.
+     *
+     * @return whether it was registered
+     * @throws TollgateException if the store cannot be written
+     */
+    public boolean revokeKey(String subject) {
+        return engine.administration().revokeKey(subject);
+    }
+
+    /**
+     * Whether an API key is registered, from this node's cache when it is fresh (see
+     * {@code tollgate.subject.key-cache-ttl}), else from the store, many keys per read.
+     *
+     * @throws TollgateException if this node holds no answer and the store cannot give one
+     */
+    public boolean isRegisteredKey(String subject) {
+        return engine.administration().isRegisteredKey(subject);
+    }
+
+    /**
+     * Whether {@link #isRegisteredKey} can answer for {@code subject} from this node's cache,
+     * without the store. Never blocks.
+     */
+    public boolean isKeyCached(String subject) {
+        return engine.administration().isKeyCached(subject);
+    }
+
+    /**
+     * What is left of each limit of {@code subject} as this node sees it (its allotments and
+     * the store's last answers), without a store read per call: the store is asked only for a
+     * subject or counter this node has not seen yet. {@code GET {admin}/me} serves it;
+     * {@link #usage} reads the store instead.
+     *
+     * @throws TollgateException if the subject's limits are not cached and the store cannot be read
+     */
+    public SubjectLimits limitsOf(String subject) {
+        var view = engine.admissions().view(subject);
+        return new SubjectLimits(view.plan(), view.limits());
+    }
+
+    /**
+     * A subject's plan and what is left of each of its limits ({@link #limitsOf}). Immutable.
+     *
+     * @param limits one decision per limit of each limited quota, by quota name: quota, period,
+     *               limit, used, remaining, window start and reset
+     */
+    public record SubjectLimits(String plan, List<Decision> limits) {
+        public SubjectLimits {
+            limits = List.copyOf(limits);
+        }
+    }
+
     /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
     public void setLimit(String subject, String quota, Limit limit) {
         engine.administration().setLimit(subject, quota, limit);
@@ -398,8 +466,7 @@ public final class Tollgate implements AutoCloseable {
             }
             String where = store != null ? store.getClass().getSimpleName()
                     : dataSource != null ? "the application's DataSource"
-                    : config.storeUrl().replaceAll("(?i)(password=)[^&;]*", "$1****")
-                            .replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@");
+                    : TollgateKeys.maskUrl(config.storeUrl());
             LOG.info("Tollgate started, writing to {}: {}", where, config);
             return t;
         }
@@ -414,7 +481,7 @@ public final class Tollgate implements AutoCloseable {
                 return JdbiUsageStore.open(config, dataSource);
             }
             return UsageStoreProvider.find(url).orElseThrow(() -> new InvalidConfigException(
-                    TollgateKeys.STORE_URL.name(), url.replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@"),
+                    TollgateKeys.STORE_URL.name(), TollgateKeys.maskUrl(url),
                     TollgateKeys.STORE_URL.type().allowed())).open(config);
         }
 

@@ -35,6 +35,7 @@ public final class TollgateConfig {
             TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL.defaultValue();
     public static final long DEFAULT_CACHE_MAX_SIZE = TollgateKeys.CHECK_CACHE_MAX_SIZE.defaultValue();
     public static final Duration DEFAULT_POLICY_REFRESH_AFTER = TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER.defaultValue();
+    public static final Duration DEFAULT_KEY_CACHE_TTL = TollgateKeys.SUBJECT_KEY_CACHE_TTL.defaultValue();
     public static final FailMode DEFAULT_FAIL_MODE = TollgateKeys.CHECK_FAIL_MODE.defaultValue();
     /** How long a grant stays live in the store unless this node uses it. */
     public static final Duration DEFAULT_ALLOTMENT_EXPIRY = TollgateKeys.ALLOTMENT_EXPIRY.defaultValue();
@@ -80,6 +81,7 @@ public final class TollgateConfig {
     private final int deferredMaxEntries;
     private final long cacheMaxSize;
     private final Duration policyRefreshAfter;
+    private final Duration keyCacheTtl;
     private final FailMode failMode;
     private final Duration allotmentExpiry;
     private final Duration allotmentTarget;
@@ -115,6 +117,7 @@ public final class TollgateConfig {
         deferredMaxEntries = b.deferredMaxEntries;
         cacheMaxSize = b.cacheMaxSize;
         policyRefreshAfter = b.policyRefreshAfter;
+        keyCacheTtl = b.keyCacheTtl;
         failMode = b.failMode;
         allotmentExpiry = b.allotmentExpiry;
         allotmentTarget = b.allotmentTarget;
@@ -179,6 +182,7 @@ public final class TollgateConfig {
                 .deferredMaxEntries(s.get(TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES))
                 .cacheMaxSize(s.get(TollgateKeys.CHECK_CACHE_MAX_SIZE))
                 .policyRefreshAfter(s.get(TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER))
+                .keyCacheTtl(s.get(TollgateKeys.SUBJECT_KEY_CACHE_TTL))
                 .failMode(s.get(TollgateKeys.CHECK_FAIL_MODE))
                 .allotmentExpiry(s.get(TollgateKeys.ALLOTMENT_EXPIRY))
                 .allotmentTarget(s.get(TollgateKeys.ALLOTMENT_TARGET))
@@ -277,6 +281,14 @@ public final class TollgateConfig {
     /** Age after which a subject's plan and overrides are re-read in the background. */
     public Duration policyRefreshAfter() {
         return policyRefreshAfter;
+    }
+
+    /**
+     * How long this node trusts what it read about an API key (registered or not): a key
+     * revoked or issued through another node is refused or accepted here at most this long later.
+     */
+    public Duration keyCacheTtl() {
+        return keyCacheTtl;
     }
 
     public FailMode failMode() {
@@ -389,6 +401,7 @@ public final class TollgateConfig {
         private int deferredMaxEntries = TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES.defaultValue();
         private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
         private Duration policyRefreshAfter = DEFAULT_POLICY_REFRESH_AFTER;
+        private Duration keyCacheTtl = DEFAULT_KEY_CACHE_TTL;
         private FailMode failMode = DEFAULT_FAIL_MODE;
         private Duration allotmentExpiry = DEFAULT_ALLOTMENT_EXPIRY;
         private Duration allotmentTarget = DEFAULT_ALLOTMENT_TARGET;
@@ -431,6 +444,7 @@ public final class TollgateConfig {
             deferredMaxEntries = c.deferredMaxEntries;
             cacheMaxSize = c.cacheMaxSize;
             policyRefreshAfter = c.policyRefreshAfter;
+            keyCacheTtl = c.keyCacheTtl;
             failMode = c.failMode;
             allotmentExpiry = c.allotmentExpiry;
             allotmentTarget = c.allotmentTarget;
@@ -561,6 +575,15 @@ public final class TollgateConfig {
          */
         public Builder policyRefreshAfter(Duration refresh) {
             this.policyRefreshAfter = TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER.check(refresh);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.subject.key-cache-ttl}: how long a node trusts what it read about an
+         * API key, 100ms to 1h.
+         */
+        public Builder keyCacheTtl(Duration ttl) {
+            this.keyCacheTtl = TollgateKeys.SUBJECT_KEY_CACHE_TTL.check(ttl);
             return this;
         }
 

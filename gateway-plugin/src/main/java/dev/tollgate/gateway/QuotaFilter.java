@@ -1,9 +1,9 @@
 package dev.tollgate.gateway;
 
 import dev.tollgate.core.edge.Admission;
-import dev.tollgate.core.edge.QuotaCost;
 import dev.tollgate.core.edge.QuotaGate;
 import dev.tollgate.core.edge.QuotaRule;
+import dev.tollgate.core.edge.RequestPath;
 import dev.tollgate.core.edge.SubjectResult;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -56,8 +56,11 @@ final class QuotaFilter implements GatewayFilter {
     public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
         ServerHttpRequest request = exchange.getRequest();
         String method = request.getMethod().name();
-        String path = request.getPath().pathWithinApplication().value();
-        QuotaRule rule = gate.rule(method, path);
+        // Rules match the decoded, normalised path the route predicates see (%6F, ;x=1, //, ..).
+        String path = RequestPath.normalize(request.getPath().pathWithinApplication().value());
+        HttpHeaders in = request.getHeaders();
+        QuotaRule rule = gate.rule(method, path, QuotaGate.isPreflight(method, in.getFirst(HttpHeaders.ORIGIN),
+                in.getFirst(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD)));
         if (rule == null) {
             return chain.filter(exchange);
         }
@@ -77,19 +80,10 @@ final class QuotaFilter implements GatewayFilter {
      */
     private Mono<Admission> admission(QuotaRule rule, String method, String path, SubjectResult subject,
                                       List<String> requestId) {
-        if (!subject.present() || cached(subject.subject(), rule)) {
+        if (!subject.present() || gate.decidesWithoutStore(subject.subject(), rule)) {
             return Mono.just(gate.admit(rule, method, path, subject, requestId));
         }
         return Mono.fromCallable(() -> gate.admit(rule, method, path, subject, requestId)).subscribeOn(scheduler);
-    }
-
-    private boolean cached(String subject, QuotaRule rule) {
-        for (QuotaCost cost : rule.costs()) {
-            if (!gate.tollgate().isCached(subject, cost.quota(), cost.fixed())) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private Mono<Void> reject(ServerWebExchange exchange, Admission admission) {

@@ -172,7 +172,7 @@ public class QuotaGatewayFilterFactory extends AbstractGatewayFilterFactory<Quot
 
     /**
      * The edge counters of every route's filter added up (admitted, passedThrough,
-     * rejectedQuota, rejectedNoSubject, rejectedBadSubject, rejectedStoreUnavailable,
+     * rejectedQuota, rejectedNoSubject, rejectedUnknownKey, rejectedBadSubject, rejectedStoreUnavailable,
      * shadowDenied, malformedCost, notCharged).
      */
     public Map<String, Long> stats() {

@@ -30,6 +30,7 @@ class QuotaFilterSignalsTest {
     private final Tollgate tollgate = Tollgate.builder(TollgateConfig.ofDefaults()).dataSource(db.dataSource()).build();
     private final Settlements settlements = new Settlements();
     private final QuotaFilter filter = new QuotaFilter(new QuotaGate(tollgate, EdgeConfig.custom()
+            .unknownSubjects(EdgeConfig.UnknownSubjects.DEFAULT_PLAN)   // made-up keys: not about admission
             .countedStatuses(dev.tollgate.core.edge.StatusSet.parse("2xx,4xx,504,!429"))
             .rule("all", "/**", null, "requests").build()), null, Schedulers.immediate(), settlements);
 

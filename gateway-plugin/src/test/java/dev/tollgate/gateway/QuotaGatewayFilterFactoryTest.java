@@ -12,6 +12,7 @@ import dev.tollgate.core.testing.TestDatabase;
 import dev.tollgate.core.testing.TestDatabases;
 import dev.tollgate.core.Subjects;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -33,7 +34,10 @@ class QuotaGatewayFilterFactoryTest {
     }
 
     private QuotaGatewayFilterFactory factory(Map<String, String> settings) {
-        return new QuotaGatewayFilterFactory(Settings.of(settings), tollgate, name -> null, Schedulers.immediate());
+        // Made-up keys: these tests are about routes and rules, not admission.
+        Map<String, String> s = new HashMap<>(settings);
+        s.putIfAbsent("tollgate.subject.unknown", "default-plan");
+        return new QuotaGatewayFilterFactory(Settings.of(s), tollgate, name -> null, Schedulers.immediate());
     }
 
     private static QuotaGatewayFilterFactory.Config route(String id) {

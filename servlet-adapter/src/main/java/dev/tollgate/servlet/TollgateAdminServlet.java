@@ -31,12 +31,16 @@ import java.util.Map;
  * app's {@link TollgateFilter} (found in the ServletContext attribute
  * {@value TollgateFilter#FILTER_ATTRIBUTE}), including {@code tollgate.admin.token}. Routes,
  * below the mapping: {@code GET /me} (self-service: the caller's own remaining quota,
- * identified as for a metered request, e.g. by its {@code X-API-Key}; no admin token needed),
+ * admitted as a metered request of {@code tollgate.admin.me-quota}, e.g. by its
+ * {@code X-API-Key}; no admin token needed),
  * and, with {@code Authorization: Bearer <tollgate.admin.token>}, {@code GET /health},
  * {@code GET /stats}, {@code GET /subjects/{subject}}, {@code PUT /subjects/{subject}/plan},
- * {@code PUT|DELETE /subjects/{subject}/limits/{quota}} and {@code POST /flush}: see
- * {@link AdminApi}. Without a configured token those routes answer 404. Bodies larger than
- * {@value AdminApi#MAX_BODY_BYTES} bytes are refused with 413 before they are read in full.
+ * {@code PUT|DELETE /subjects/{subject}/limits/{quota}}, {@code POST /flush},
+ * {@code POST /keys} and {@code DELETE /keys/{subject}}: see {@link AdminApi}. Without a
+ * configured token those routes answer 404. Bodies larger than
+ * {@value AdminApi#MAX_BODY_BYTES} bytes are refused with 413 before they are read in full;
+ * a body without a declared length (chunked, or HTTP/2 without {@code content-length}) is read
+ * up to that bound too.
  * Answers {@code 503} when the filter is missing or disabled.
  *
  * <p>Thread-safe.
@@ -88,9 +92,10 @@ public class TollgateAdminServlet extends HttpServlet {
         if (declared > AdminApi.MAX_BODY_BYTES) {
             throw new TooLarge();
         }
-        if (declared == 0 || (declared < 0 && request.getHeader("Transfer-Encoding") == null)) {
+        if (declared == 0) {
             return null;
         }
+        // No declared length: chunked, or HTTP/2 without content-length. Read it, bounded.
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[4096];
         try (InputStream in = request.getInputStream()) {
@@ -102,7 +107,7 @@ public class TollgateAdminServlet extends HttpServlet {
                 }
             }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        return out.size() == 0 ? null : out.toString(StandardCharsets.UTF_8);
     }
 
     private static void problem(HttpServletResponse response, int status, String title, String detail)

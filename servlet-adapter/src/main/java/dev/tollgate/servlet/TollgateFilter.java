@@ -216,7 +216,7 @@ public class TollgateFilter implements Filter {
                 from = "the DataSource in ServletContext attribute " + DATA_SOURCE_ATTRIBUTE;
             } else {
                 engine = owned = Tollgate.builder(engineConfig).build();
-                from = engineConfig.storeUrl();
+                from = TollgateKeys.maskUrl(engineConfig.storeUrl());   // never the URL's password
             }
         } catch (RuntimeException e) {
             LOG.error("Tollgate filter '{}' not started: {}", name, e.getMessage());
@@ -311,7 +311,8 @@ public class TollgateFilter implements Filter {
         request.setAttribute(HANDLED, Boolean.TRUE);
         String method = request.getMethod();
         String path = pathWithinApp(request);
-        QuotaRule rule = g.rule(method, path);
+        QuotaRule rule = g.rule(method, path, QuotaGate.isPreflight(method, request.getHeader("Origin"),
+                request.getHeader("Access-Control-Request-Method")));
         // Resolve the subject only for metered paths: static files and the like pay nothing.
         SubjectResult who = rule == null ? SubjectResult.absent() : subjectOf(request);
         Admission admission = g.admit(rule, method, path, who, rule == null ? null

@@ -40,7 +40,23 @@ class AdminServletTest extends ServletTestSupport {
         assertThat(server.get("/tollgate/me", API_KEY, key).statusCode()).isEqualTo(200);
         assertThat(server.get("/api/hello", API_KEY, key).statusCode()).isEqualTo(200);
 
+        // The rule did not meter /me (its own quota, tollgate.admin.me-quota=me, did).
         assertThat(storedToday(subject(key), "requests")).isEqualTo(2);
+        assertThat(storedToday(subject(key), "me")).isEqualTo(0);
+        assertThat(db.storedTotal(subject(key), "me", "MINUTE")).isEqualTo(1);
+    }
+
+    @Test
+    void aBodyWithoutADeclaredLengthIsReadAndStillBounded() throws Exception {
+        boot(Backend.H2);
+        String subject = subject(newKey());
+        HttpResponse<String> r = server.put("/tollgate/subjects/" + subject + "/plan", "{\"plan\":\"big\"}", AUTH[0],
+                AUTH[1], "X-Test-As-Http2", "yes");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"plan\":\"big\"");
+        HttpResponse<String> big = server.put("/tollgate/subjects/" + subject + "/plan",
+                "{\"plan\":\"" + "x".repeat(20_000) + "\"}", AUTH[0], AUTH[1], "X-Test-As-Http2", "yes");
+        assertThat(big.statusCode()).isEqualTo(413);
     }
 
     @Test

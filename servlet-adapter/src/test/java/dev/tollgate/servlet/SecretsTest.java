@@ -86,8 +86,26 @@ class SecretsTest extends ServletTestSupport {
         assertThat(columnsContaining(Subjects.apiKey(key).substring(4))).as("the fingerprint is what is stored")
                 .isNotEmpty();
         assertThat(columnsContaining(marker)).as("columns holding a raw key").isEmpty();
-        assertThat(log).as("the log mentions the requests").contains("Ignoring malformed X-Usage-Tokens");
+        assertThat(log).as("the log mentions the requests").contains("Malformed X-Usage-Tokens");
         assertThat(log).doesNotContain(marker).doesNotContain(ADMIN_TOKEN);
+    }
+
+    @Test
+    void theStoreUrlsPasswordIsNeverLogged() throws Exception {
+        db = TestDatabases.postgres();
+        String password = db.password();
+        String url = db.url() + "&password=" + password;
+        String log;
+        try (LogCapture capture = LogCapture.start()) {
+            server = TestServer.start(TestServer.params("tollgate.store.url", url, "tollgate.store.user", db.user()),
+                    Map.of());
+            assertThat(server.get("/api/hello", API_KEY, newKey()).statusCode()).isEqualTo(200);
+            server.close();
+            server = null;
+            log = capture.text();
+        }
+        assertThat(log).contains("store: " + db.url() + "&password=****")
+                .doesNotContain("password=" + password);
     }
 
     @Test

@@ -154,6 +154,40 @@ public final class TestApp {
         }
     }
 
+    /**
+     * With {@code X-Test-As-Http2}, shows the request as an HTTP/2 request without
+     * {@code content-length} looks to a servlet: no declared length and no
+     * {@code Transfer-Encoding}, the body there all the same.
+     */
+    public static class AsHttp2 implements Filter {
+        @Override
+        public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+                throws IOException, ServletException {
+            HttpServletRequest http = (HttpServletRequest) request;
+            if (http.getHeader("X-Test-As-Http2") == null) {
+                chain.doFilter(request, response);
+                return;
+            }
+            chain.doFilter(new HttpServletRequestWrapper(http) {
+                @Override
+                public int getContentLength() {
+                    return -1;
+                }
+
+                @Override
+                public long getContentLengthLong() {
+                    return -1;
+                }
+
+                @Override
+                public String getHeader(String name) {
+                    return name.equalsIgnoreCase("Content-Length") || name.equalsIgnoreCase("Transfer-Encoding")
+                            ? null : super.getHeader(name);
+                }
+            }, response);
+        }
+    }
+
     /** A resolver that charges the tenant named in {@code X-Tenant}. */
     public static class TenantResolver implements SubjectResolver {
         @Override

@@ -78,9 +78,12 @@ class TollgateFilterTest extends ServletTestSupport {
             assertThat(policy).extracting(StructuredFields.Item::value).containsExactly("requests-day", "tokens-day");
             assertThat(limit).extracting(StructuredFields.Item::value).containsExactly("requests-day", "tokens-day");
             for (StructuredFields.Item item : policy) {
-                assertThat(item.params()).containsOnlyKeys("q", "w").containsEntry("w", 86400L);
+                assertThat(item.params()).containsEntry("w", 86400L);
                 assertThat(item.params().get("q")).isInstanceOf(Long.class);
             }
+            // The request quota counts requests, the draft's default unit; the token quota names its unit.
+            assertThat(policy.get(0).params()).containsOnlyKeys("q", "w");
+            assertThat(policy.get(1).params()).containsOnlyKeys("q", "qu", "w").containsEntry("qu", "tokens");
             for (StructuredFields.Item item : limit) {
                 assertThat(item.params()).containsOnlyKeys("r", "t");
                 assertThat((Long) item.params().get("r")).isNotNegative();
@@ -152,7 +155,7 @@ class TollgateFilterTest extends ServletTestSupport {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"-5", "abc", "NaN", "1e3", "0x10", "12.5", "99999999999999999999", "1000000001", "%20"})
+    @ValueSource(strings = {"-5", "abc", "NaN", "1e3", "0x10", "12.5", "%20"})
     void aMalformedCostHeaderNeverCausesA5xxAndTheEstimateIsCharged(String value) throws Exception {
         boot(Backend.H2);
         String key = newKey();
@@ -160,6 +163,18 @@ class TollgateFilterTest extends ServletTestSupport {
         HttpResponse<String> r = server.post("/api/chat?tokens=" + value.replace("+", "%2B"), "hi", API_KEY, key);
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(storedToday(subject(key), "tokens")).isEqualTo(10);
+        assertThat(server.filter().gate().stats()).containsEntry("malformedCost", 1L);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999", "1000000001"})
+    void aCostAboveTheMaximumIsChargedAsTheMaximumAndCountedAsMalformed(String value) throws Exception {
+        boot(Backend.H2);
+        String key = newKey();
+        server.tollgate().assignPlan(subject(key), "big");
+        HttpResponse<String> r = server.post("/api/chat?tokens=" + value, "hi", API_KEY, key);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(storedToday(subject(key), "tokens")).isEqualTo(1_000_000_000L);
         assertThat(server.filter().gate().stats()).containsEntry("malformedCost", 1L);
     }
 

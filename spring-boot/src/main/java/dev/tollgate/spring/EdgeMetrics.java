@@ -10,13 +10,13 @@ import java.util.function.Supplier;
 /**
  * An edge's counters (the gateway's Quota filters, or the Spring MVC application's servlet
  * filter) as one Micrometer counter, {@code tollgate.edge.events}, tagged with {@code event}:
- * admitted, passedThrough, rejectedQuota, rejectedNoSubject, rejectedBadSubject,
- * rejectedStoreUnavailable, shadowDenied, malformedCost, notCharged. Thread-safe.
+ * admitted, passedThrough, rejectedQuota, rejectedNoSubject, rejectedUnknownKey, rejectedBadSubject,
+ * rejectedStoreUnavailable, shadowDenied, malformedCost, notCharged, rejectedBadRequestId. Thread-safe.
  */
 public class EdgeMetrics implements MeterBinder {
     static final List<String> EVENTS = List.of("admitted", "passedThrough", "rejectedQuota", "rejectedNoSubject",
-            "rejectedBadSubject", "rejectedStoreUnavailable", "shadowDenied", "malformedCost", "notCharged",
-            "rejectedBadRequestId");
+            "rejectedUnknownKey", "rejectedBadSubject", "rejectedStoreUnavailable", "shadowDenied", "malformedCost",
+            "notCharged", "rejectedBadRequestId");
 
     private final Supplier<Map<String, Long>> stats;
 

@@ -7,6 +7,7 @@ import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.edge.EdgeConfig.Mode;
 import dev.tollgate.core.edge.EdgeConfig.SubjectSource;
+import dev.tollgate.core.edge.EdgeConfig.UnknownSubjects;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
@@ -50,12 +51,12 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         check = check != null ? check : new Check(null, null);
         allotment = allotment != null ? allotment : new Allotment(null, null);
         store = store != null ? store : new Store(null, null, null, null, null, null, null, null, null);
-        subject = subject != null ? subject : new Subject(null, null, null, null);
+        subject = subject != null ? subject : new Subject(null, null, null, null, null, null);
         headers = headers != null ? headers : new Headers(null);
         count = count != null ? count : new Count(null);
         cost = cost != null ? cost : new Cost(null);
         metrics = metrics != null ? metrics : new Metrics(null);
-        admin = admin != null ? admin : new Admin(null, null);
+        admin = admin != null ? admin : new Admin(null, null, null);
         idempotency = idempotency != null ? idempotency : new Idempotency(null, null);
         export = export != null ? export : new Export(null);
         notifications = notifications != null ? notifications : new Notify(null);
@@ -111,11 +112,14 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.SUBJECT_HEADER, subject.header());
         put(m, TollgateKeys.SUBJECT_REQUIRED, subject.required());
         put(m, TollgateKeys.SUBJECT_RESOLVER, subject.resolver());
+        put(m, TollgateKeys.SUBJECT_UNKNOWN, subject.unknown());
+        put(m, TollgateKeys.SUBJECT_KEY_CACHE_TTL, subject.keyCacheTtl());
         put(m, TollgateKeys.HEADERS_ENABLED, headers.enabled());
         text(m, TollgateKeys.COUNT_STATUSES, count.statuses());
         put(m, TollgateKeys.COST_MAX, cost.max());
         put(m, TollgateKeys.ADMIN_TOKEN, admin.token());
         put(m, TollgateKeys.ADMIN_PATH, admin.path());
+        put(m, TollgateKeys.ADMIN_ME_QUOTA, admin.meQuota());
         put(m, TollgateKeys.IDEMPOTENCY_HEADER, idempotency.header());
         put(m, TollgateKeys.IDEMPOTENCY_RETENTION, idempotency.retention());
         put(m, TollgateKeys.EXPORT_SOURCE, export.source());
@@ -218,7 +222,8 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     }
 
     /** {@code tollgate.subject.*}: who pays for a request. */
-    public record Subject(SubjectSource source, String header, Boolean required, String resolver) {
+    public record Subject(SubjectSource source, String header, Boolean required, String resolver,
+                          UnknownSubjects unknown, Duration keyCacheTtl) {
     }
 
     /** {@code tollgate.headers.*}. */
@@ -238,10 +243,10 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     }
 
     /** {@code tollgate.admin.*}: the admin API's token and where it is served. */
-    public record Admin(String token, String path) {
+    public record Admin(String token, String path, String meQuota) {
         @Override
         public String toString() {
-            return "Admin[token=" + (token == null ? null : "****") + ", path=" + path + "]";
+            return "Admin[token=" + (token == null ? null : "****") + ", path=" + path + ", meQuota=" + meQuota + "]";
         }
     }
 

@@ -125,6 +125,7 @@ class TollgateServletAutoConfigurationTest {
             case "tollgate.store.schema" -> "validate";
             case "tollgate.subject.source" -> "principal";
             case "tollgate.subject.header" -> "X-Key";
+            case "tollgate.subject.unknown" -> "default-plan";
             case "tollgate.count.statuses" -> "2xx";
             case "tollgate.admin.path" -> "/ops";
             case "tollgate.admin.token", "tollgate.store.password" -> "0123456789abcdef0123";

@@ -187,8 +187,8 @@ public final class ConfigKey<T> {
     }
 
     private String shown(String text) {
-        // A URL's user:password@ part (redis://user:secret@host) is a secret too.
-        return secret ? "****" : text == null ? null : text.replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@");
+        // A URL's user:password@ part (redis://user:secret@host) and password= are secrets too.
+        return secret ? "****" : TollgateKeys.maskUrl(text);
     }
 
     /**

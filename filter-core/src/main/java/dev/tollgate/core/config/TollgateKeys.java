@@ -8,6 +8,7 @@ import dev.tollgate.core.Names;
 import dev.tollgate.core.TollgateConfig.SchemaMode;
 import dev.tollgate.core.edge.EdgeConfig.Mode;
 import dev.tollgate.core.edge.EdgeConfig.SubjectSource;
+import dev.tollgate.core.edge.EdgeConfig.UnknownSubjects;
 import dev.tollgate.core.edge.StatusSet;
 import dev.tollgate.core.spi.UsageStoreProvider;
 import java.nio.file.InvalidPathException;
@@ -90,6 +91,11 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> CHECK_CACHE_POLICY_REFRESH_AFTER = engine(
             "tollgate.check.cache.policy-refresh-after", ValueType.duration(Duration.ofMillis(100), Duration.ofDays(1)),
             Duration.ofSeconds(30), "Age after which a subject's plan and overrides are re-read in the background.");
+    public static final ConfigKey<Duration> SUBJECT_KEY_CACHE_TTL = engine("tollgate.subject.key-cache-ttl",
+            ValueType.duration(Duration.ofMillis(100), Duration.ofHours(1)), Duration.ofSeconds(5),
+            "How long a node trusts what it read about an API key: a key revoked (or issued) through another node is"
+                    + " refused (or accepted) here at most this long later. Unknown keys are remembered as long, in a"
+                    + " cache bounded by tollgate.check.cache.max-size.");
     public static final ConfigKey<FailMode> CHECK_FAIL_MODE = engine("tollgate.check.fail-mode",
             ValueType.enumeration(FailMode.class), FailMode.OPEN,
             "When the store cannot be read and nothing is cached: open allows, closed refuses (503 at the edge).");
@@ -168,6 +174,11 @@ public final class TollgateKeys {
     public static final ConfigKey<String> SUBJECT_HEADER = edge("tollgate.subject.header",
             ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "X-API-Key",
             "Request header holding the API key.");
+    public static final ConfigKey<UnknownSubjects> SUBJECT_UNKNOWN = edge("tollgate.subject.unknown",
+            ValueType.enumeration(UnknownSubjects.class), UnknownSubjects.REJECT,
+            "API keys Tollgate does not know: reject (401, no usage row; keys are registered through the admin API)"
+                    + " or default-plan (any key is a subject on the default plan, for an authentication layer in"
+                    + " front that already refuses unknown keys). Principal and resolver subjects are always known.");
     public static final ConfigKey<String> IDEMPOTENCY_HEADER = edge("tollgate.idempotency.header",
             ValueType.text(s -> s.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "an HTTP header name"), "Idempotency-Key",
             "Request header holding the request id: a metered request repeated with the same value is charged once.");
@@ -187,7 +198,7 @@ public final class TollgateKeys {
             StatusSet.parse(StatusSet.DEFAULT), "Response statuses that are charged: codes, classes, ranges, ! excludes.");
     public static final ConfigKey<Long> COST_MAX = edge("tollgate.cost.max",
             ValueType.wholeNumber(1, 1_000_000_000_000_000L, "a whole number"), 1_000_000_000L,
-            "Largest cost a response header may report; above it the estimate is charged.");
+            "Largest cost a response header may report; a higher one is charged as this and counted as malformed.");
     public static final ConfigKey<String> ADMIN_TOKEN = edge("tollgate.admin.token",
             ValueType.text(s -> s.length() >= 16, "a token of at least 16 characters"), null,
             "Bearer token of the admin API (16 characters or more); unset disables its token routes.").secret();
@@ -195,6 +206,11 @@ public final class TollgateKeys {
             ValueType.text(p -> p.startsWith("/") && !p.endsWith("/"),
                     "a path starting with / and not ending with /"), "/tollgate",
             "Where the admin API is served; requests under it are never metered.");
+    public static final ConfigKey<String> ADMIN_ME_QUOTA = edge("tollgate.admin.me-quota",
+            ValueType.text(s -> Names.NAME.matcher(s).matches(), Names.NAME.pattern()), "requests",
+            "Quota each GET {admin}/me is charged 1 unit of, admitted like a metered request (the caller's key,"
+                    + " 401, 429 and RateLimit fields as for the API); give it its own limits in the plans, e.g."
+                    + " tollgate.plans.free.me=60/minute with tollgate.admin.me-quota=me.");
     public static final ConfigKey<String> CONFIG_FILE = edge("tollgate.config.file", ValueType.text(), null,
             "Properties file the servlet filter reads first: a file path or classpath:<resource>.").servletOnly();
     /** The family {@code tollgate.rules.<name>.path}. */
@@ -217,13 +233,14 @@ public final class TollgateKeys {
             ASYNC_FLUSH_INTERVAL, ASYNC_RETRY_MAX_ATTEMPTS, ASYNC_RETRY_WAIT, ASYNC_BREAKER_WAIT_IN_OPEN,
             ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, ASYNC_JOURNAL_MAX_SIZE,
             ASYNC_DEFERRED_MAX_ENTRIES, CHECK_CACHE_MAX_SIZE,
-            CHECK_CACHE_POLICY_REFRESH_AFTER, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY, ALLOTMENT_TARGET,
-            STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE, STORE_CONNECT_TIMEOUT,
-            STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, STORE_RETENTION_MINUTE, STORE_RETENTION_HOUR,
-            STORE_RETENTION_DAY, STORE_RETENTION_MONTH, IDEMPOTENCY_RETENTION, NOTIFY_THRESHOLDS, METRICS_ENABLED,
+            CHECK_CACHE_POLICY_REFRESH_AFTER, SUBJECT_KEY_CACHE_TTL, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY,
+            ALLOTMENT_TARGET, STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE,
+            STORE_CONNECT_TIMEOUT, STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, STORE_RETENTION_MINUTE,
+            STORE_RETENTION_HOUR, STORE_RETENTION_DAY, STORE_RETENTION_MONTH, IDEMPOTENCY_RETENTION,
+            NOTIFY_THRESHOLDS, METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
-            SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, EXPORT_SOURCE, HEADERS_ENABLED, COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH,
-            CONFIG_FILE);
+            SUBJECT_UNKNOWN, SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, EXPORT_SOURCE, HEADERS_ENABLED,
+            COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH, ADMIN_ME_QUOTA, CONFIG_FILE);
     private static final Map<String, ConfigKey<?>> FIXED = fixed();
     /**
      * Keys Tollgate no longer reads, with what replaced them: setting one stops start-up, since
@@ -286,6 +303,17 @@ public final class TollgateKeys {
             }
         }
         return null;
+    }
+
+    /**
+     * {@code url} as it may be shown in a log or a message: the password of a
+     * {@code user:password@} part ({@code redis://user:secret@host}, {@code jdbc:postgresql://u:p@host/db})
+     * and of a {@code password=} parameter ({@code ?password=…}, {@code ;password=…}) replaced by
+     * {@code ****}. The one place such URLs are masked; {@code null} stays {@code null}.
+     */
+    public static String maskUrl(String url) {
+        return url == null ? null : url.replaceAll("(?i)(password=)[^&;]*", "$1****")
+                .replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@");
     }
 
     /** Whether {@code key} is one Tollgate reads (fixed, a plan limit or a rule leaf). */

@@ -1,10 +1,12 @@
 package dev.tollgate.core.edge;
 
+import dev.tollgate.core.Decision;
 import dev.tollgate.core.Health;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Names;
 import dev.tollgate.core.QuotaUsage;
 import dev.tollgate.core.Stats;
+import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateException;
 import dev.tollgate.core.config.Settings;
@@ -12,9 +14,11 @@ import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -35,8 +39,11 @@ import org.slf4j.LoggerFactory;
  * <table>
  * <caption>Admin API</caption>
  * <tr><th>method and path</th><th>does</th></tr>
- * <tr><td>{@code GET /me}</td><td>self-service: the caller's own usage, the caller identified
- *     exactly as for a metered request (e.g. its {@code X-API-Key}); needs no admin token</td></tr>
+ * <tr><td>{@code GET /me}</td><td>self-service: the caller's own plan and, per limit, window,
+ *     used, limit, remaining and reset, as this node sees them (no store read per call); the
+ *     caller identified and admitted exactly as for a metered request of 1 unit of
+ *     {@code tollgate.admin.me-quota} (its {@code X-API-Key}; 401, 429 and RateLimit fields
+ *     alike), so it is metered and counts itself; needs no admin token</td></tr>
  * <tr><td>{@code GET /health}</td><td>the engine's health (200, or 503 when DOWN)</td></tr>
  * <tr><td>{@code GET /stats}</td><td>engine counters and edge counters</td></tr>
  * <tr><td>{@code GET /subjects/{subject}}</td><td>a subject's plan and, per quota limit,
@@ -51,6 +58,14 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now: 200
  *     {@code {"flushed":true}} when all of it is in the store, 202 {@code {"flushed":false,…}} when
  *     it is not after {@link #FLUSH_DEADLINE} (or the store does not take it); it stays queued</td></tr>
+ * <tr><td>{@code POST /keys}</td><td>body {@code {"plan":"free"}} (both members optional, plus
+ *     {@code "name"}, a label): issue a new API key, answered 201 with
+ *     {@code {"key":"tg_…","subject":"key:…","plan":"free"}}, the only time the key is shown
+ *     (256 bits from {@link SecureRandom}, URL-safe); or body
+ *     {@code {"fingerprint":"<sha-256 hex of the key>","plan":"free"}}: register a key the
+ *     caller already holds, by its fingerprint (201 without {@code key})</td></tr>
+ * <tr><td>{@code DELETE /keys/{subject}}</td><td>revoke a key (refused on this node at once, on
+ *     every node within {@code tollgate.subject.key-cache-ttl}); 404 when not registered</td></tr>
  * <tr><td>{@code GET /usage?from=…&to=…[&subject=…][&period=…]}</td><td>closed windows as
  *     newline-delimited CloudEvents, a page at a time ({@link UsageExport})</td></tr>
  * <tr><td>{@code GET /subjects/{subject}/usage?from=…&to=…[&period=…]}</td><td>a subject's
@@ -77,6 +92,8 @@ public final class AdminApi {
 
     /** Content type of successful answers. */
     public static final String JSON = "application/json";
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final QuotaGate gate;
     private final Supplier<Map<String, Long>> edgeStats;
@@ -153,7 +170,7 @@ public final class AdminApi {
         List<String> seg = segments(p);
         try {
             if (seg.equals(List.of("me"))) {
-                return allow(m, Set.of("GET")) ? me(caller.get()) : notAllowed("GET");
+                return allow(m, Set.of("GET")) ? me(m, caller) : notAllowed("GET");
             }
             if (seg.equals(List.of("me", "usage"))) {
                 return allow(m, Set.of("GET")) ? myUsage(caller.get(), query) : notAllowed("GET");
@@ -196,6 +213,9 @@ public final class AdminApi {
             return json(202, Map.of("flushed", false, "detail", "not all usage is in the store after "
                     + Settings.format(flushDeadline) + "; it stays queued and is written later, see /health"));
         }
+        if (!seg.isEmpty() && seg.get(0).equals("keys") && seg.size() <= 2) {
+            return keys(m, seg, body);
+        }
         if (seg.size() >= 2 && seg.get(0).equals("subjects")) {
             String subject = Names.subject(seg.get(1));
             if (seg.size() == 2) {
@@ -231,6 +251,59 @@ public final class AdminApi {
                 + "; see the admin API reference.");
     }
 
+    private Response keys(String m, List<String> seg, String body) {
+        if (seg.size() == 1) {
+            if (!allow(m, Set.of("POST"))) {
+                return notAllowed("POST");
+            }
+            Map<String, Object> in = body == null || body.isBlank() ? Map.of()
+                    : body(body, "plan", "name", "fingerprint");
+            String plan = optionalString(in, "plan");
+            String name = optionalString(in, "name");
+            String fingerprint = optionalString(in, "fingerprint");
+            String key = null;
+            String subject;
+            if (fingerprint != null) {
+                if (!fingerprint.matches("[0-9a-fA-F]{64}")) {
+                    throw new IllegalArgumentException("Member 'fingerprint' must be the SHA-256 of the key in hex"
+                            + " (64 hex digits), e.g. printf %s \"$KEY\" | sha256sum.");
+                }
+                subject = Subjects.API_KEY_PREFIX + fingerprint.toLowerCase(Locale.ROOT);
+            } else {
+                key = newKey();
+                subject = Subjects.apiKey(key);
+            }
+            tollgate.registerKey(subject, plan, name);
+            Map<String, Object> out = new LinkedHashMap<>();
+            if (key != null) {
+                out.put("key", key);
+            }
+            out.put("subject", subject);
+            out.put("plan", plan != null ? plan : tollgate.planOf(subject));
+            if (name != null) {
+                out.put("name", name);
+            }
+            LOG.info("API key {} registered ({})", subject, key != null ? "issued" : "by fingerprint");
+            return json(201, out);
+        }
+        if (!m.equals("DELETE")) {
+            return notAllowed("DELETE");
+        }
+        String subject = Names.subject(seg.get(1));
+        if (!tollgate.revokeKey(subject)) {
+            return problem(404, "Not Found", "No API key " + subject + " is registered.");
+        }
+        LOG.info("API key {} revoked", subject);
+        return json(200, Map.of("subject", subject, "revoked", true));
+    }
+
+    /** A new API key: {@code tg_} and 256 random bits, URL-safe base64 without padding. */
+    static String newKey() {
+        byte[] bits = new byte[32];
+        RANDOM.nextBytes(bits);
+        return "tg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+    }
+
     private Response authorize(String authorization) {
         String given = null;
         if (authorization != null) {
@@ -253,20 +326,66 @@ public final class AdminApi {
         return null;
     }
 
-    private Response me(SubjectResult caller) {
-        if (caller.problem() != null) {
-            Problem p = caller.problem();
-            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+    /**
+     * The caller's own limits: admitted like a metered request of 1 unit of
+     * {@code tollgate.admin.me-quota} (the caller's key, 400/401/429/503 and RateLimit fields
+     * as for the API), then served from this node's view ({@link Tollgate#limitsOf}), so a call
+     * costs no store read once the caller has been seen.
+     */
+    private Response me(String method, Supplier<SubjectResult> callerOf) {
+        SubjectResult caller = callerOf.get();
+        Admission a = gate.admit(gate.meRule(), method, gate.config().adminPath() + "/me", caller);
+        if (a.kind() == Admission.Kind.REJECT) {
+            List<Map.Entry<String, String>> h = new ArrayList<>(noStore());
+            h.addAll(a.headers());
+            return new Response(a.status(), h, Problem.CONTENT_TYPE, a.body());
         }
-        if (!caller.present()) {
+        if (a.kind() == Admission.Kind.PASS) {
+            // No subject (tollgate.subject.required=false), or shadow mode let an unknown key by:
+            // there is nothing of the caller's own to show.
             EdgeConfig c = gate.config();
-            String how = c.subjectSource() == EdgeConfig.SubjectSource.HEADER
-                    ? "Send your API key in the " + c.subjectHeader() + " header."
-                    : "Identify yourself as for any metered request.";
-            Problem p = Problem.missingSubject(how);
-            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+            Problem p = caller.present()
+                    ? Problem.unknownKey("The API key in the " + c.subjectHeader() + " header is not valid.")
+                    : Problem.missingSubject(c.subjectSource() == EdgeConfig.SubjectSource.HEADER
+                            ? "Send your API key in the " + c.subjectHeader() + " header."
+                            : "Identify yourself as for any metered request.");
+            return new Response(p.status(), withChallenge(), Problem.CONTENT_TYPE, p.toJson(null));
         }
-        return json(200, subjectView(caller.subject()));
+        int status = 200;
+        try {
+            Tollgate.SubjectLimits view = tollgate.limitsOf(caller.subject());
+            List<Object> quotas = new ArrayList<>();
+            for (Decision d : view.limits()) {
+                Map<String, Object> q = new LinkedHashMap<>();
+                q.put("quota", d.quota());
+                q.put("policy", d.policy());
+                q.put("window", d.period().label());
+                q.put("windowStart", d.windowStart().toString());
+                q.put("reset", d.resetAt() == null ? null : d.resetAt().toString());
+                q.put("used", d.used());
+                q.put("limit", d.limit());
+                q.put("remaining", d.remaining());
+                quotas.add(q);
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("subject", caller.subject());
+            m.put("plan", view.plan());
+            m.put("quotas", quotas);
+            List<Map.Entry<String, String>> h = new ArrayList<>(noStore());
+            h.addAll(a.headers());
+            return new Response(200, h, JSON, Json.write(m));
+        } catch (RuntimeException e) {
+            status = 503;
+            throw e;
+        } finally {
+            gate.settle(a, status, name -> List.of());
+        }
+    }
+
+    private List<Map.Entry<String, String>> withChallenge() {
+        List<Map.Entry<String, String>> h = new ArrayList<>(noStore());
+        h.add(gate.wwwAuthenticate());
+        return h;
     }
 
     private Response myUsage(SubjectResult caller, String query) {
@@ -289,7 +408,13 @@ public final class AdminApi {
                     ? "Send your API key in the " + c.subjectHeader() + " header."
                     : "Identify yourself as for any metered request.";
             Problem p = Problem.missingSubject(how);
-            return new Response(p.status(), noStore(), Problem.CONTENT_TYPE, p.toJson(null));
+            return new Response(p.status(), withChallenge(), Problem.CONTENT_TYPE, p.toJson(null));
+        }
+        if (gate.config().keysRegistered() && !tollgate.isRegisteredKey(caller.subject())) {
+            // Only registered keys see anything; the answer comes from the key cache, like a metered request's.
+            Problem p = Problem.unknownKey("The API key in the " + gate.config().subjectHeader()
+                    + " header is not valid.");
+            return new Response(p.status(), withChallenge(), Problem.CONTENT_TYPE, p.toJson(null));
         }
         return null;
     }
@@ -365,6 +490,10 @@ public final class AdminApi {
             throw new IllegalArgumentException("Member '" + name + "' must be a non-empty string.");
         }
         return s.trim();
+    }
+
+    private static String optionalString(Map<String, Object> in, String name) {
+        return in.containsKey(name) ? stringMember(in, name) : null;
     }
 
     private static List<String> segments(String path) {

@@ -41,6 +41,14 @@ public final class EdgeConfig {
         RESOLVER
     }
 
+    /** What becomes of an API key Tollgate does not know ({@code tollgate.subject.unknown}). */
+    public enum UnknownSubjects {
+        /** 401 with a problem body and {@code WWW-Authenticate}; no usage, no row. */
+        REJECT,
+        /** Any key is a subject on the default plan: an authentication layer in front refuses unknown keys. */
+        DEFAULT_PLAN
+    }
+
     private final boolean enabled;
     private final Mode mode;
     private final SubjectSource subjectSource;
@@ -48,12 +56,14 @@ public final class EdgeConfig {
     private final String idempotencyHeader;
     private final String exportSource;
     private final boolean subjectRequired;
+    private final UnknownSubjects unknownSubjects;
     private final String subjectResolver;
     private final boolean headersEnabled;
     private final StatusSet countedStatuses;
     private final long costMax;
     private final String adminToken;
     private final String adminPath;
+    private final String meQuota;
     private final FailMode failMode;
     private final List<QuotaRule> rules;
 
@@ -65,12 +75,14 @@ public final class EdgeConfig {
         idempotencyHeader = b.idempotencyHeader;
         exportSource = b.exportSource;
         subjectRequired = b.subjectRequired;
+        unknownSubjects = b.unknownSubjects;
         subjectResolver = b.subjectResolver;
         headersEnabled = b.headersEnabled;
         countedStatuses = b.countedStatuses;
         costMax = b.costMax;
         adminToken = b.adminToken;
         adminPath = b.adminPath;
+        meQuota = b.meQuota;
         failMode = b.failMode;
         List<QuotaRule> sorted = new ArrayList<>(b.rules);
         sorted.sort(Comparator.comparingInt(QuotaRule::order).thenComparing(QuotaRule::name));
@@ -95,12 +107,14 @@ public final class EdgeConfig {
                 .idempotencyHeader(s.get(TollgateKeys.IDEMPOTENCY_HEADER))
                 .exportSource(s.get(TollgateKeys.EXPORT_SOURCE))
                 .subjectRequired(s.get(TollgateKeys.SUBJECT_REQUIRED))
+                .unknownSubjects(s.get(TollgateKeys.SUBJECT_UNKNOWN))
                 .subjectResolver(s.get(TollgateKeys.SUBJECT_RESOLVER))
                 .headersEnabled(s.get(TollgateKeys.HEADERS_ENABLED))
                 .countedStatuses(s.get(TollgateKeys.COUNT_STATUSES))
                 .costMax(s.get(TollgateKeys.COST_MAX))
                 .adminToken(s.get(TollgateKeys.ADMIN_TOKEN))
                 .adminPath(s.get(TollgateKeys.ADMIN_PATH))
+                .meQuota(s.get(TollgateKeys.ADMIN_ME_QUOTA))
                 // Set here only when configured: unset, the engine's fail mode applies.
                 .failMode(s.has(TollgateKeys.CHECK_FAIL_MODE.name()) ? s.get(TollgateKeys.CHECK_FAIL_MODE) : null);
         Map<String, Map<String, String>> rules = new TreeMap<>();
@@ -184,6 +198,19 @@ public final class EdgeConfig {
         return subjectRequired;
     }
 
+    /**
+     * What becomes of an API key the store does not hold; applies to source {@code header}
+     * only (principal and resolver subjects are known by definition).
+     */
+    public UnknownSubjects unknownSubjects() {
+        return unknownSubjects;
+    }
+
+    /** Whether API keys must be registered: source {@code header} and {@code tollgate.subject.unknown=reject}. */
+    public boolean keysRegistered() {
+        return subjectSource == SubjectSource.HEADER && unknownSubjects == UnknownSubjects.REJECT;
+    }
+
     /** {@code tollgate.idempotency.header}: the request header holding the request id. */
     public String idempotencyHeader() {
         return idempotencyHeader;
@@ -220,6 +247,11 @@ public final class EdgeConfig {
         return adminPath;
     }
 
+    /** The quota each {@code GET {admin}/me} is charged 1 unit of ({@code tollgate.admin.me-quota}). */
+    public String meQuota() {
+        return meQuota;
+    }
+
     /**
      * The fail mode applied to checks that could not read the store, or {@code null} to keep
      * the engine's ({@code tollgate.check.fail-mode}). Set on its own only where one engine
@@ -253,12 +285,14 @@ public final class EdgeConfig {
         private String idempotencyHeader = TollgateKeys.IDEMPOTENCY_HEADER.defaultValue();
         private String exportSource = TollgateKeys.EXPORT_SOURCE.defaultValue();
         private boolean subjectRequired = TollgateKeys.SUBJECT_REQUIRED.defaultValue();
+        private UnknownSubjects unknownSubjects = TollgateKeys.SUBJECT_UNKNOWN.defaultValue();
         private String subjectResolver;
         private boolean headersEnabled = TollgateKeys.HEADERS_ENABLED.defaultValue();
         private StatusSet countedStatuses = TollgateKeys.COUNT_STATUSES.defaultValue();
         private long costMax = TollgateKeys.COST_MAX.defaultValue();
         private String adminToken;
         private String adminPath = TollgateKeys.ADMIN_PATH.defaultValue();
+        private String meQuota = TollgateKeys.ADMIN_ME_QUOTA.defaultValue();
         private FailMode failMode;
         private final List<QuotaRule> rules = new ArrayList<>();
 
@@ -320,6 +354,12 @@ public final class EdgeConfig {
             return this;
         }
 
+        /** {@code tollgate.subject.unknown}: reject unknown API keys, or put them on the default plan. */
+        public Builder unknownSubjects(UnknownSubjects unknown) {
+            this.unknownSubjects = TollgateKeys.SUBJECT_UNKNOWN.check(unknown);
+            return this;
+        }
+
         /** {@code tollgate.subject.resolver}: class name of a resolver (servlet filter). */
         public Builder subjectResolver(String className) {
             this.subjectResolver = className == null || className.isBlank() ? null : className.trim();
@@ -357,6 +397,16 @@ public final class EdgeConfig {
                         TollgateKeys.ADMIN_PATH.type().allowed());
             }
             this.adminPath = TollgateKeys.ADMIN_PATH.check(path);
+            return this;
+        }
+
+        /** {@code tollgate.admin.me-quota}: the quota each {@code GET {admin}/me} is charged 1 unit of. */
+        public Builder meQuota(String quota) {
+            if (quota == null) {
+                throw new InvalidConfigException(TollgateKeys.ADMIN_ME_QUOTA.name(), null,
+                        TollgateKeys.ADMIN_ME_QUOTA.type().allowed());
+            }
+            this.meQuota = TollgateKeys.ADMIN_ME_QUOTA.check(quota);
             return this;
         }
 

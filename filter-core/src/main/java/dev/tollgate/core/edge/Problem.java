@@ -29,6 +29,10 @@ record Problem(int status, String type, String title, String detail, Map<String,
         return new Problem(401, BASE + "missing-subject", "Unauthorized", detail, Map.of());
     }
 
+    public static Problem unknownKey(String detail) {
+        return new Problem(401, BASE + "unknown-key", "Unauthorized", detail, Map.of());
+    }
+
     public static Problem badSubject(String detail) {
         return new Problem(400, BASE + "bad-subject", "Bad request", detail, Map.of());
     }

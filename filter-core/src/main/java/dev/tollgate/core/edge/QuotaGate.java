@@ -6,12 +6,14 @@ import dev.tollgate.core.Names;
 import dev.tollgate.core.Reservation;
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
+import dev.tollgate.core.TollgateException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -36,11 +38,13 @@ public final class QuotaGate {
     private final EdgeConfig config;
     private final Clock clock;
     private final FailMode failMode;
+    private final QuotaRule meRule;
 
     private final LongAdder admitted = new LongAdder();
     private final LongAdder passed = new LongAdder();
     private final LongAdder rejectedQuota = new LongAdder();
     private final LongAdder rejectedNoSubject = new LongAdder();
+    private final LongAdder rejectedUnknownKey = new LongAdder();
     private final LongAdder rejectedBadSubject = new LongAdder();
     private final LongAdder rejectedStore = new LongAdder();
     private final LongAdder shadowDenied = new LongAdder();
@@ -57,6 +61,8 @@ public final class QuotaGate {
         this.config = config;
         this.clock = clock;
         this.failMode = config.failMode() != null ? config.failMode() : tollgate.config().failMode();
+        this.meRule = new QuotaRule("me", PathPattern.compile(config.adminPath() + "/me"), Set.of(),
+                List.of(QuotaCost.parse(config.meQuota())), 0);
     }
 
     public EdgeConfig config() {
@@ -108,6 +114,14 @@ public final class QuotaGate {
         }
     }
 
+    /**
+     * The rule {@code GET {admin}/me} is admitted by: 1 unit of {@code tollgate.admin.me-quota},
+     * the caller identified, refused and answered exactly as for a metered request.
+     */
+    QuotaRule meRule() {
+        return meRule;
+    }
+
     /** The fail mode that decides requests whose usage cannot be read. */
     public FailMode failMode() {
         return failMode;
@@ -123,14 +137,50 @@ public final class QuotaGate {
      * @param path   the request path within the application (normalized by the container)
      */
     public QuotaRule rule(String method, String path) {
+        return rule(method, path, false);
+    }
+
+    /**
+     * {@link #rule(String, String)} for a request that may be a CORS preflight: an
+     * {@code OPTIONS} request with {@code Origin} and {@code Access-Control-Request-Method}
+     * ({@link #isPreflight}) is never metered, even by a rule without methods; the browser
+     * sends it on its own before the real request, which is metered.
+     */
+    public QuotaRule rule(String method, String path, boolean preflight) {
         if (!config.enabled()) {
             return null;
         }
-        QuotaRule rule = underAdminPath(path) ? null : config.match(method, path);
+        QuotaRule rule = underAdminPath(path) || preflight ? null : config.match(method, path);
         if (rule == null) {
             passed.increment();
         }
         return rule;
+    }
+
+    /**
+     * Whether a request is a CORS preflight: method {@code OPTIONS} with an {@code Origin}
+     * and an {@code Access-Control-Request-Method} header.
+     */
+    public static boolean isPreflight(String method, String origin, String accessControlRequestMethod) {
+        return "OPTIONS".equalsIgnoreCase(method) && origin != null && accessControlRequestMethod != null;
+    }
+
+    /**
+     * Whether {@link #admit} can decide for {@code subject} under {@code rule} without waiting
+     * for the store: the key's registration (when keys must be registered) and every quota's
+     * units are answered from this node's caches. Never blocks; the gateway decides on the
+     * event loop when it is true.
+     */
+    public boolean decidesWithoutStore(String subject, QuotaRule rule) {
+        if (config.keysRegistered() && !tollgate.isKeyCached(subject)) {
+            return false;
+        }
+        for (QuotaCost cost : rule.costs()) {
+            if (!tollgate.isCached(subject, cost.quota(), cost.fixed())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean underAdminPath(String path) {
@@ -206,9 +256,16 @@ public final class QuotaGate {
                 return Admission.pass();
             }
             rejectedNoSubject.increment();
-            return reject(Problem.missingSubject(missingSubjectDetail()), path, List.of(), null, rule);
+            return reject(Problem.missingSubject(missingSubjectDetail()), path, List.of(wwwAuthenticate()), null,
+                    rule);
         }
         String who = subject.subject();
+        if (config.keysRegistered()) {
+            Admission refused = unregistered(who, method, path, rule);
+            if (refused != null) {
+                return refused;
+            }
+        }
         List<Decision> decisions = new ArrayList<>(rule.costs().size());
         List<Reservation> reservations = new ArrayList<>(rule.costs().size());
         Decision denied = null;
@@ -263,6 +320,46 @@ public final class QuotaGate {
         }
         admitted.increment();
         return new Admission(Admission.Kind.ADMIT, 0, headers, null, who, rule, decisions, reservations, id);
+    }
+
+    /**
+     * The answer to a key that is not registered ({@code tollgate.subject.unknown=reject}):
+     * 401, or 503 while the store cannot tell whether it is (whatever the fail mode: a key
+     * nobody can vouch for is never admitted); {@code null} for a registered key. Nothing is
+     * reserved, so an unknown key costs no row. In shadow mode it passes, uncharged.
+     */
+    private Admission unregistered(String who, String method, String path, QuotaRule rule) {
+        boolean registered;
+        try {
+            registered = tollgate.isRegisteredKey(who);
+        } catch (TollgateException e) {
+            rejectedStore.increment();
+            long retry = Math.max(1, tollgate.config().breakerWaitInOpen().toSeconds());
+            return reject(Problem.storeUnavailable("API keys cannot be checked right now; retry later."), path,
+                    List.of(Map.entry(RateLimitFields.RETRY_AFTER, Long.toString(retry))), null, rule);
+        }
+        if (registered) {
+            return null;
+        }
+        if (config.mode() == EdgeConfig.Mode.SHADOW) {
+            shadowDenied.increment();
+            LOG.info("Shadow mode: would refuse {} {} with an unregistered API key ({})", method, path, who);
+            return Admission.pass();
+        }
+        rejectedUnknownKey.increment();
+        return reject(Problem.unknownKey("The API key in the " + config.subjectHeader() + " header is not valid."),
+                path, List.of(wwwAuthenticate()), null, rule);
+    }
+
+    /**
+     * The challenge of a 401: {@code ApiKey realm="tollgate", header="X-API-Key"} for API keys
+     * (naming the header to send), {@code Bearer realm="tollgate"} for principal and resolver
+     * subjects.
+     */
+    public Map.Entry<String, String> wwwAuthenticate() {
+        return Map.entry("WWW-Authenticate", config.subjectSource() == EdgeConfig.SubjectSource.HEADER
+                ? "ApiKey realm=\"tollgate\", header=\"" + config.subjectHeader() + "\""
+                : "Bearer realm=\"tollgate\"");
     }
 
     /** A rejected request is not charged: what was taken for its other quotas goes back. */
@@ -355,37 +452,35 @@ public final class QuotaGate {
 
     /**
      * The cost in a response header, or the estimate when the header is missing or malformed
-     * (repeated, not a plain non-negative whole number, or above {@code tollgate.cost.max});
-     * a malformed one is logged and counted.
+     * (repeated, not a plain non-negative whole number), or {@code tollgate.cost.max} when it
+     * reports more (the request was served: it is charged as much as a response may cost, not
+     * as little as its estimate). A malformed or excessive one is logged and counted.
      */
     long costFromHeader(QuotaCost cost, List<String> values) {
         if (values == null || values.isEmpty()) {
             return cost.fixed();
         }
         String reason = null;
-        long amount = -1;
+        long charged = cost.fixed();
         if (values.size() > 1) {
             reason = "repeated";
         } else {
             String v = values.get(0) == null ? "" : values.get(0).trim();
-            if (v.isEmpty() || v.length() > 19 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            if (v.isEmpty() || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 reason = "not a non-negative whole number";
+            } else if (v.length() > 19 || Long.parseLong(v) > config.costMax()) {
+                // More digits than a long holds is above any cost.max as well.
+                reason = "above tollgate.cost.max (" + config.costMax() + ")";
+                charged = config.costMax();
             } else {
-                amount = Long.parseLong(v);
-                if (amount > config.costMax()) {
-                    reason = "above tollgate.cost.max (" + config.costMax() + ")";
-                }
+                return Long.parseLong(v);
             }
-        }
-        if (reason == null) {
-            return amount;
         }
         malformedCost.increment();
         String shown = String.join(" | ", values).replaceAll("[^\\x20-\\x7e]", "?");
-        LOG.warn("Ignoring malformed {} response header ({}): '{}'; charging the estimate {} of quota {}",
-                cost.costHeader(), reason, shown.length() > 64 ? shown.substring(0, 64) + "..." : shown,
-                cost.fixed(), cost.quota());
-        return cost.fixed();
+        LOG.warn("Malformed {} response header ({}): '{}'; charging {} of quota {}", cost.costHeader(), reason,
+                shown.length() > 64 ? shown.substring(0, 64) + "..." : shown, charged, cost.quota());
+        return charged;
     }
 
     /** The edge's counters, by name. */
@@ -395,6 +490,7 @@ public final class QuotaGate {
         m.put("passedThrough", passed.sum());
         m.put("rejectedQuota", rejectedQuota.sum());
         m.put("rejectedNoSubject", rejectedNoSubject.sum());
+        m.put("rejectedUnknownKey", rejectedUnknownKey.sum());
         m.put("rejectedBadSubject", rejectedBadSubject.sum());
         m.put("rejectedStoreUnavailable", rejectedStore.sum());
         m.put("shadowDenied", shadowDenied.sum());

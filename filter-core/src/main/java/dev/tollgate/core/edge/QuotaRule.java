@@ -60,8 +60,23 @@ public final class QuotaRule {
     }
 
     public boolean matches(String method, String requestPath) {
-        return (methods.isEmpty() || (method != null && methods.contains(method.toUpperCase(Locale.ROOT))))
-                && path.matches(requestPath);
+        return matchesMethod(method) && path.matches(requestPath);
+    }
+
+    /**
+     * Whether the rule applies to {@code method}: any method when it names none; else one it
+     * names, and {@code HEAD} when it names {@code GET} (a container answers a HEAD with the
+     * GET handler, so a HEAD is served like a GET and is charged like one).
+     */
+    private boolean matchesMethod(String method) {
+        if (methods.isEmpty()) {
+            return true;
+        }
+        if (method == null) {
+            return false;
+        }
+        String m = method.toUpperCase(Locale.ROOT);
+        return methods.contains(m) || (m.equals("HEAD") && methods.contains("GET"));
     }
 
     @Override

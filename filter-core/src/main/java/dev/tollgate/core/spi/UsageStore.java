@@ -90,6 +90,26 @@ public interface UsageStore extends AutoCloseable {
     /** Removes every override of (subject, quota); returns how many were removed. */
     int removeOverrides(String subject, String quota);
 
+    // API keys: the registry that tollgate.subject.unknown=reject admits from. A key is held
+    // by its subject (key:<sha-256 hex>), never as the key itself.
+
+    /**
+     * Registers an API key by its subject ({@code key:<sha-256 hex>}), with an optional
+     * label; registering a key again replaces its label and time.
+     *
+     * @param name a label for operators, or {@code null}
+     */
+    void putKey(String subject, String name, Instant at);
+
+    /** Removes an API key from the registry; whether it was registered. */
+    boolean removeKey(String subject);
+
+    /**
+     * Which of several subjects are registered API keys, in as few round trips as the store
+     * can: element {@code i} for {@code subjects.get(i)}. A name may appear more than once.
+     */
+    boolean[] keys(List<String> subjects);
+
     /**
      * Replaces every override of (subject, quota) with {@code limits} (at most one per period;
      * empty removes them) in one atomic step: a concurrent {@link #subjects} read sees the old

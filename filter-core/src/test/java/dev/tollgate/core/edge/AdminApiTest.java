@@ -26,7 +26,8 @@ class AdminApiTest {
         db = TestDatabases.h2();
         tollgate = Tollgate.builder(TollgateConfig.custom().limit("free", "requests", "5/day")
                 .limit("pro", "requests", "50/day").metricsEnabled(false).build()).dataSource(db.dataSource()).build();
-        api = new AdminApi(new QuotaGate(tollgate, EdgeConfig.custom().adminToken(TOKEN).build()));
+        api = new AdminApi(new QuotaGate(tollgate, EdgeConfig.custom().adminToken(TOKEN)
+                .unknownSubjects(EdgeConfig.UnknownSubjects.DEFAULT_PLAN).build()));
     }
 
     @AfterEach

@@ -30,7 +30,9 @@ class EdgeFailModeTest {
     private static Admission admit(FailMode engine, FailMode edge) {
         TollgateConfig config = TollgateConfig.custom().failMode(engine).limit("free", "requests", "10/day").build();
         try (Tollgate tollgate = Tollgate.builder(config).store(deadStore()).build()) {
-            EdgeConfig edgeConfig = EdgeConfig.custom().failMode(edge).rule("all", "/**", null, "requests").build();
+            EdgeConfig edgeConfig = EdgeConfig.custom().failMode(edge)
+                    .unknownSubjects(EdgeConfig.UnknownSubjects.DEFAULT_PLAN)
+                    .rule("all", "/**", null, "requests").build();
             return new QuotaGate(tollgate, edgeConfig).admit("GET", "/x", SubjectResult.of("alice"));
         }
     }

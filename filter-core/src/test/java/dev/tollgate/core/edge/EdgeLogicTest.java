@@ -66,7 +66,8 @@ class EdgeLogicTest {
         Decision day = Decision.evaluate("requests", Limit.of(1000, Period.DAY), 1, 1, start, reset);
         Decision total = Decision.evaluate("bytes", Limit.of(50, Period.TOTAL), 0, 10, Instant.EPOCH, Instant.MAX);
         List<Decision> all = List.of(day, total, Decision.unlimited("uploads"));
-        assertThat(RateLimitFields.policy(all)).isEqualTo("\"requests-day\";q=1000;w=86400, \"bytes-total\";q=50");
+        assertThat(RateLimitFields.policy(all))
+                .isEqualTo("\"requests-day\";q=1000;w=86400, \"bytes-total\";q=50;qu=\"content-bytes\"");
         assertThat(RateLimitFields.rateLimit(all, Instant.parse("2026-11-26T23:00:00Z")))
                 .isEqualTo("\"requests-day\";r=998;t=3600, \"bytes-total\";r=40");
         assertThat(RateLimitFields.policy(List.of(Decision.unlimited("x")))).isNull();

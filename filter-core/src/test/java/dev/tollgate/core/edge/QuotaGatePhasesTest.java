@@ -23,7 +23,9 @@ class QuotaGatePhasesTest {
     }
 
     private QuotaGate gate(EdgeConfig.Builder edge) {
-        return new QuotaGate(tollgate, edge.rule("all", "/**", null, "requests").build());
+        // Subjects here are not API keys to register: this test is about the phases of a request.
+        return new QuotaGate(tollgate, edge.unknownSubjects(EdgeConfig.UnknownSubjects.DEFAULT_PLAN)
+                .rule("all", "/**", null, "requests").build());
     }
 
     @Test

@@ -50,7 +50,9 @@ class UsageExportTest extends OnEachDatabase {
         tollgate = Tollgate.builder(TollgateConfig.custom().limit("free", "requests", "100000/hour,1000000/day")
                         .flushInterval(Duration.ofMillis(50)).metricsEnabled(false).build())
                 .dataSource(db.dataSource()).clock(clock).build();
+        // Subjects here are not registered API keys: this test is about the usage routes.
         api = new AdminApi(new QuotaGate(tollgate, EdgeConfig.custom().adminToken(TOKEN)
+                .unknownSubjects(EdgeConfig.UnknownSubjects.DEFAULT_PLAN)
                 .exportSource("https://billing.example/tollgate").build()));
     }
 

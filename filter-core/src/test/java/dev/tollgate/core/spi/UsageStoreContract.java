@@ -379,6 +379,46 @@ public abstract class UsageStoreContract {
         assertThat(read.get(500)).isEqualTo(carol);
     }
 
+    private static String apiKey(int i) {
+        return "key:" + String.format("%064x", i);
+    }
+
+    @Test
+    void anApiKeyIsRegisteredUntilRemoved() {
+        String k = apiKey(1);
+        assertThat(store.keys(List.of(k))).containsExactly(false);
+        assertThat(store.removeKey(k)).isFalse();
+
+        store.putKey(k, "ci pipeline", T0);
+        store.putKey(k, null, T0.plusSeconds(1));   // registered again: still one key
+        assertThat(store.keys(List.of(k))).containsExactly(true);
+        assertThat(store.subjects(List.of(k))).containsExactly(SubjectRecord.NONE);   // no plan implied
+
+        assertThat(store.removeKey(k)).isTrue();
+        assertThat(store.keys(List.of(k))).containsExactly(false);
+        assertThat(store.removeKey(k)).isFalse();
+    }
+
+    @Test
+    void severalApiKeysAreReadInTheOrderAsked() {
+        store.putKey(apiKey(7), null, T0);
+        store.putKey(apiKey(9), "nine", T0);
+        List<String> many = new ArrayList<>();
+        for (int i = 100; i < 600; i++) {
+            many.add(apiKey(i));
+        }
+        many.add(apiKey(9));
+        many.add(apiKey(7));
+        many.add(apiKey(9));
+        boolean[] found = store.keys(many);
+        assertThat(found).hasSize(503);
+        for (int i = 0; i < 500; i++) {
+            assertThat(found[i]).as("unknown key %d", i).isFalse();
+        }
+        assertThat(new boolean[] {found[500], found[501], found[502]}).containsExactly(true, true, true);
+        assertThat(store.keys(List.of())).isEmpty();
+    }
+
     @Test
     void replaceOverridesSwapsAQuotasLimitsAtOnceAndNeverShowsHalfOfThem() throws Exception {
         List<Limit> a = List.of(Limit.of(10, Period.MINUTE), Limit.of(500, Period.DAY));

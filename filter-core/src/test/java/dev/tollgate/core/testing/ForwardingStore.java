@@ -69,6 +69,21 @@ public class ForwardingStore implements UsageStore {
     }
 
     @Override
+    public void putKey(String subject, String name, Instant at) {
+        delegate.putKey(subject, name, at);
+    }
+
+    @Override
+    public boolean removeKey(String subject) {
+        return delegate.removeKey(subject);
+    }
+
+    @Override
+    public boolean[] keys(List<String> subjects) {
+        return delegate.keys(subjects);
+    }
+
+    @Override
     public int prune(Instant before, int limit) {
         return delegate.prune(before, limit);
     }

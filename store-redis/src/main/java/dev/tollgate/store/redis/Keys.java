@@ -19,6 +19,7 @@ import java.util.Map;
  * <pre>
  * P:{tag}:u:&lt;quota&gt;:&lt;PERIOD&gt;:&lt;window start ms&gt;:&lt;subject&gt;   hash: used, g:/x:/i:/a:&lt;node&gt;
  * P:{tag}:s:&lt;subject&gt;                                        hash: plan, o:&lt;quota&gt;:&lt;PERIOD&gt;
+ * P:{tag}:k:&lt;subject&gt;                                        string: &lt;registered at ms&gt;[:&lt;name&gt;] (an API key)
  * P:{tag}:r:&lt;quota&gt;:&lt;id length&gt;:&lt;request id&gt;:&lt;subject&gt;   string: a request id charged (TTL: its retention)
  * P:{tag}:w                                                   zset (all scores 0): the bucket's windowed counters,
  *                                                             "&lt;window start, 15 digits&gt;\0&lt;quota&gt;\0&lt;PERIOD&gt;\0&lt;subject&gt;"
@@ -91,6 +92,11 @@ final class Keys {
 
     String subject(String subject) {
         return tagged(bucket(subject)) + "s:" + subject;
+    }
+
+    /** A registered API key, by its subject ({@code key:<sha-256 hex>}). */
+    String apiKey(String subject) {
+        return tagged(bucket(subject)) + "k:" + subject;
     }
 
     /** The bucket's index of windowed counters, in lexical (window start, quota, period, subject) order. */

@@ -203,6 +203,6 @@ public record RedisStoreUrl(boolean cluster, boolean tls, List<String> nodes, St
     }
 
     private static InvalidConfigException invalid(String url, String expected) {
-        return new InvalidConfigException(KEY, url.replaceAll("(//[^/@:]*):[^/@]*@", "$1:****@"), expected);
+        return new InvalidConfigException(KEY, TollgateKeys.maskUrl(url), expected);
     }
 }

@@ -375,6 +375,37 @@ public final class RedisUsageStore implements UsageStore {
         return n.intValue();
     }
 
+    @Override
+    public void putKey(String subject, String name, Instant at) {
+        // One SET replaces the record whole: the time, and the label when there is one.
+        String value = at.toEpochMilli() + (name == null ? "" : ":" + name);
+        Calls.await(redis.set(keys.apiKey(subject), value), timeout, "Registering an API key");
+    }
+
+    @Override
+    public boolean removeKey(String subject) {
+        return Calls.await(redis.del(keys.apiKey(subject)), timeout, "Revoking an API key") > 0;
+    }
+
+    /** One pipelined round of {@code EXISTS}, one per subject. */
+    @Override
+    public boolean[] keys(List<String> subjects) {
+        List<CompletableFuture<Long>> sent = new ArrayList<>(subjects.size());
+        for (String s : subjects) {
+            sent.add(Calls.future(redis.exists(keys.apiKey(s))));
+        }
+        Calls.Outcomes<Long> out = Calls.awaitAll(sent, timeout);
+        if (out.failed()) {
+            throw new dev.tollgate.core.spi.StoreException("Reading " + subjects.size() + " API keys failed: "
+                    + Calls.message(out.failures.get(0)), out.failures.get(0));
+        }
+        boolean[] known = new boolean[subjects.size()];
+        for (int i = 0; i < known.length; i++) {
+            known[i] = out.values.get(i) > 0;
+        }
+        return known;
+    }
+
     /** One script on the subject's hash: the quota's override fields deleted, the new ones set. */
     @Override
     public void replaceOverrides(String subject, String quota, List<Limit> limits) {

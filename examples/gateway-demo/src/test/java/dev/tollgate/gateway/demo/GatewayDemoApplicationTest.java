@@ -2,11 +2,13 @@ package dev.tollgate.gateway.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -14,9 +16,10 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 /** The demo's routes and quotas, through its own upstream, on an in-memory H2 store. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"tollgate.store.url=jdbc:h2:mem:gateway-demo;DB_CLOSE_DELAY=-1",
-                "tollgate.plans.free.requests=2/day"})
+                "tollgate.plans.free.requests=2/day", "tollgate.admin.token=" + GatewayDemoApplicationTest.TOKEN})
 @AutoConfigureWebTestClient
 class GatewayDemoApplicationTest {
+    static final String TOKEN = "gateway-demo-admin-token-0123";
     static final DemoUpstream UPSTREAM = DemoUpstream.start(0);
 
     @DynamicPropertySource
@@ -34,22 +37,34 @@ class GatewayDemoApplicationTest {
 
     @Test
     void helloAndChatAreMeteredAndTheHealthShowsTollgate() {
-        client.get().uri("/api/hello").header("X-API-Key", "demo-key").exchange()
+        client.get().uri("/api/hello").header("X-API-Key", "made-up-key").exchange()
+                .expectStatus().isUnauthorized()
+                .expectHeader().valueEquals("WWW-Authenticate", "ApiKey realm=\"tollgate\", header=\"X-API-Key\"");
+        String key = issueKey();
+        client.get().uri("/api/hello").header("X-API-Key", key).exchange()
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("RateLimit-Policy", "\"requests-day\";q=2;w=86400")
                 .expectBody().jsonPath("$.message").isEqualTo("Hello from the demo upstream");
-        client.post().uri("/api/chat?tokens=42").header("X-API-Key", "demo-key").exchange()
+        client.post().uri("/api/chat?tokens=42").header("X-API-Key", key).exchange()
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("X-Usage-Tokens", "42")
-                .expectHeader().valueMatches("RateLimit-Policy", ".*\"tokens-day\";q=100000;w=86400");
+                .expectHeader().valueMatches("RateLimit-Policy", ".*\"tokens-day\";q=100000;qu=\"tokens\";w=86400");
         client.get().uri("/api/hello").exchange().expectStatus().isUnauthorized();
         client.get().uri("/actuator/health").exchange().expectStatus().isOk()
                 .expectBody().jsonPath("$.components.tollgate.status").isEqualTo("UP");
     }
 
+    /** A new API key from the admin API, as the README's one command gets it. */
+    private String issueKey() {
+        return client.post().uri("/tollgate/keys").header("Authorization", "Bearer " + TOKEN).exchange()
+                .expectStatus().isCreated()
+                .expectBody(new ParameterizedTypeReference<Map<String, Object>>() { }).returnResult()
+                .getResponseBody().get("key").toString();
+    }
+
     @Test
     void prometheusServesTheMetersTheGrafanaDashboardReads() {
-        client.get().uri("/api/hello").header("X-API-Key", "prometheus-key").exchange().expectStatus().isOk();
+        client.get().uri("/api/hello").header("X-API-Key", issueKey()).exchange().expectStatus().isOk();
         String body = client.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
                 .expectBody(String.class).returnResult().getResponseBody();
         assertThat(body).contains("tollgate_consume_records_total",

@@ -33,8 +33,9 @@ public final class Main {
             return;
         }
         int actual = DemoServer.port(server);
-        LOG.info("Tollgate servlet demo running at http://localhost:{}/ - try: curl -i -H 'X-API-Key: demo-key'"
-                + " http://localhost:{}/api/hello", actual, actual);
+        LOG.info("Tollgate servlet demo running at http://localhost:{}/ - only registered API keys are metered;"
+                + " get one (with TOLLGATE_ADMIN_TOKEN set): curl -s -X POST -H 'Authorization: Bearer <token>'"
+                + " http://localhost:{}/tollgate/keys", actual, actual);
         server.join();
     }
 

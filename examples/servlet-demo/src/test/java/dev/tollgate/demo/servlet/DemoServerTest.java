@@ -25,6 +25,15 @@ class DemoServerTest {
             try {
                 String base = "http://127.0.0.1:" + DemoServer.port(server);
                 HttpClient client = HttpClient.newHttpClient();
+                WebAppContext webapp = (WebAppContext) server.getHandler();
+                TollgateFilter filter = (TollgateFilter) webapp.getServletContext()
+                        .getAttribute(TollgateFilter.FILTER_ATTRIBUTE);
+                HttpResponse<String> unknown = client.send(HttpRequest.newBuilder(URI.create(base + "/api/hello"))
+                        .header("X-API-Key", "demo-key").build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(unknown.statusCode()).as("only registered keys are metered").isEqualTo(401);
+                assertThat(unknown.headers().firstValue("WWW-Authenticate")).isPresent();
+                filter.tollgate().registerKey(Subjects.apiKey("demo-key"), null, "demo");
+
                 HttpResponse<String> hello = client.send(HttpRequest.newBuilder(URI.create(base + "/api/hello"))
                         .header("X-API-Key", "demo-key").build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(hello.statusCode()).isEqualTo(200);
@@ -42,9 +51,6 @@ class DemoServerTest {
                         .build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(anonymous.statusCode()).isEqualTo(401);
 
-                WebAppContext webapp = (WebAppContext) server.getHandler();
-                TollgateFilter filter = (TollgateFilter) webapp.getServletContext()
-                        .getAttribute(TollgateFilter.FILTER_ATTRIBUTE);
                 assertThat(filter.tollgate().flush()).isTrue();
                 String subject = Subjects.apiKey("demo-key");
                 assertThat(db.storedTotal(subject, "requests", "DAY")).isEqualTo(2);

@@ -31,9 +31,11 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * store, healthy.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "tollgate.store.url=" + SpringMvcDemoApplicationTest.STORE, "tollgate.plans.free.requests=3/day"})
+        "tollgate.store.url=" + SpringMvcDemoApplicationTest.STORE, "tollgate.plans.free.requests=3/day",
+        "tollgate.admin.token=" + SpringMvcDemoApplicationTest.TOKEN})
 class SpringMvcDemoApplicationTest {
     static final String STORE = "jdbc:h2:mem:spring-mvc-demo-test;DB_CLOSE_DELAY=-1";
+    static final String TOKEN = "mvc-demo-admin-token-0123";
     private static final HttpClient CLIENT = HttpClient.newHttpClient();
 
     @LocalServerPort
@@ -47,6 +49,14 @@ class SpringMvcDemoApplicationTest {
 
     private HttpRequest.Builder request(String path) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    }
+
+    /** A new API key from the admin API, as the README's one command gets it. */
+    private String issueKey() throws Exception {
+        HttpResponse<String> r = send(request("/tollgate/keys").header("Authorization", "Bearer " + TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(r.statusCode()).isEqualTo(201);
+        return JsonMapper.builder().build().readTree(r.body()).at("/key").asString();
     }
 
     private static long stored(String subject, String quota) throws Exception {
@@ -64,15 +74,16 @@ class SpringMvcDemoApplicationTest {
 
     @Test
     void metersHelloUpToTheLimitThen429WithTheFieldsAndAProblemBody() throws Exception {
+        String key = issueKey();
         for (int i = 1; i <= 3; i++) {
-            HttpResponse<String> ok = send(request("/api/hello").header("X-API-Key", "mvc-limit"));
+            HttpResponse<String> ok = send(request("/api/hello").header("X-API-Key", key));
             assertThat(ok.statusCode()).isEqualTo(200);
             assertThat(ok.body()).contains("Hello from behind the tollgate");
             assertThat(ok.headers().firstValue("RateLimit-Policy")).hasValue("\"requests-day\";q=3;w=86400");
             assertThat(ok.headers().firstValue("RateLimit").orElseThrow()).startsWith("\"requests-day\";r=" + (3 - i) + ";t=");
         }
 
-        HttpResponse<String> denied = send(request("/api/hello").header("X-API-Key", "mvc-limit"));
+        HttpResponse<String> denied = send(request("/api/hello").header("X-API-Key", key));
         assertThat(denied.statusCode()).isEqualTo(429);
         assertThat(denied.headers().firstValue("Retry-After").orElseThrow()).matches("\\d+");
         assertThat(denied.headers().firstValue("RateLimit-Policy")).hasValue("\"requests-day\";q=3;w=86400");
@@ -83,20 +94,21 @@ class SpringMvcDemoApplicationTest {
                 "\"policy\":\"requests-day\"", "\"limit\":3", "\"used\":3", "\"remaining\":0");
 
         assertThat(tollgate.flush()).isTrue();
-        assertThat(stored(Subjects.apiKey("mvc-limit"), "requests")).isEqualTo(3);
+        assertThat(stored(Subjects.apiKey(key), "requests")).isEqualTo(3);
     }
 
     @Test
     void chargesTheTokensTheChatEndpointReports() throws Exception {
-        HttpResponse<String> chat = send(request("/api/chat").header("X-API-Key", "mvc-chat")
+        String key = issueKey();
+        HttpResponse<String> chat = send(request("/api/chat").header("X-API-Key", key)
                 .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("x".repeat(40))));
         assertThat(chat.statusCode()).isEqualTo(200);
         long tokens = Long.parseLong(chat.headers().firstValue("X-Usage-Tokens").orElseThrow());
         assertThat(tokens).isEqualTo(10 + 6);
 
         assertThat(tollgate.flush()).isTrue();
-        assertThat(stored(Subjects.apiKey("mvc-chat"), "tokens")).isEqualTo(tokens);
-        assertThat(stored(Subjects.apiKey("mvc-chat"), "requests")).isEqualTo(1);
+        assertThat(stored(Subjects.apiKey(key), "tokens")).isEqualTo(tokens);
+        assertThat(stored(Subjects.apiKey(key), "requests")).isEqualTo(1);
     }
 
     @Test
@@ -104,14 +116,19 @@ class SpringMvcDemoApplicationTest {
         HttpResponse<String> anonymous = send(request("/api/hello"));
         assertThat(anonymous.statusCode()).isEqualTo(401);
         assertThat(anonymous.body()).contains("Send your API key in the X-API-Key header.");
+        HttpResponse<String> madeUp = send(request("/api/hello").header("X-API-Key", "made-up-key"));
+        assertThat(madeUp.statusCode()).as("only registered keys are metered").isEqualTo(401);
+        assertThat(madeUp.headers().firstValue("WWW-Authenticate"))
+                .hasValue("ApiKey realm=\"tollgate\", header=\"X-API-Key\"");
         assertThat(send(request("/actuator/health")).statusCode()).isEqualTo(200);
     }
 
     @Test
     void theCallersOwnQuotaIsServedAtTheAdminPathAndHealthShowsTheTollgateComponent() throws Exception {
-        HttpResponse<String> me = send(request("/tollgate/me").header("X-API-Key", "mvc-me"));
+        String key = issueKey();
+        HttpResponse<String> me = send(request("/tollgate/me").header("X-API-Key", key));
         assertThat(me.statusCode()).isEqualTo(200);
-        assertThat(me.body()).startsWith("{\"subject\":\"" + Subjects.apiKey("mvc-me") + "\",\"plan\":\"free\"");
+        assertThat(me.body()).startsWith("{\"subject\":\"" + Subjects.apiKey(key) + "\",\"plan\":\"free\"");
 
         HttpResponse<String> health = send(request("/actuator/health"));
         assertThat(health.statusCode()).isEqualTo(200);
@@ -125,7 +142,7 @@ class SpringMvcDemoApplicationTest {
 
     @Test
     void prometheusServesTheMetersTheGrafanaDashboardReads() throws Exception {
-        send(request("/api/hello").header("X-API-Key", "prometheus-key"));
+        send(request("/api/hello").header("X-API-Key", issueKey()));
         HttpResponse<String> r = send(request("/actuator/prometheus"));
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).contains("tollgate_consume_records_total", "tollgate_store_batches_total",

@@ -27,9 +27,11 @@ public final class Administration {
     private final Allotments allotments;
     private final Policies policies;
     private final Windows windows;
+    private final KeyRegistry keys;
 
     Administration(TollgateConfig config, UsageStore store, StoreGuard guard, Allotments allotments,
-                   Policies policies, Windows windows) {
+                   Policies policies, Windows windows, KeyRegistry keys) {
+        this.keys = keys;
         this.config = config;
         this.store = store;
         this.guard = guard;
@@ -153,5 +155,53 @@ public final class Administration {
         int n = store.removeOverrides(subject, quota);
         policies.reload(subject);
         return n;
+    }
+
+    /**
+     * Registers an API key by its subject, on {@code plan} when not {@code null} (assigned
+     * first, so the key is never admitted on another plan); see {@code Tollgate.registerKey}.
+     */
+    public void registerKey(String subject, String plan, String name) {
+        requireKeySubject(subject);
+        if (name != null && (name.length() > 100 || !name.chars().allMatch(c -> c >= 0x20 && c <= 0x7e))) {
+            throw new IllegalArgumentException("a key's name must be at most 100 printable ASCII characters, not '"
+                    + (name.length() > 100 ? name.substring(0, 100) + "..." : name) + "'");
+        }
+        if (plan != null) {
+            assignPlan(subject, plan);
+        }
+        store.putKey(subject, name, windows.clock().instant());
+        keys.registered(subject);
+    }
+
+    /** Revokes an API key; whether it was registered. See {@code Tollgate.revokeKey}. */
+    public boolean revokeKey(String subject) {
+        requireKeySubject(subject);
+        boolean was = store.removeKey(subject);
+        keys.revoked(subject);
+        return was;
+    }
+
+    /** Whether an API key is registered; see {@code Tollgate.isRegisteredKey}. */
+    public boolean isRegisteredKey(String subject) {
+        return keys.isRegistered(subject);
+    }
+
+    /** Whether {@link #isRegisteredKey} needs nothing from the store. */
+    public boolean isKeyCached(String subject) {
+        return keys.isCached(subject);
+    }
+
+    /** Store calls that read API keys, and the keys they read, since start. */
+    public long[] keyReads() {
+        return new long[] {keys.storeCalls(), keys.keysRead()};
+    }
+
+    private static void requireKeySubject(String subject) {
+        Names.subject(subject);
+        if (!subject.matches("key:[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("'" + subject + "' is not an API key's subject (key:<sha-256 hex>,"
+                    + " 64 lower-case hex digits)");
+        }
     }
 }

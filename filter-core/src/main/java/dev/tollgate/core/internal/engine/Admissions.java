@@ -8,8 +8,11 @@ import dev.tollgate.core.Names;
 import dev.tollgate.core.Reservation;
 import dev.tollgate.core.spi.UsageKey;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -187,6 +190,42 @@ public final class Admissions {
             }
         }
         return true;
+    }
+
+    /**
+     * What is left of each limit of a subject, as this node sees it: one decision per limit of
+     * each limited quota, by quota name, from the cached policy and this node's allotments.
+     * The store is asked only for what this node has never seen (the subject's policy, a
+     * counter's first figures), many subjects and counters per call; a later view of the same
+     * subject needs nothing from the store. A counter whose figures cannot be had is left out.
+     *
+     * @throws dev.tollgate.core.spi.StoreException if the subject's policy is not cached and cannot be read
+     */
+    public SubjectView view(String subject) {
+        Names.subject(subject);
+        SubjectPolicy policy = policies.getIfPresent(subject);
+        if (policy == null) {
+            policy = policies.get(subject);
+        }
+        long millis = windows.nowMillis();
+        List<Decision> out = new ArrayList<>();
+        for (Map.Entry<String, List<Limit>> e : new TreeMap<>(policy.limits()).entrySet()) {
+            for (Limit limit : e.getValue()) {
+                Windows.Window w = windows.at(limit.period(), millis);
+                Allotment a = allotments.get(new UsageKey(subject, e.getKey(), limit.period(), w.start()), limit.max());
+                try {
+                    take(a, 0);
+                } catch (RuntimeException ex) {
+                    continue;
+                }
+                out.add(decision(true, e.getKey(), limit, w, a.remaining(), 0));
+            }
+        }
+        return new SubjectView(policy.plan(), List.copyOf(out));
+    }
+
+    /** A subject's plan and, per limit, what is left of it ({@link #view}). */
+    public record SubjectView(String plan, List<Decision> limits) {
     }
 
     /** The fail mode's decision when the store is needed and cannot answer: the one place it is made. */

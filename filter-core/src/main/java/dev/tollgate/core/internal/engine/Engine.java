@@ -68,7 +68,9 @@ public final class Engine {
         this.pipeline = new Pipeline(config, writer, pending, journaling, counters, ticker, blockingExecutor);
         this.recorder = new Recorder(pipeline, policies, allotments, windows, counters, ticker);
         this.admissions = new Admissions(allotments, policies, windows, counters, recorder, config.failMode(), ticker);
-        this.administration = new Administration(config, store, guard, allotments, policies, windows);
+        KeyRegistry keys = new KeyRegistry(store, guard, ticker, background, config.keyCacheTtl(),
+                config.cacheMaxSize(), storeWait);
+        this.administration = new Administration(config, store, guard, allotments, policies, windows, keys);
         this.reports = new Reports(counters, pipeline, pending, guard, allotments, policies, journal,
                 config.failMode(), () -> closed);
         this.recordsWithoutBlocking = config.asyncEnabled() && !journal.enabled() && blockingExecutor != null;

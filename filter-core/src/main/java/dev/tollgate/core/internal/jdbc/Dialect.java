@@ -133,6 +133,16 @@ public enum Dialect {
         return upsertOverride;
     }
 
+    /** Registers an API key ({@code :subject}, {@code :name}, {@code :now}), replacing its name and time. */
+    String upsertKey() {
+        return switch (this) {
+            case H2 -> "MERGE INTO tollgate_api_key (subject, name, created_at) KEY (subject)"
+                    + " VALUES (:subject, :name, :now)";
+            case POSTGRESQL -> "INSERT INTO tollgate_api_key (subject, name, created_at) VALUES (:subject, :name, :now)"
+                    + " ON CONFLICT (subject) DO UPDATE SET name = EXCLUDED.name, created_at = EXCLUDED.created_at";
+        };
+    }
+
     /**
      * Records request ids if absent (or if the one recorded has expired) and returns the rows
      * it recorded: {@code subject, quota, request_id}, all with {@code :expiresAt}; {@code :now}

@@ -333,6 +333,36 @@ public final class JdbiUsageStore implements UsageStore {
                 .bind("subject", subject).bind("quota", quota).execute());
     }
 
+    @Override
+    public void putKey(String subject, String name, Instant at) {
+        run(h -> h.createUpdate(dialect.upsertKey())
+                .bind("subject", subject).bind("name", name).bind("now", Sql.utc(at))
+                .execute());
+    }
+
+    @Override
+    public boolean removeKey(String subject) {
+        return call(h -> h.createUpdate("DELETE FROM tollgate_api_key WHERE subject = :subject")
+                .bind("subject", subject).execute()) > 0;
+    }
+
+    @Override
+    public boolean[] keys(List<String> subjects) {
+        Set<String> found = new HashSet<>();
+        for (int from = 0; from < subjects.size(); from += READ_CHUNK) {
+            List<String> chunk = subjects.subList(from, Math.min(subjects.size(), from + READ_CHUNK));
+            found.addAll(call(h -> h.createQuery("SELECT subject FROM tollgate_api_key WHERE subject IN (<s>)")
+                    .bindList("s", chunk)
+                    .mapTo(String.class)
+                    .list()));
+        }
+        boolean[] out = new boolean[subjects.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = found.contains(subjects.get(i));
+        }
+        return out;
+    }
+
     /** One transaction: the quota's overrides deleted, then the new ones upserted. */
     @Override
     public void replaceOverrides(String subject, String quota, List<Limit> limits) {

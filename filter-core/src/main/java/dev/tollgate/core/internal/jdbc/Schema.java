@@ -29,6 +29,7 @@ final class Schema {
         TABLES.put("tollgate_limit_override", "subject, quota, period, max_amount");
         TABLES.put("tollgate_grant", "subject, quota, period, window_start, node, granted, expires_at, grant_id,"
                 + " grant_amount");
+        TABLES.put("tollgate_api_key", "subject, name, created_at");
         TABLES.put("tollgate_request", "subject, quota, request_id, expires_at");
     }
 
