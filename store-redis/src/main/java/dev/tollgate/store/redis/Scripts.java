@@ -27,7 +27,8 @@ enum Scripts {
     /** Unused units given back on counters of one bucket. */
     RELEASE("release.lua", ScriptOutputType.INTEGER),
     /** A subject's overrides of one quota removed. */
-    REMOVE_OVERRIDES("remove-overrides.lua", ScriptOutputType.INTEGER);
+    REMOVE_OVERRIDES("remove-overrides.lua", ScriptOutputType.INTEGER),
+    REPLACE_OVERRIDES("replace-overrides.lua", ScriptOutputType.INTEGER);
 
     private final String body;
     private final String sha;
