@@ -9,6 +9,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -53,9 +54,21 @@ final class StoreGuard {
                 // The store refusing a batch's data says nothing about its health.
                 .recordException(e -> e instanceof StoreException && !(e instanceof PermanentStoreException))
                 .build());
-        b.getEventPublisher().onStateTransition(e ->
-                LOG.warn("Tollgate store circuit breaker {}: {}", name, e.getStateTransition()));
-        b.getEventPublisher().onError(e -> errors.increment());
+        // The error that tipped the breaker is logged with the transition: store errors alone
+        // are logged at debug (one per failed call would flood the log during an outage).
+        AtomicReference<String> lastError = new AtomicReference<>("none recorded");
+        b.getEventPublisher().onError(e -> {
+            errors.increment();
+            lastError.set(String.valueOf(e.getThrowable().getMessage()));
+        });
+        b.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                LOG.warn("Tollgate store circuit breaker {}: {}; last store error: {}", name, e.getStateTransition(),
+                        lastError.get());
+            } else {
+                LOG.warn("Tollgate store circuit breaker {}: {}", name, e.getStateTransition());
+            }
+        });
         return b;
     }
 

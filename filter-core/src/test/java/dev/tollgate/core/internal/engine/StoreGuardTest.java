@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.spi.PermanentStoreException;
 import dev.tollgate.core.spi.StoreException;
+import dev.tollgate.core.testing.LogCapture;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -93,6 +94,22 @@ class StoreGuardTest {
         // Reads have their own breaker.
         assertThat(g.read(() -> calls.incrementAndGet())).isEqualTo(1);
         assertThat(g.readBreaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    }
+
+    @Test
+    void theErrorThatOpensABreakerIsLoggedWithTheTransition() {
+        StoreGuard g = guard(1, Duration.ofHours(1));
+        try (LogCapture log = LogCapture.start()) {
+            for (int i = 0; i < 4; i++) {
+                int n = i;
+                assertThatThrownBy(() -> g.write(() -> {
+                    throw new StoreException("Timeout trying to lock table (call " + n + ")", null);
+                })).isInstanceOf(StoreException.class);
+            }
+            assertThat(g.writeBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
+            assertThat(log.text()).contains("tollgate-store-write: State transition from CLOSED to OPEN;"
+                    + " last store error: Timeout trying to lock table (call 3)");
+        }
     }
 
     @Test
