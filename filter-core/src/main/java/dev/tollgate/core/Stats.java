@@ -9,7 +9,10 @@ import java.time.Duration;
  * @param total            records accepted by consume, consumeSync and consumeBatch
  * @param processed        records whose usage is committed to the store
  * @param failed           store writes that failed after their retries
- * @param dropped          records given up at close, each logged with subject and amount
+ * @param dropped          records given up at close, each logged with subject and amount, and
+ *                         records dropped because the usage kept in memory for the store was at
+ *                         its cap ({@code tollgate.async.deferred.max-entries}; logged per subject,
+ *                         at most one line every ten seconds)
  * @param deferred         records put aside because the store failed (written later)
  * @param pendingDeferred  records currently waiting in the deferred aggregate
  * @param syncFallbacks    records written by the caller because the channel was full
@@ -33,6 +36,12 @@ import java.time.Duration;
  *                         counter; the others were decided from what it held)
  * @param journalErrors    journal appends and intents that failed (the usage was still recorded,
  *                         but not crash-safe)
+ * @param poisoned         counters set aside unwritten because the store refused their data (a
+ *                         value out of range, a broken constraint) or their sum passed
+ *                         {@code Long.MAX_VALUE}; each is logged with subject, quota, window and
+ *                         amount, and the rest of its batch is written
+ * @param batchersReplaced batcher threads that died of something unexpected (an error out of a
+ *                         driver, a bug) and were replaced; what each held was kept
  * @param exportDelivered  events this node's push export delivered (receiver answered 2xx)
  * @param exportFailures   push export runs that ended on a failure (POST after its retries, store
  *                         call) and threshold events dropped
@@ -44,5 +53,6 @@ public record Stats(long total, long processed, long failed, long dropped, long 
                     Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
                     long failOpen, long failClosed, long storeErrors, long policyReads, long grantCalls,
                     long grantRequests, long unitsGranted, long grantWaits, long journalErrors,
+                    long poisoned, long batchersReplaced,
                     long exportDelivered, long exportFailures, Duration exportLag) {
 }

@@ -9,6 +9,7 @@ import dev.tollgate.core.config.TollgateKeys;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.UsageStoreProvider;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -181,6 +182,17 @@ public final class Tollgate implements AutoCloseable {
         return engine.flush();
     }
 
+    /**
+     * {@link #flush()} with a deadline: waits at most {@code timeout} for the batchers to write
+     * what was consumed before this call (the last write of what is deferred is bounded by the
+     * store's own timeouts). What is not written by then stays queued and is written later.
+     *
+     * @return {@code true} if nothing is left waiting for the store
+     */
+    public boolean flush(Duration timeout) {
+        return engine.flush(Math.max(0, Objects.requireNonNull(timeout, "timeout").toNanos()));
+    }
+
     /** Current usage of every limited quota of a subject, read fresh from the store. */
     public List<QuotaUsage> usage(String subject) {
         return engine.administration().usage(subject);
@@ -301,6 +313,17 @@ public final class Tollgate implements AutoCloseable {
     /** Sets a per-subject limit that replaces the plan's limits for that quota and period. */
     public void setLimit(String subject, String quota, Limit limit) {
         engine.administration().setLimit(subject, quota, limit);
+    }
+
+    /**
+     * Replaces all of a subject's overrides of a quota with {@code limits} (at most one per
+     * period; empty removes them) in one store transaction: no node ever reads a part of the
+     * old or the new set.
+     *
+     * @throws IllegalArgumentException if two limits share a period
+     */
+    public void replaceLimits(String subject, String quota, List<Limit> limits) {
+        engine.administration().replaceLimits(subject, quota, limits);
     }
 
     /** Removes a subject's overrides of a quota, so the plan's limits apply again. */
@@ -435,7 +458,8 @@ public final class Tollgate implements AutoCloseable {
             Engine engine;
             try {
                 if (config.journalPath() != null) {
-                    j = FileJournal.open(config.journalPath(), config.journalFsyncInterval(), ticker, clock);
+                    j = FileJournal.open(config.journalPath(), config.journalFsyncInterval(), ticker, clock,
+                            config.journalMaxSize());
                 }
                 engine = new Engine(config, s, j, clock, ticker, executor, blockingExecutor);
                 thresholdListeners.forEach(engine::addThresholdListener);

@@ -1,10 +1,12 @@
 package dev.tollgate.core;
 
+import dev.tollgate.core.config.ConfigKey;
 import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.config.TollgateKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -75,6 +77,8 @@ public final class TollgateConfig {
     private final Duration shutdownTimeout;
     private final Path journalPath;
     private final Duration journalFsyncInterval;
+    private final long journalMaxSize;
+    private final int deferredMaxEntries;
     private final long cacheMaxSize;
     private final Duration policyRefreshAfter;
     private final Duration keyCacheTtl;
@@ -89,6 +93,7 @@ public final class TollgateConfig {
     private final Duration connectTimeout;
     private final Duration queryTimeout;
     private final Duration batchRetention;
+    private final Map<Period, Duration> retention;
     private final Duration idempotencyRetention;
     private final int[] notifyThresholds;
     private final ZoneId zone;
@@ -109,6 +114,8 @@ public final class TollgateConfig {
         shutdownTimeout = b.shutdownTimeout;
         journalPath = b.journalPath;
         journalFsyncInterval = b.journalFsyncInterval;
+        journalMaxSize = b.journalMaxSize;
+        deferredMaxEntries = b.deferredMaxEntries;
         cacheMaxSize = b.cacheMaxSize;
         policyRefreshAfter = b.policyRefreshAfter;
         keyCacheTtl = b.keyCacheTtl;
@@ -123,6 +130,7 @@ public final class TollgateConfig {
         connectTimeout = b.connectTimeout;
         queryTimeout = b.queryTimeout;
         batchRetention = b.batchRetention;
+        retention = Map.copyOf(b.retention);
         idempotencyRetention = b.idempotencyRetention;
         notifyThresholds = b.notifyThresholds.clone();
         zone = b.zone;
@@ -172,6 +180,8 @@ public final class TollgateConfig {
                 .shutdownTimeout(s.get(TollgateKeys.ASYNC_SHUTDOWN_TIMEOUT))
                 .journalPath(s.get(TollgateKeys.ASYNC_JOURNAL_PATH))
                 .journalFsyncInterval(s.get(TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL))
+                .journalMaxSize(s.get(TollgateKeys.ASYNC_JOURNAL_MAX_SIZE))
+                .deferredMaxEntries(s.get(TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES))
                 .cacheMaxSize(s.get(TollgateKeys.CHECK_CACHE_MAX_SIZE))
                 .policyRefreshAfter(s.get(TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER))
                 .keyCacheTtl(s.get(TollgateKeys.SUBJECT_KEY_CACHE_TTL))
@@ -186,6 +196,10 @@ public final class TollgateConfig {
                 .connectTimeout(s.get(TollgateKeys.STORE_CONNECT_TIMEOUT))
                 .queryTimeout(s.get(TollgateKeys.STORE_QUERY_TIMEOUT))
                 .batchRetention(s.get(TollgateKeys.STORE_BATCH_RETENTION))
+                .retention(Period.MINUTE, s.get(TollgateKeys.STORE_RETENTION_MINUTE))
+                .retention(Period.HOUR, s.get(TollgateKeys.STORE_RETENTION_HOUR))
+                .retention(Period.DAY, s.get(TollgateKeys.STORE_RETENTION_DAY))
+                .retention(Period.MONTH, s.get(TollgateKeys.STORE_RETENTION_MONTH))
                 .idempotencyRetention(s.get(TollgateKeys.IDEMPOTENCY_RETENTION))
                 .notifyThresholds(s.get(TollgateKeys.NOTIFY_THRESHOLDS))
                 .zone(s.get(TollgateKeys.ZONE))
@@ -255,6 +269,16 @@ public final class TollgateConfig {
         return journalFsyncInterval;
     }
 
+    /** {@code tollgate.async.journal.max-size}: bytes this run's journal segments may take. */
+    public long journalMaxSize() {
+        return journalMaxSize;
+    }
+
+    /** {@code tollgate.async.deferred.max-entries}: counters of unwritten usage kept in memory. */
+    public int deferredMaxEntries() {
+        return deferredMaxEntries;
+    }
+
     public long cacheMaxSize() {
         return cacheMaxSize;
     }
@@ -316,6 +340,15 @@ public final class TollgateConfig {
 
     public Duration batchRetention() {
         return batchRetention;
+    }
+
+    /**
+     * {@code tollgate.store.retention.<period>}: how long usage rows of {@code period}'s windows
+     * are kept after their window ended; {@link Duration#ZERO} keeps them forever (always so for
+     * {@link Period#TOTAL}, whose window never ends).
+     */
+    public Duration retention(Period period) {
+        return retention.getOrDefault(period, Duration.ZERO);
     }
 
     /** {@code tollgate.idempotency.retention}: how long request ids are remembered. */
@@ -411,6 +444,8 @@ public final class TollgateConfig {
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Path journalPath;
         private Duration journalFsyncInterval = DEFAULT_JOURNAL_FSYNC_INTERVAL;
+        private long journalMaxSize = TollgateKeys.ASYNC_JOURNAL_MAX_SIZE.defaultValue();
+        private int deferredMaxEntries = TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES.defaultValue();
         private long cacheMaxSize = DEFAULT_CACHE_MAX_SIZE;
         private Duration policyRefreshAfter = DEFAULT_POLICY_REFRESH_AFTER;
         private Duration keyCacheTtl = DEFAULT_KEY_CACHE_TTL;
@@ -425,6 +460,11 @@ public final class TollgateConfig {
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration queryTimeout = DEFAULT_QUERY_TIMEOUT;
         private Duration batchRetention = DEFAULT_BATCH_RETENTION;
+        private final Map<Period, Duration> retention = new EnumMap<>(Map.of(
+                Period.MINUTE, TollgateKeys.STORE_RETENTION_MINUTE.defaultValue(),
+                Period.HOUR, TollgateKeys.STORE_RETENTION_HOUR.defaultValue(),
+                Period.DAY, TollgateKeys.STORE_RETENTION_DAY.defaultValue(),
+                Period.MONTH, TollgateKeys.STORE_RETENTION_MONTH.defaultValue()));
         private Duration idempotencyRetention = DEFAULT_IDEMPOTENCY_RETENTION;
         private int[] notifyThresholds = TollgateKeys.parseThresholds(TollgateKeys.NOTIFY_THRESHOLDS.defaultValue());
         private ZoneId zone = DEFAULT_ZONE;
@@ -448,6 +488,8 @@ public final class TollgateConfig {
             shutdownTimeout = c.shutdownTimeout;
             journalPath = c.journalPath;
             journalFsyncInterval = c.journalFsyncInterval;
+            journalMaxSize = c.journalMaxSize;
+            deferredMaxEntries = c.deferredMaxEntries;
             cacheMaxSize = c.cacheMaxSize;
             policyRefreshAfter = c.policyRefreshAfter;
             keyCacheTtl = c.keyCacheTtl;
@@ -462,6 +504,7 @@ public final class TollgateConfig {
             connectTimeout = c.connectTimeout;
             queryTimeout = c.queryTimeout;
             batchRetention = c.batchRetention;
+            retention.putAll(c.retention);
             idempotencyRetention = c.idempotencyRetention;
             notifyThresholds = c.notifyThresholds.clone();
             zone = c.zone;
@@ -539,6 +582,24 @@ public final class TollgateConfig {
         /** {@code tollgate.async.journal.path} as a path; {@code null} turns the journal off. */
         public Builder journalPath(Path path) {
             this.journalPath = path;
+            return this;
+        }
+
+        /**
+         * {@code tollgate.async.journal.max-size}: bytes this run's journal segments may take on
+         * disk, 1 MiB to 1 PiB; beyond it consumption is not journaled (counted as a journal error).
+         */
+        public Builder journalMaxSize(long bytes) {
+            this.journalMaxSize = TollgateKeys.ASYNC_JOURNAL_MAX_SIZE.check(bytes);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.async.deferred.max-entries}: counters of usage kept in memory while the
+         * store cannot take it, 100 to 100,000,000; beyond it new counters' usage is dropped.
+         */
+        public Builder deferredMaxEntries(int entries) {
+            this.deferredMaxEntries = TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES.check(entries);
             return this;
         }
 
@@ -650,6 +711,26 @@ public final class TollgateConfig {
         /** {@code tollgate.store.batch-retention}: how long applied batch ids are kept, 1 min to 365 days. */
         public Builder batchRetention(Duration retention) {
             this.batchRetention = TollgateKeys.STORE_BATCH_RETENTION.check(retention);
+            return this;
+        }
+
+        /**
+         * {@code tollgate.store.retention.<period>}: how long usage rows of the period's windows
+         * are kept after their window ended, 1 minute to 36,500 days, or {@link Duration#ZERO}
+         * to keep them forever.
+         *
+         * @throws IllegalArgumentException for {@link Period#TOTAL} (its window never ends) or a
+         *                                  duration out of range
+         */
+        public Builder retention(Period period, Duration keep) {
+            ConfigKey<Duration> key = switch (Objects.requireNonNull(period, "period")) {
+                case MINUTE -> TollgateKeys.STORE_RETENTION_MINUTE;
+                case HOUR -> TollgateKeys.STORE_RETENTION_HOUR;
+                case DAY -> TollgateKeys.STORE_RETENTION_DAY;
+                case MONTH -> TollgateKeys.STORE_RETENTION_MONTH;
+                case TOTAL -> throw new IllegalArgumentException("TOTAL windows never end; their rows are kept");
+            };
+            retention.put(period, key.check(keep));
             return this;
         }
 

@@ -47,10 +47,10 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     public TollgateProperties {
         plans = plans == null ? Map.of() : Map.copyOf(plans);
         rules = rules == null ? Map.of() : Map.copyOf(rules);
-        async = async != null ? async : new Async(null, null, null, null, null, null, null, null, null);
+        async = async != null ? async : new Async(null, null, null, null, null, null, null, null, null, null);
         check = check != null ? check : new Check(null, null);
         allotment = allotment != null ? allotment : new Allotment(null, null);
-        store = store != null ? store : new Store(null, null, null, null, null, null, null, null);
+        store = store != null ? store : new Store(null, null, null, null, null, null, null, null, null);
         subject = subject != null ? subject : new Subject(null, null, null, null, null, null);
         headers = headers != null ? headers : new Headers(null);
         count = count != null ? count : new Count(null);
@@ -86,6 +86,8 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.ASYNC_BREAKER_WAIT_IN_OPEN, async.circuitBreaker().waitInOpen());
         text(m, TollgateKeys.ASYNC_JOURNAL_PATH, async.journal().path());
         put(m, TollgateKeys.ASYNC_JOURNAL_FSYNC_INTERVAL, async.journal().fsyncInterval());
+        put(m, TollgateKeys.ASYNC_JOURNAL_MAX_SIZE, async.journal().maxSize());
+        put(m, TollgateKeys.ASYNC_DEFERRED_MAX_ENTRIES, async.deferred().maxEntries());
         put(m, TollgateKeys.CHECK_FAIL_MODE, check.failMode());
         put(m, TollgateKeys.CHECK_CACHE_MAX_SIZE, check.cache().maxSize());
         put(m, TollgateKeys.CHECK_CACHE_POLICY_REFRESH_AFTER, check.cache().policyRefreshAfter());
@@ -99,6 +101,12 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.STORE_CONNECT_TIMEOUT, store.connectTimeout());
         put(m, TollgateKeys.STORE_QUERY_TIMEOUT, store.queryTimeout());
         put(m, TollgateKeys.STORE_BATCH_RETENTION, store.batchRetention());
+        if (store.retention() != null) {
+            text(m, TollgateKeys.STORE_RETENTION_MINUTE, store.retention().minute());
+            text(m, TollgateKeys.STORE_RETENTION_HOUR, store.retention().hour());
+            text(m, TollgateKeys.STORE_RETENTION_DAY, store.retention().day());
+            text(m, TollgateKeys.STORE_RETENTION_MONTH, store.retention().month());
+        }
         put(m, TollgateKeys.METRICS_ENABLED, metrics.enabled());
         put(m, TollgateKeys.SUBJECT_SOURCE, subject.source());
         put(m, TollgateKeys.SUBJECT_HEADER, subject.header());
@@ -156,11 +164,13 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     /** {@code tollgate.async.*}: the channel and the batchers that write usage. */
     public record Async(Boolean enabled, Integer workers, Integer channelCapacity, Integer batchSize,
                         Duration flushInterval, Duration shutdownTimeout, @DefaultValue Retry retry,
-                        @DefaultValue CircuitBreaker circuitBreaker, @DefaultValue Journal journal) {
+                        @DefaultValue CircuitBreaker circuitBreaker, @DefaultValue Journal journal,
+                        @DefaultValue Deferred deferred) {
         public Async {
             retry = retry != null ? retry : new Retry(null, null);
             circuitBreaker = circuitBreaker != null ? circuitBreaker : new CircuitBreaker(null);
-            journal = journal != null ? journal : new Journal(null, null);
+            journal = journal != null ? journal : new Journal(null, null, null);
+            deferred = deferred != null ? deferred : new Deferred(null);
         }
     }
 
@@ -173,7 +183,11 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     }
 
     /** {@code tollgate.async.journal.*}. */
-    public record Journal(String path, Duration fsyncInterval) {
+    public record Journal(String path, Duration fsyncInterval, Long maxSize) {
+    }
+
+    /** {@code tollgate.async.deferred.*}: usage kept in memory while the store cannot take it. */
+    public record Deferred(Integer maxEntries) {
     }
 
     /** {@code tollgate.check.*}: decisions and the caches they read. */
@@ -196,11 +210,19 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
      * {@code DataSource} bean, else an H2 file database.
      */
     public record Store(String url, String user, String password, SchemaMode schema, Integer poolSize,
-                        Duration connectTimeout, Duration queryTimeout, Duration batchRetention) {
+                        Duration connectTimeout, Duration queryTimeout, Duration batchRetention,
+                        Retention retention) {
         @Override
         public String toString() {
             return "Store[url=" + url + ", user=" + user + ", password=" + (password == null ? null : "****") + "]";
         }
+    }
+
+    /**
+     * {@code tollgate.store.retention.*}: how long usage rows of each period's windows are kept,
+     * as text because {@code forever} is a value ({@code 2d}, {@code 35d}, {@code forever}).
+     */
+    public record Retention(String minute, String hour, String day, String month) {
     }
 
     /** {@code tollgate.subject.*}: who pays for a request. */

@@ -77,6 +77,14 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> ASYNC_JOURNAL_FSYNC_INTERVAL = engine(
             "tollgate.async.journal.fsync-interval", ValueType.duration(Duration.ZERO, Duration.ofSeconds(10)),
             Duration.ofMillis(50), "How often new journal records are forced to disk; 0 waits for each.");
+    public static final ConfigKey<Integer> ASYNC_DEFERRED_MAX_ENTRIES = engine("tollgate.async.deferred.max-entries",
+            ValueType.integer(100, 100_000_000), 200_000,
+            "Counters (subject, quota, window) of usage kept in memory while the store cannot take it; beyond it new"
+                    + " counters' usage is dropped (counted, logged) and health says DEGRADED.");
+    public static final ConfigKey<Long> ASYNC_JOURNAL_MAX_SIZE = engine("tollgate.async.journal.max-size",
+            ValueType.wholeNumber(1L << 20, 1L << 50, "a number of bytes"), 1L << 30,
+            "Bytes the journal's segments of this run may take on disk; beyond it usage is not journaled (counted,"
+                    + " logged) and health says DEGRADED.");
     public static final ConfigKey<Long> CHECK_CACHE_MAX_SIZE = engine("tollgate.check.cache.max-size",
             ValueType.wholeNumber(100, 100_000_000, "a number"), 100_000L,
             "Counters (and subjects) kept in the cache.");
@@ -125,6 +133,10 @@ public final class TollgateKeys {
     public static final ConfigKey<Duration> STORE_BATCH_RETENTION = engine("tollgate.store.batch-retention",
             ValueType.duration(Duration.ofMinutes(1), Duration.ofDays(365)), Duration.ofDays(1),
             "How long applied batch ids are kept (they make a retried flush a no-op).");
+    public static final ConfigKey<Duration> STORE_RETENTION_MINUTE = retention("minute", Duration.ofDays(2));
+    public static final ConfigKey<Duration> STORE_RETENTION_HOUR = retention("hour", Duration.ofDays(35));
+    public static final ConfigKey<Duration> STORE_RETENTION_DAY = retention("day", Duration.ZERO);
+    public static final ConfigKey<Duration> STORE_RETENTION_MONTH = retention("month", Duration.ZERO);
     public static final ConfigKey<Duration> IDEMPOTENCY_RETENTION = engine("tollgate.idempotency.retention",
             ValueType.duration(Duration.ofMinutes(1), Duration.ofDays(365)), Duration.ofDays(1),
             "How long a request id is remembered: a record with the same subject, quota and request id within it is"
@@ -149,6 +161,14 @@ public final class TollgateKeys {
             "Authorization header value of the push export's POSTs (never logged).").secret();
     public static final ConfigKey<Boolean> METRICS_ENABLED = engine("tollgate.metrics.enabled", ValueType.bool(), true,
             "Whether Micrometer meters are registered when Micrometer is present.");
+    /** The family {@code tollgate.store.retention.<period>}: one key per calendar period. */
+    private static ConfigKey<Duration> retention(String period, Duration dflt) {
+        return engine("tollgate.store.retention." + period,
+                ValueType.retention(Duration.ofMinutes(1), Duration.ofDays(36_500)), dflt,
+                "How long usage rows of " + period + " windows are kept after their window ended; forever keeps"
+                        + " them. Purged in chunks by the maintenance task; never a current window.");
+    }
+
     /** The family {@code tollgate.plans.<plan>.<quota>}. */
     public static final ConfigKey<String> PLAN_LIMITS = engine(PLANS_PREFIX + "<plan>.<quota>",
             ValueType.text(s -> true, "<amount>/<period>[,<amount>/<period>...] with period minute, hour, day,"
@@ -224,10 +244,12 @@ public final class TollgateKeys {
     private static final List<ConfigKey<?>> ALL = List.of(
             PLAN_LIMITS, DEFAULT_PLAN, ZONE, ASYNC_ENABLED, ASYNC_WORKERS, ASYNC_CHANNEL_CAPACITY, ASYNC_BATCH_SIZE,
             ASYNC_FLUSH_INTERVAL, ASYNC_RETRY_MAX_ATTEMPTS, ASYNC_RETRY_WAIT, ASYNC_BREAKER_WAIT_IN_OPEN,
-            ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, CHECK_CACHE_MAX_SIZE,
+            ASYNC_SHUTDOWN_TIMEOUT, ASYNC_JOURNAL_PATH, ASYNC_JOURNAL_FSYNC_INTERVAL, ASYNC_JOURNAL_MAX_SIZE,
+            ASYNC_DEFERRED_MAX_ENTRIES, CHECK_CACHE_MAX_SIZE,
             CHECK_CACHE_POLICY_REFRESH_AFTER, SUBJECT_KEY_CACHE_TTL, CHECK_FAIL_MODE, ALLOTMENT_EXPIRY,
             ALLOTMENT_TARGET, STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE,
-            STORE_CONNECT_TIMEOUT, STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, IDEMPOTENCY_RETENTION,
+            STORE_CONNECT_TIMEOUT, STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, STORE_RETENTION_MINUTE,
+            STORE_RETENTION_HOUR, STORE_RETENTION_DAY, STORE_RETENTION_MONTH, IDEMPOTENCY_RETENTION,
             NOTIFY_THRESHOLDS, EXPORT_URL, EXPORT_BATCH_SIZE, EXPORT_INTERVAL, EXPORT_AUTH_HEADER,
             METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,

@@ -83,6 +83,19 @@ public final class ValueType<T> {
                 "a duration from " + Settings.format(min) + " to " + Settings.format(max), List.of());
     }
 
+    /**
+     * How long usage rows are kept: a duration from {@code min} to {@code max}, or
+     * {@code forever} (read as {@link Duration#ZERO}) to keep them.
+     */
+    public static ValueType<Duration> retention(Duration min, Duration max) {
+        return new ValueType<>(Duration.class,
+                s -> s.trim().equalsIgnoreCase("forever") ? Duration.ZERO : Settings.parseDuration(s),
+                d -> d.isZero() ? "forever" : Settings.format(d),
+                "forever or a duration such as 2d or 35d",
+                v -> v.isZero() || (v.compareTo(min) >= 0 && v.compareTo(max) <= 0),
+                "forever or a duration from " + Settings.format(min) + " to " + Settings.format(max), List.of());
+    }
+
     /** A constant of {@code type}, written in lower case ({@code fail-mode: closed}). */
     public static <E extends Enum<E>> ValueType<E> enumeration(Class<E> type) {
         List<String> names = new ArrayList<>();

@@ -9,6 +9,7 @@ import dev.tollgate.core.Stats;
 import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateException;
+import dev.tollgate.core.config.Settings;
 import dev.tollgate.core.internal.format.Json;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
@@ -52,10 +53,12 @@ import org.slf4j.LoggerFactory;
  *     configured plan</td></tr>
  * <tr><td>{@code PUT /subjects/{subject}/limits/{quota}}</td><td>body
  *     {@code {"limit":"100/day"}} (or {@code "10/minute,1000/day"}): replace the subject's
- *     overrides of that quota; they replace the plan's limits of the quota</td></tr>
+ *     overrides of that quota, in one store transaction; they replace the plan's limits of the quota</td></tr>
  * <tr><td>{@code DELETE /subjects/{subject}/limits/{quota}}</td><td>remove the overrides, so
  *     the plan's limits apply again</td></tr>
- * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now</td></tr>
+ * <tr><td>{@code POST /flush}</td><td>write all pending usage to the store now: 200
+ *     {@code {"flushed":true}} when all of it is in the store, 202 {@code {"flushed":false,…}} when
+ *     it is not after {@link #FLUSH_DEADLINE} (or the store does not take it); it stays queued</td></tr>
  * <tr><td>{@code POST /keys}</td><td>body {@code {"plan":"free"}} (both members optional, plus
  *     {@code "name"}, a label): issue a new API key, answered 201 with
  *     {@code {"key":"tg_…","subject":"key:…","plan":"free"}}, the only time the key is shown
@@ -85,6 +88,9 @@ public final class AdminApi {
 
     /** Largest request body accepted, in bytes. */
     public static final int MAX_BODY_BYTES = 16 * 1024;
+    /** How long {@code POST /flush} waits for the usage to be written before it answers 202. */
+    public static final Duration FLUSH_DEADLINE = Duration.ofSeconds(10);
+
     /** Content type of successful answers. */
     public static final String JSON = "application/json";
 
@@ -94,6 +100,7 @@ public final class AdminApi {
     private final Supplier<Map<String, Long>> edgeStats;
     private final Tollgate tollgate;
     private final byte[] tokenDigest;
+    private final Duration flushDeadline;
     private final UsageExport export;
 
     /** An API over the gate's engine, protected by the gate's {@code tollgate.admin.token}. */
@@ -106,6 +113,12 @@ public final class AdminApi {
      * edge's counters (the sum over several gates, e.g. one per gateway route).
      */
     public AdminApi(QuotaGate gate, Supplier<Map<String, Long>> edgeStats) {
+        this(gate, edgeStats, FLUSH_DEADLINE);
+    }
+
+    /** As {@link #AdminApi(QuotaGate, Supplier)}, with {@code POST /flush} waiting at most {@code flushDeadline}. */
+    public AdminApi(QuotaGate gate, Supplier<Map<String, Long>> edgeStats, Duration flushDeadline) {
+        this.flushDeadline = Objects.requireNonNull(flushDeadline, "flushDeadline");
         this.gate = Objects.requireNonNull(gate, "gate");
         this.edgeStats = Objects.requireNonNull(edgeStats, "edgeStats");
         this.tollgate = gate.tollgate();
@@ -194,8 +207,12 @@ public final class AdminApi {
             if (!allow(m, Set.of("POST"))) {
                 return notAllowed("POST");
             }
-            boolean done = tollgate.flush();
-            return json(200, Map.of("flushed", done));
+            if (tollgate.flush(flushDeadline)) {
+                return json(200, Map.of("flushed", true));
+            }
+            // Accepted: what is not in the store yet stays queued (or deferred) and is written later.
+            return json(202, Map.of("flushed", false, "detail", "not all usage is in the store after "
+                    + Settings.format(flushDeadline) + "; it stays queued and is written later, see /health"));
         }
         if (!seg.isEmpty() && seg.get(0).equals("keys") && seg.size() <= 2) {
             return keys(m, seg, body);
@@ -221,10 +238,7 @@ public final class AdminApi {
                 String quota = Names.quota(seg.get(3));
                 if (m.equals("PUT")) {
                     List<Limit> limits = Limit.parseList(stringMember(body(body, "limit"), "limit"));
-                    tollgate.removeLimits(subject, quota);
-                    for (Limit l : limits) {
-                        tollgate.setLimit(subject, quota, l);
-                    }
+                    tollgate.replaceLimits(subject, quota, limits);
                     return json(200, subjectView(subject));
                 }
                 if (m.equals("DELETE")) {

@@ -48,6 +48,10 @@ public final class TollgateMetrics implements MeterBinder {
                 s -> s.stats().failClosed());
         counter(registry, "tollgate.journal.errors", "Journal writes that failed (usage recorded, not crash-safe)",
                 s -> s.stats().journalErrors());
+        counter(registry, "tollgate.store.poisoned", "Counters set aside because the store refused their data"
+                + " (each logged)", s -> s.stats().poisoned());
+        counter(registry, "tollgate.batchers.replaced", "Batcher threads that died unexpectedly and were replaced",
+                s -> s.stats().batchersReplaced());
         for (int percent : tollgate.config().notifyThresholds()) {
             FunctionCounter.builder("tollgate.quota.threshold.crossed", tollgate, t -> t.thresholdCrossings(percent))
                     .description("Windows whose usage crossed a share of their limit (tollgate.notify.thresholds),"

@@ -113,10 +113,30 @@ public interface UsageStore extends AutoCloseable {
     boolean[] keys(List<String> subjects);
 
     /**
-     * Deletes applied batch ids recorded before {@code before}, and grants that expired before
-     * it; returns how many rows went.
+     * Replaces every override of (subject, quota) with {@code limits} (at most one per period;
+     * empty removes them) in one atomic step: a concurrent {@link #subjects} read sees the old
+     * set or the new one, never a part of either.
      */
-    int prune(Instant before);
+    void replaceOverrides(String subject, String quota, List<Limit> limits);
+
+    /**
+     * Deletes at most {@code limit} applied batch ids recorded before {@code before}, and at
+     * most {@code limit} grants that expired before it, so that one call stays short however
+     * much is due; returns how many rows went. The caller calls again while a call reaches the
+     * limit. A store that removes such records with a bounded cost per key whatever their
+     * number (Redis sorted sets) may remove more than {@code limit}.
+     */
+    int prune(Instant before, int limit);
+
+    /**
+     * Retention: deletes at most {@code limit} counters of {@code period} whose window started
+     * before {@code windowsBefore} (epoch millis; the caller passes the start of a window that
+     * has ended, so no current window is ever touched), with their grants; returns how many
+     * counters went. A store whose counters expire on their own (a time to live set when they
+     * are written) deletes nothing here and returns 0. {@link Period#TOTAL} never ends and is
+     * never passed.
+     */
+    int purgeUsage(Period period, long windowsBefore, int limit);
 
     /**
      * Deletes up to {@code limit} request ids (see {@link WriteBatch#requests()}) whose retention

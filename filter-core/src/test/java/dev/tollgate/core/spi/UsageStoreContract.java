@@ -420,14 +420,96 @@ public abstract class UsageStoreContract {
     }
 
     @Test
+    void replaceOverridesSwapsAQuotasLimitsAtOnceAndNeverShowsHalfOfThem() throws Exception {
+        List<Limit> a = List.of(Limit.of(10, Period.MINUTE), Limit.of(500, Period.DAY));
+        List<Limit> b = List.of(Limit.of(20, Period.HOUR), Limit.of(900, Period.MONTH));
+        store.setOverride("gus", "tokens", Limit.of(3, Period.DAY));
+        store.replaceOverrides("gus", "requests", a);
+        assertThat(subject("gus").overrides().get("requests")).containsExactlyInAnyOrderElementsOf(a);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> writer = pool.submit(() -> {
+                for (int i = 0; i < 150; i++) {
+                    store.replaceOverrides("gus", "requests", i % 2 == 0 ? b : a);
+                }
+            });
+            Future<List<List<Limit>>> reader = pool.submit(() -> {
+                List<List<Limit>> odd = new ArrayList<>();
+                while (!writer.isDone()) {
+                    List<Limit> seen = subject("gus").overrides().get("requests");
+                    if (seen == null || !(seen.size() == 2 && (seen.containsAll(a) || seen.containsAll(b)))) {
+                        odd.add(seen);
+                    }
+                }
+                return odd;
+            });
+            writer.get(60, TimeUnit.SECONDS);
+            assertThat(reader.get(60, TimeUnit.SECONDS)).as("reads that saw part of a set").isEmpty();
+        } finally {
+            pool.shutdownNow();
+        }
+        store.replaceOverrides("gus", "requests", List.of());
+        assertThat(subject("gus").overrides()).containsOnlyKeys("tokens");
+    }
+
+    @Test
     void pruneRemovesBatchIdsRecordedBeforeTheCutOffOnly() {
         apply("old", T0, List.of());
         apply("new", T0.plusSeconds(7200), List.of());
-        assertThat(store.prune(T0.minusSeconds(3600))).isZero();
-        assertThat(store.prune(T0.plusSeconds(60))).isEqualTo(1);
+        assertThat(store.prune(T0.minusSeconds(3600), 1_000)).isZero();
+        assertThat(store.prune(T0.plusSeconds(60), 1_000)).isEqualTo(1);
         assertThat(store.appliedBatches(List.of("old", "new"))).containsExactly("new");
         // Once pruned, the id is accepted again.
         assertThat(apply("old", T0, List.of()).appliedNow()).isTrue();
+    }
+
+    @Test
+    void purgeUsageTakesOnlyWindowsThatStartedBeforeTheCutOffOfThatPeriod() {
+        long day = Instant.parse("2026-11-26T00:00:00Z").toEpochMilli();
+        UsageKey oldMinute = new UsageKey("erin", "requests", Period.MINUTE, day);
+        UsageKey olderMinute = new UsageKey("erin", "requests", Period.MINUTE, day - 60_000);
+        UsageKey cutMinute = new UsageKey("erin", "requests", Period.MINUTE, day + 60_000);
+        UsageKey dayWindow = new UsageKey("erin", "requests", Period.DAY, day);
+        apply("p1", new UsageDelta(dayWindow, 7), new UsageDelta(olderMinute, 1), new UsageDelta(oldMinute, 2),
+                new UsageDelta(cutMinute, 3));
+        int n = store.purgeUsage(Period.MINUTE, day + 60_000, 1_000);
+        long[] after = store.used(List.of(olderMinute, oldMinute, cutMinute, dayWindow));
+        // A store whose counters expire on their own (a time to live) deletes nothing here.
+        if (n == 0) {
+            assertThat(after).containsExactly(1, 2, 3, 7);
+        } else {
+            assertThat(n).isEqualTo(2);
+            assertThat(after).containsExactly(0, 0, 3, 7);
+            assertThat(store.purgeUsage(Period.MINUTE, day + 60_000, 1_000)).isZero();
+        }
+        // The window at the cut-off and other periods' windows are never touched.
+        assertThat(store.purgeUsage(Period.DAY, day, 1_000)).isZero();
+        assertThat(store.used(List.of(dayWindow))).containsExactly(7);
+    }
+
+    @Test
+    void pruneAndPurgeDeleteAtMostTheirLimitPerCall() {
+        long day = Instant.parse("2026-11-26T00:00:00Z").toEpochMilli();
+        List<UsageDelta> deltas = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            deltas.add(new UsageDelta(new UsageKey("fay", "requests", Period.HOUR, day + i * 3_600_000L), 1));
+            apply("q" + i, T0, List.of());
+        }
+        apply("q-usage", T0, deltas);
+        int purged = store.purgeUsage(Period.HOUR, day + 10 * 3_600_000L, 2);
+        assertThat(purged).isIn(0, 2);
+        if (purged == 2) {
+            assertThat(store.purgeUsage(Period.HOUR, day + 10 * 3_600_000L, 2)).isEqualTo(2);
+            assertThat(store.purgeUsage(Period.HOUR, day + 10 * 3_600_000L, 2)).isEqualTo(1);
+        }
+        int pruned = store.prune(T0.plusSeconds(60), 2);
+        // Sorted sets (Redis) remove what is due at a bounded cost per key and may take more.
+        assertThat(pruned).isGreaterThanOrEqualTo(2);
+        if (pruned == 2) {
+            assertThat(store.prune(T0.plusSeconds(60), 2)).isEqualTo(2);
+            assertThat(store.prune(T0.plusSeconds(60), 2)).isEqualTo(2);
+        }
+        assertThat(store.appliedBatches(List.of("q0", "q1", "q2", "q3", "q4", "q-usage"))).isEmpty();
     }
 
     @Test

@@ -87,8 +87,18 @@ public class ForwardingStore implements UsageStore {
     }
 
     @Override
-    public int prune(Instant before) {
-        return delegate.prune(before);
+    public int prune(Instant before, int limit) {
+        return delegate.prune(before, limit);
+    }
+
+    @Override
+    public void replaceOverrides(String subject, String quota, List<Limit> limits) {
+        delegate.replaceOverrides(subject, quota, limits);
+    }
+
+    @Override
+    public int purgeUsage(Period period, long windowsBefore, int limit) {
+        return delegate.purgeUsage(period, windowsBefore, limit);
     }
 
     @Override

@@ -408,8 +408,26 @@ public final class RedisUsageStore implements UsageStore {
         return known;
     }
 
+    /** One script on the subject's hash: the quota's override fields deleted, the new ones set. */
     @Override
-    public int prune(Instant before) {
+    public void replaceOverrides(String subject, String quota, List<Limit> limits) {
+        String[] a = new String[1 + 2 * limits.size()];
+        a[0] = "o:" + quota + ":";
+        for (int i = 0; i < limits.size(); i++) {
+            a[1 + 2 * i] = "o:" + quota + ":" + limits.get(i).period().name();
+            a[2 + 2 * i] = Long.toString(limits.get(i).max());
+        }
+        Calls.await(Scripts.REPLACE_OVERRIDES.<Long>run(redis, new String[] {keys.subject(subject)}, a), timeout,
+                "Replacing limits");
+    }
+
+    /**
+     * Removes the batch records older than {@code before} from each bucket's sorted sets, one
+     * {@code ZREMRANGEBYSCORE} per set (O(log n + removed) on the server, however many are due),
+     * so {@code limit} does not apply here.
+     */
+    @Override
+    public int prune(Instant before, int limit) {
         Range<Long> older = Range.from(Range.Boundary.unbounded(), Range.Boundary.excluding(before.toEpochMilli()));
         List<CompletableFuture<Long>> sent = new ArrayList<>();
         Range<String> expired = Range.from(Range.Boundary.unbounded(),
@@ -432,6 +450,16 @@ public final class RedisUsageStore implements UsageStore {
             pruned += out.values.get(i).intValue();
         }
         return pruned;
+    }
+
+    /**
+     * Nothing to delete: every counter carries a time to live, set by each write and grant, of
+     * {@code usage-retention} after its window ends (see {@link Keys#keep}), so Redis drops it
+     * on its own.
+     */
+    @Override
+    public int purgeUsage(Period period, long windowsBefore, int limit) {
+        return 0;
     }
 
     /**

@@ -131,6 +131,23 @@ public final class Administration {
         policies.reload(subject);
     }
 
+    /** Replaces a subject's overrides of a quota in one store step; see {@code Tollgate.replaceLimits}. */
+    public void replaceLimits(String subject, String quota, List<Limit> limits) {
+        Names.subject(subject);
+        Names.quota(quota);
+        List<Limit> copy = List.copyOf(limits);
+        for (int i = 0; i < copy.size(); i++) {
+            for (int j = i + 1; j < copy.size(); j++) {
+                if (copy.get(i).period() == copy.get(j).period()) {
+                    throw new IllegalArgumentException("two limits of quota " + quota + " for the period "
+                            + copy.get(i).period() + ": " + copy.get(i) + " and " + copy.get(j));
+                }
+            }
+        }
+        store.replaceOverrides(subject, quota, copy);
+        policies.reload(subject);
+    }
+
     /** Removes a subject's overrides of a quota, so the plan's limits apply again. */
     public int removeLimits(String subject, String quota) {
         Names.subject(subject);

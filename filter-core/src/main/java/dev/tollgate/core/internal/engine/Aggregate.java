@@ -25,14 +25,24 @@ final class Aggregate {
         /** Of {@code records}, how many were already counted in the "deferred" stat. */
         long deferredRecords;
         Allotment allotment;
+        /** Its sum passed {@code Long.MAX_VALUE}: no store can hold it, and it is set aside unwritten. */
+        boolean overflowed;
+        /** Pending took it in under its cap once: kept again whatever the cap, since it is counted there. */
+        boolean admitted;
 
         Entry(UsageKey key) {
             this.key = key;
         }
 
         void add(long amount, long granted, long records, Allotment allotment, long deferredRecords) {
-            this.amount += amount;
-            this.granted += granted;
+            try {
+                this.amount = Math.addExact(this.amount, amount);
+                this.granted = Math.addExact(this.granted, granted);
+            } catch (ArithmeticException e) {
+                overflowed = true;
+                this.amount = Long.MAX_VALUE;
+                this.granted = 0;
+            }
             this.records += records;
             this.deferredRecords += deferredRecords;
             if (allotment != null) {
@@ -42,12 +52,14 @@ final class Aggregate {
 
         void merge(Entry other) {
             add(other.amount, other.granted, other.records, other.allotment, other.deferredRecords);
+            overflowed |= other.overflowed;
+            admitted |= other.admitted;
         }
     }
 
     /**
      * Records not yet resolved to counters, summed per subject, quota and minute; the value
-     * holds {amount, records, records already counted as deferred}.
+     * holds {amount, records, records already counted as deferred, 1 when Pending admitted it}.
      */
     record Unresolved(String subject, String quota, long minute) {
     }
@@ -70,8 +82,8 @@ final class Aggregate {
     void add(UsageEvent e) {
         if (e.keys == null) {
             Unresolved u = new Unresolved(e.subject, e.quota, Bucket.minuteOf(e.at));
-            long[] sums = unresolved.computeIfAbsent(u, x -> new long[3]);
-            sums[0] += e.amount;
+            long[] sums = unresolved.computeIfAbsent(u, x -> new long[4]);
+            sums[0] = saturatedAdd(sums[0], e.amount);
             sums[1]++;
             if (e.segment >= 0) {
                 unresolvedCover.computeIfAbsent(u, x -> new Coverage()).add(e.segment, u.minute(), e.amount, 1);
@@ -93,6 +105,15 @@ final class Aggregate {
             cover.computeIfAbsent(new SubjectQuota(e.subject, e.quota), x -> new Coverage())
                     .add(e.segment, Bucket.minuteOf(e.at), e.amount, 1);
         }
+    }
+
+    /**
+     * {@code a + b}, or {@code Long.MAX_VALUE} when that overflows: an unresolved sum that
+     * reaches it is treated as overflowed once it has counters (no store could add it to anything).
+     */
+    static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     /**
@@ -186,8 +207,9 @@ final class Aggregate {
     void mergeFrom(Aggregate other) {
         other.entries.forEach((k, e) -> entry(k).merge(e));
         other.unresolved.forEach((u, s) -> {
-            long[] sums = unresolved.computeIfAbsent(u, x -> new long[3]);
-            sums[0] += s[0];
+            long[] sums = unresolved.computeIfAbsent(u, x -> new long[4]);
+            sums[0] = saturatedAdd(sums[0], s[0]);
+            sums[3] |= s[3];
             sums[1] += s[1];
             sums[2] += s[2];
         });

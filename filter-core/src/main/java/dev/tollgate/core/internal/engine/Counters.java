@@ -27,5 +27,9 @@ final class Counters {
     final LongAdder failClosed = new LongAdder();
     /** Journal appends and intents that failed. */
     final LongAdder journalErrors = new LongAdder();
+    /** Counters set aside because the store refused their data (or their sum overflowed). */
+    final LongAdder poisoned = new LongAdder();
+    /** Batcher threads that died of something unexpected and were replaced. */
+    final LongAdder batchersReplaced = new LongAdder();
     volatile long lastFlushNanos;
 }

@@ -61,7 +61,8 @@ public final class Engine {
                 config.allotmentTarget(), storeWait, config.cacheMaxSize());
         Policies policies = new Policies(config, store, guard, ticker, background, storeWait);
         Journaling journaling = new Journaling(journal, counters, ticker);
-        Pending pending = new Pending(counters, journal.directory());
+        Pending pending = new Pending(counters, journal.directory(), config.deferredMaxEntries(), ticker,
+                journaling);
         this.thresholds = new Thresholds(config.notifyThresholds(), policies, windows);
         Writer writer = new Writer(store, guard, allotments, policies, windows, counters, journaling, pending,
                 config.batchSize(), config.idempotencyRetention(), thresholds, ticker);
@@ -163,9 +164,14 @@ public final class Engine {
      * @return {@code true} if nothing is left waiting for the store
      */
     public boolean flush() {
+        return flush(Long.MAX_VALUE);
+    }
+
+    /** {@link #flush()} that waits at most {@code timeoutNanos} for the batchers. */
+    public boolean flush(long timeoutNanos) {
         boolean replayed = maintenance.replayJournal();
         try {
-            return pipeline.flush() && replayed;
+            return pipeline.flush(timeoutNanos) && replayed;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -57,7 +57,8 @@ final class Journaling {
         }
         try {
             journal.intent(b.id, b.covers());
-        } catch (JournalException e) {
+        } catch (RuntimeException e) {
+            // Never out of the writer: the batch is written anyway, only its journal record is missing.
             error("Cannot journal the intent of batch " + b.id + " (after a crash, its records could be replayed"
                     + " although it was committed)", e);
         }
@@ -74,7 +75,14 @@ final class Journaling {
         }
     }
 
-    private void error(String what, JournalException e) {
+    /** Releases journal records whose usage was given up: their segments may go. */
+    void release(Coverage c) {
+        if (journal.enabled()) {
+            c.forEachSegment(journal::committed);
+        }
+    }
+
+    private void error(String what, RuntimeException e) {
         counters.journalErrors.increment();
         long last = lastErrorLog.get();
         long now = ticker.read();

@@ -63,12 +63,41 @@ final class Pipeline {
             return;
         }
         for (int i = 0; i < channel.stripeCount(); i++) {
-            Channel.Stripe s = channel.stripe(i);
-            Thread t = new Thread(() -> work(s), "tollgate-batcher-" + i);
-            t.setDaemon(true);
-            workers.add(t);
-            t.start();
+            workers.add(null);
+            startBatcher(i);
         }
+    }
+
+    /** Starts (or replaces) the batcher of stripe {@code i}. */
+    private synchronized void startBatcher(int i) {
+        Channel.Stripe s = channel.stripe(i);
+        Thread t = new Thread(() -> batcher(s, i), "tollgate-batcher-" + i);
+        t.setDaemon(true);
+        workers.set(i, t);
+        t.start();
+    }
+
+    /**
+     * Runs a stripe's batcher; one that dies of anything unexpected (an {@link Error} out of a
+     * store driver, a bug) has kept what it held in Pending, and is replaced and counted.
+     */
+    private void batcher(Channel.Stripe s, int i) {
+        try {
+            work(s);
+        } catch (Throwable t) {
+            counters.batchersReplaced.increment();
+            if (stopping) {
+                LOG.error("Tollgate batcher {} died while stopping; what it held is kept", i, t);
+                return;
+            }
+            LOG.error("Tollgate batcher {} died; what it held is kept, and a new batcher takes its place ({} so far)",
+                    i, counters.batchersReplaced.sum(), t);
+            startBatcher(i);
+        }
+    }
+
+    private synchronized Thread batcherThread(int i) {
+        return workers.get(i);
     }
 
     /**
@@ -154,6 +183,14 @@ final class Pipeline {
      * @return {@code true} if nothing is left waiting for the store afterwards
      */
     boolean flush() throws InterruptedException {
+        return flush(Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #flush()} that waits at most {@code timeoutNanos} for the batchers to drain the
+     * channel; {@code false} at once when they have not by then (they go on writing).
+     */
+    boolean flush(long timeoutNanos) throws InterruptedException {
         // In flight like a submit, so that close() waits for it: a marker queued after close()
         // drained the channel would never be counted down, and a write racing close()'s last
         // one could put usage back after the leftovers were reported.
@@ -165,7 +202,9 @@ final class Pipeline {
             if (config.asyncEnabled()) {
                 CountDownLatch latch = new CountDownLatch(channel.stripeCount());
                 channel.mark(latch);
-                latch.await();
+                if (!latch.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
             }
             writer.write(new Aggregate(), true);
             return pending.records() == 0;
@@ -257,7 +296,8 @@ final class Pipeline {
         // bounds, so that every record is written, kept or reported by the time it returns.
         long writeBound = config.retryMaxAttempts()
                 * (config.queryTimeout().toMillis() + config.connectTimeout().toMillis() + config.retryWait().toMillis());
-        for (Thread t : workers) {
+        for (int i = 0; i < workers.size(); i++) {
+            Thread t = batcherThread(i);
             try {
                 t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
                 if (t.isAlive()) {

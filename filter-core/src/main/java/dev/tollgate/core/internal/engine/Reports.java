@@ -44,23 +44,46 @@ public final class Reports {
                 counters.upserts.sum(), counters.checks.sum(), counters.denied.sum(), counters.failOpen.sum(),
                 counters.failClosed.sum(), guard.errors(), policies.reads(), allotments.grantCalls.sum(),
                 allotments.grantsAsked.sum(), allotments.unitsGranted.sum(), allotments.waited.sum(),
-                counters.journalErrors.sum(), exporter == null ? 0 : exporter.delivered.sum(),
+                counters.journalErrors.sum(), counters.poisoned.sum(),
+                counters.batchersReplaced.sum(), exporter == null ? 0 : exporter.delivered.sum(),
                 exporter == null ? 0 : exporter.failures.sum(), exporter == null ? Duration.ZERO : exporter.lag());
+    }
+
+    private static boolean isOpen(CircuitBreaker.State s) {
+        return s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN;
     }
 
     /**
      * UP; DEGRADED while the store's circuit breaker is not closed, usage is waiting for the
-     * store, the journal holds an earlier run's usage, the channel is over 90 % full, or the push
-     * export's last delivery failed or its lag passed its bound; DOWN
+     * store, the usage kept for it or the journal is at its cap, the journal holds an earlier run's usage the channel is over 90 % full,
+     * or the push export's last delivery failed or its lag passed its bound; DOWN
      * when closed, or when the breaker is open and fail mode is closed.
      */
     public Health health() {
         if (closed.getAsBoolean()) {
             return new Health(Health.Status.DOWN, "closed");
         }
-        CircuitBreaker.State state = guard.breaker().getState();
+        CircuitBreaker.State read = guard.readBreaker().getState();
+        CircuitBreaker.State write = guard.writeBreaker().getState();
+        // The worse of the two: reads decide admissions (the fail mode), writes keep usage waiting.
+        CircuitBreaker.State state = isOpen(read) || isOpen(write) ? CircuitBreaker.State.OPEN
+                : read == CircuitBreaker.State.HALF_OPEN || write == CircuitBreaker.State.HALF_OPEN
+                ? CircuitBreaker.State.HALF_OPEN : CircuitBreaker.State.CLOSED;
         long waiting = pending.records();
-        if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+        if (pending.full() && !(failMode == FailMode.CLOSED && isOpen(read))) {
+            return new Health(Health.Status.DEGRADED, "usage kept in memory for the store is at its cap of "
+                    + pending.maxEntries() + " counters (tollgate.async.deferred.max-entries): usage of new counters"
+                    + " is dropped (" + counters.dropped.sum() + " records so far); " + waiting + " records kept");
+        }
+        if (journal.full()) {
+            return new Health(Health.Status.DEGRADED, "the journal is at its cap of tollgate.async.journal.max-size:"
+                    + " new usage is recorded but not crash-safe");
+        }
+        if (state == CircuitBreaker.State.OPEN) {
+            if (!isOpen(read)) {
+                return new Health(Health.Status.DEGRADED, "store refuses writes (write circuit breaker open); "
+                        + waiting + " records kept in memory to be written later");
+            }
             if (failMode == FailMode.CLOSED) {
                 return new Health(Health.Status.DOWN, "store unavailable (circuit breaker open); fail mode is closed,"
                         + " so checks that need the store are refused");

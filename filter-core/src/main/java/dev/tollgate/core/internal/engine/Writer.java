@@ -4,6 +4,8 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
 import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.PermanentStoreException;
+import dev.tollgate.core.spi.RequestCharge;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
@@ -11,7 +13,9 @@ import dev.tollgate.core.spi.WriteBatch;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -77,15 +81,42 @@ final class Writer {
      * @return whether everything in {@code agg} was committed
      */
     boolean write(Aggregate agg, boolean includePending) {
-        if (includePending && guard.breaker().getState() != CircuitBreaker.State.OPEN) {
-            for (Batch b : pending.takeAll(agg)) {
-                write(b);
+        boolean retried = includePending && guard.writeBreaker().getState() != CircuitBreaker.State.OPEN;
+        Pending.Taken taken = null;
+        boolean all;
+        try {
+            if (retried) {
+                taken = pending.takeAll(agg);
+                List<Batch> doubts = taken.inDoubt();
+                for (int i = 0; i < doubts.size(); i++) {
+                    try {
+                        write(doubts.get(i));
+                    } catch (Error e) {
+                        // The failing one is kept by write(Batch); the rest go back untried.
+                        for (Batch rest : doubts.subList(i + 1, doubts.size())) {
+                            pending.keep(rest);
+                        }
+                        pending.keep(agg);
+                        throw e;
+                    }
+                }
             }
+            all = writeAll(agg);
+        } finally {
+            pending.settle(taken);
         }
+        if (all && retried) {
+            pending.written();
+        }
+        return all;
+    }
+
+    private boolean writeAll(Aggregate agg) {
         resolve(agg);
         boolean all = true;
         while (!agg.entries.isEmpty()) {
             List<Aggregate.Entry> sorted = agg.takeSorted();
+            setAsideOverflowed(agg, sorted);
             for (Aggregate.Entry en : sorted) {
                 if (en.allotment != null && en.amount > en.granted) {
                     // Excess that grant units covered since it was recorded: this write retires them.
@@ -93,15 +124,23 @@ final class Writer {
                 }
             }
             int from = 0;
-            while (from < sorted.size()) {
-                int to = Math.min(sorted.size(), from + batchSize);
-                // A subject's quota is never split: each record's counters commit together.
-                while (to < sorted.size() && sameQuota(sorted.get(to - 1).key, sorted.get(to).key)) {
-                    to++;
+            try {
+                while (from < sorted.size()) {
+                    int to = Math.min(sorted.size(), from + batchSize);
+                    // A subject's quota is never split: each record's counters commit together.
+                    while (to < sorted.size() && sameQuota(sorted.get(to - 1).key, sorted.get(to).key)) {
+                        to++;
+                    }
+                    List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
+                    Batch batch = new Batch(chunk, agg.takeCover(chunk), agg.takeRequests(chunk));
+                    // From here the chunk is written or kept in Pending, whatever happens.
+                    from = to;
+                    all &= write(batch);
                 }
-                List<Aggregate.Entry> chunk = new ArrayList<>(sorted.subList(from, to));
-                all &= write(new Batch(chunk, agg.takeCover(chunk), agg.takeRequests(chunk)));
-                from = to;
+            } catch (Error e) {
+                // What was not sent goes back to the caller's aggregate (a dying batcher keeps it).
+                agg.mergeEntries(sorted.subList(from, sorted.size()));
+                throw e;
             }
         }
         if (!agg.unresolved.isEmpty()) {
@@ -110,6 +149,89 @@ final class Writer {
         }
         pending.reportIfClosed();
         return all;
+    }
+
+    /** Counters whose sum passed {@code Long.MAX_VALUE} while aggregated: no store can hold them. */
+    private void setAsideOverflowed(Aggregate agg, List<Aggregate.Entry> sorted) {
+        List<Aggregate.Entry> over = null;
+        for (Iterator<Aggregate.Entry> it = sorted.iterator(); it.hasNext(); ) {
+            Aggregate.Entry en = it.next();
+            if (en.overflowed) {
+                (over == null ? over = new ArrayList<>() : over).add(en);
+                it.remove();
+            }
+        }
+        if (over == null) {
+            return;
+        }
+        // The journal origin is per subject's quota: it stays with the quota's other counters, if any.
+        List<Aggregate.Entry> alone = new ArrayList<>();
+        for (Aggregate.Entry en : over) {
+            if (sorted.stream().noneMatch(o -> sameQuota(o.key, en.key))) {
+                alone.add(en);
+            }
+        }
+        setAside(new Batch(over, agg.takeCover(alone), agg.takeRequests(alone)), "its sum passed " + Long.MAX_VALUE);
+    }
+
+    /**
+     * The store refused a batch's data: writes each half on its own (a subject's quota stays
+     * whole), down to the one subject's quota it cannot hold, which is set aside. One bad
+     * counter among n costs about 2 log2(n) transactions, and every other counter is written.
+     */
+    private boolean split(Batch b, RuntimeException cause) {
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < b.entries.size(); i++) {
+            if (i == 0 || !sameQuota(b.entries.get(i - 1).key, b.entries.get(i).key)) {
+                starts.add(i);
+            }
+        }
+        if (starts.size() <= 1) {
+            setAside(b, cause.getMessage());
+            return true;
+        }
+        int mid = starts.get(starts.size() / 2);
+        boolean first = write(part(b, b.entries.subList(0, mid)));
+        boolean second = write(part(b, b.entries.subList(mid, b.entries.size())));
+        return first && second;
+    }
+
+    private static Batch part(Batch b, List<Aggregate.Entry> entries) {
+        Map<Aggregate.SubjectQuota, Coverage> cover = new HashMap<>();
+        for (Aggregate.Entry en : entries) {
+            Aggregate.SubjectQuota sq = new Aggregate.SubjectQuota(en.key.subject(), en.key.quota());
+            Coverage c = b.cover.get(sq);
+            if (c != null) {
+                cover.put(sq, c);
+            }
+        }
+        List<RequestCharge> requests = new ArrayList<>();
+        for (RequestCharge r : b.requests) {
+            if (cover.containsKey(new Aggregate.SubjectQuota(r.subject(), r.quota()))
+                    || entries.stream().anyMatch(en -> en.key.subject().equals(r.subject())
+                    && en.key.quota().equals(r.quota()))) {
+                requests.add(r);
+            }
+        }
+        return new Batch(new ArrayList<>(entries), cover, requests);
+    }
+
+    /**
+     * Gives up on counters no store can hold: each is logged with its subject, quota, window
+     * and amount and counted as poisoned, and released from the journal (a replay would fail the
+     * same way). This node keeps counting their usage as unwritten, so it does not admit more
+     * because of them.
+     */
+    private void setAside(Batch b, String why) {
+        for (Aggregate.Entry en : b.entries) {
+            LOG.error("Set aside a counter the store cannot hold ({}): subject={} quota={} {} window from {}"
+                            + " amount={} records={}; it is not written",
+                    why, en.key.subject(), en.key.quota(), en.key.period(),
+                    Instant.ofEpochMilli(en.key.windowStart()), en.overflowed ? "over " + Long.MAX_VALUE : en.amount,
+                    en.records);
+        }
+        counters.poisoned.add(b.entries.size());
+        journaling.committed(b);
     }
 
     private static boolean sameQuota(UsageKey a, UsageKey b) {
@@ -129,15 +251,23 @@ final class Writer {
             }
             List<Limit> limits = policy.limits(u.getKey().quota());
             long[] sums = u.getValue();
+            boolean overflowed = sums[0] == Long.MAX_VALUE;
+            boolean admitted = sums[3] != 0;
             List<UsageKey> keys = new ArrayList<>(Math.max(1, limits.size()));
             if (limits.isEmpty()) {
                 keys.add(key(u.getKey(), Period.TOTAL));
-                agg.entry(keys.get(0)).add(sums[0], 0, sums[1], null, sums[2]);
+                Aggregate.Entry en = agg.entry(keys.get(0));
+                en.add(sums[0], 0, sums[1], null, sums[2]);
+                en.overflowed |= overflowed;
+                en.admitted |= admitted;
             } else {
                 // Recorded before this node knew the subject's limits: usage no grant covered.
                 for (int i = 0; i < limits.size(); i++) {
                     keys.add(key(u.getKey(), limits.get(i).period()));
-                    agg.entry(keys.get(i)).add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                    Aggregate.Entry en = agg.entry(keys.get(i));
+                    en.add(sums[0], 0, i == 0 ? sums[1] : 0, null, i == 0 ? sums[2] : 0);
+                    en.overflowed |= overflowed;
+                    en.admitted |= admitted;
                 }
             }
             agg.resolved(u.getKey(), keys);
@@ -165,6 +295,14 @@ final class Writer {
                     throw e;
                 }
             });
+        } catch (PermanentStoreException e) {
+            return split(b, e);
+        } catch (Error e) {
+            // The store may or may not have applied it: kept whole under its id, which makes a retry safe.
+            b.inDoubt = true;
+            counters.failed.increment();
+            pending.keep(b);
+            throw e;
         } catch (RuntimeException e) {
             counters.failed.increment();
             if (!(e instanceof StoreException)) {

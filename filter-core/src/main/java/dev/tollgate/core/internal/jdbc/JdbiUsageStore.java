@@ -9,6 +9,7 @@ import dev.tollgate.core.spi.ExportLease;
 import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
+import dev.tollgate.core.spi.PermanentStoreException;
 import dev.tollgate.core.spi.StoreException;
 import dev.tollgate.core.spi.StoredUsage;
 import dev.tollgate.core.spi.SubjectRecord;
@@ -184,6 +185,10 @@ public final class JdbiUsageStore implements UsageStore {
         } catch (StoreException | Sql.InsertRaceException e) {
             throw e;
         } catch (RuntimeException e) {
+            if (Sql.isPermanent(e)) {
+                throw new PermanentStoreException("Writing batch " + batchId + " failed on its data: "
+                        + Sql.rootMessage(e), e);
+            }
             throw new StoreException("Writing batch " + batchId + " failed: " + Sql.rootMessage(e), e);
         }
     }
@@ -359,12 +364,63 @@ public final class JdbiUsageStore implements UsageStore {
         return out;
     }
 
+    /** One transaction: the quota's overrides deleted, then the new ones upserted. */
     @Override
-    public int prune(Instant before) {
-        return call(h -> h.createUpdate("DELETE FROM tollgate_applied_batch WHERE applied_at < :before")
-                .bind("before", Sql.utc(before)).execute()
-                + h.createUpdate("DELETE FROM tollgate_grant WHERE expires_at < :before")
-                .bind("before", Sql.utc(before)).execute());
+    public void replaceOverrides(String subject, String quota, List<Limit> limits) {
+        call(h -> h.inTransaction(t -> {
+            t.createUpdate("DELETE FROM tollgate_limit_override WHERE subject = :subject AND quota = :quota")
+                    .bind("subject", subject).bind("quota", quota).execute();
+            for (Limit limit : limits) {
+                t.createUpdate(dialect.upsertOverride())
+                        .bind("subject", subject).bind("quota", quota).bind("period", limit.period().name())
+                        .bind("max", limit.max())
+                        .execute();
+            }
+            return null;
+        }));
+    }
+
+    /** Each statement deletes at most {@code limit} rows, picked by an indexed sub-select (same SQL on H2 and PostgreSQL). */
+    @Override
+    public int prune(Instant before, int limit) {
+        return call(h -> h.createUpdate("DELETE FROM tollgate_applied_batch WHERE batch_id IN (SELECT batch_id"
+                        + " FROM tollgate_applied_batch WHERE applied_at < :before ORDER BY applied_at LIMIT :limit)")
+                .bind("before", Sql.utc(before)).bind("limit", limit).execute()
+                + h.createUpdate("DELETE FROM tollgate_grant WHERE (subject, quota, period, window_start, node) IN"
+                        + " (SELECT subject, quota, period, window_start, node FROM tollgate_grant"
+                        + " WHERE expires_at < :before ORDER BY expires_at LIMIT :limit)")
+                .bind("before", Sql.utc(before)).bind("limit", limit).execute());
+    }
+
+    /**
+     * Deletes the oldest counters of the period first, in one transaction: their grant rows,
+     * then the usage rows (the usage row lock comes first for writers and grants too).
+     */
+    @Override
+    public int purgeUsage(Period period, long windowsBefore, int limit) {
+        if (period == Period.TOTAL) {
+            throw new IllegalArgumentException("TOTAL counters never end and are never purged");
+        }
+        return call(h -> h.inTransaction(t -> {
+            List<UsageKey> old = t.createQuery("SELECT subject, quota, period, window_start FROM tollgate_usage"
+                            + " WHERE period = :period AND window_start < :before ORDER BY window_start LIMIT :limit")
+                    .bind("period", period.name()).bind("before", Sql.utc(windowsBefore)).bind("limit", limit)
+                    .map((rs, ctx) -> Sql.key(rs)).list();
+            if (old.isEmpty()) {
+                return 0;
+            }
+            PreparedBatch grantRows = t.prepareBatch("DELETE FROM tollgate_grant WHERE subject = :subject"
+                    + " AND quota = :quota AND period = :period AND window_start = :windowStart");
+            PreparedBatch usageRows = t.prepareBatch("DELETE FROM tollgate_usage WHERE subject = :subject"
+                    + " AND quota = :quota AND period = :period AND window_start = :windowStart");
+            for (UsageKey k : old) {
+                Sql.bindKey(grantRows, k).add();
+                Sql.bindKey(usageRows, k).add();
+            }
+            grantRows.execute();
+            usageRows.execute();
+            return old.size();
+        }));
     }
 
     @Override

@@ -62,6 +62,30 @@ final class Sql {
         return false;
     }
 
+    /**
+     * An error in the data rather than in the store: SQLState class 22 (data exception, such as
+     * a {@code bigint} out of range) or class 23 (integrity constraint violation). The same
+     * statement with the same data fails the same way however often it is retried; connection
+     * failures (08), timeouts and serialization failures (40001) are transient instead.
+     */
+    static boolean isPermanent(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                // A failed JDBC batch carries the statement's own error as its next exception.
+                for (SQLException x = sql; x != null; x = x.getNextException()) {
+                    String state = x.getSQLState();
+                    if (state != null && (state.startsWith("22") || state.startsWith("23"))) {
+                        return true;
+                    }
+                }
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
     static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {

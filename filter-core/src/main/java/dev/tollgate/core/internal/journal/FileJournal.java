@@ -61,6 +61,8 @@ public final class FileJournal implements Journal {
     private static final String LOCK_FILE = "journal.lock";
 
     static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+    /** Largest intent record written: a batch that covers more is announced in several parts. */
+    static final int INTENT_PART_BYTES = 4 << 20;
     static final long DEFAULT_IDLE_ROTATE_BYTES = 1L << 20;
     static final long DEFAULT_IDLE_ROTATE_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
@@ -100,6 +102,10 @@ public final class FileJournal implements Journal {
     private long nextNumber;
     /** Bytes appended by this run, across segments: a position in the log. */
     private long written;
+    /** Bytes of this run's segments not yet deleted. Under the append lock. */
+    private long liveBytes;
+    private volatile long maxBytes = Long.MAX_VALUE;
+    private volatile boolean full;
 
     private final Object syncMonitor = new Object();
     private long synced;
@@ -171,6 +177,28 @@ public final class FileJournal implements Journal {
      * @throws TollgateException naming {@code tollgate.async.journal.path} if the directory
      *                           cannot be created, read or locked
      */
+    public static FileJournal open(Path dir, Duration fsyncInterval, Ticker ticker, Clock clock, long maxBytes) {
+        FileJournal j = open(dir, fsyncInterval, ticker, clock);
+        j.limitTo(maxBytes);
+        return j;
+    }
+
+    /**
+     * Caps the bytes this run's segments may take ({@code tollgate.async.journal.max-size}):
+     * an {@link #append} that would pass it is refused with a {@link JournalException} (the
+     * consumption is then recorded, but not crash-safe). Intents are never refused, since
+     * replay needs them to tell committed records from unwritten ones; they are bounded by
+     * the records they cover.
+     */
+    void limitTo(long bytes) {
+        this.maxBytes = bytes;
+    }
+
+    @Override
+    public boolean full() {
+        return full;
+    }
+
     public static FileJournal open(Path dir, Duration fsyncInterval, Ticker ticker, Clock clock) {
         return new FileJournal(dir, fsyncInterval, DEFAULT_SEGMENT_BYTES, DEFAULT_IDLE_ROTATE_BYTES,
                 DEFAULT_IDLE_ROTATE_NANOS, ticker, clock);
@@ -239,6 +267,16 @@ public final class FileJournal implements Journal {
         long position;
         appendLock.lock();
         try {
+            if (liveBytes + rec.length > maxBytes) {
+                deleteQuietly();
+                if (liveBytes + rec.length > maxBytes) {
+                    full = true;
+                    throw new JournalException("The journal in " + dir + " is at its cap of " + maxBytes
+                            + " bytes (tollgate.async.journal.max-size): the consumption is recorded but not"
+                            + " journaled", null);
+                }
+            }
+            full = false;
             Segment s = writeLocked(rec);
             s.appended++;
             segment = s.number;
@@ -262,12 +300,28 @@ public final class FileJournal implements Journal {
      */
     @Override
     public void intent(String batchId, Collection<Cover> covers) {
-        byte[] rec = Records.intent(batchId, covers);
-        Segment s;
+        List<byte[]> recs = new ArrayList<>();
+        List<Cover> part = new ArrayList<>();
+        long size = 0;
+        for (Cover c : covers) {
+            long one = Records.coverBytes(c);
+            if (!part.isEmpty() && size + one > INTENT_PART_BYTES) {
+                recs.add(Records.intent(Records.intentPart(batchId, recs.size()), part));
+                part = new ArrayList<>();
+                size = 0;
+            }
+            part.add(c);
+            size += one;
+        }
+        // One record when it fits (the batch id as is), else parts that replay puts together.
+        recs.add(Records.intent(recs.isEmpty() ? batchId : Records.intentPart(batchId, recs.size()), part));
+        Segment s = null;
         long position;
         appendLock.lock();
         try {
-            s = writeLocked(rec);
+            for (byte[] rec : recs) {
+                s = writeLocked(rec);
+            }
             position = written;
         } finally {
             appendLock.unlock();
@@ -303,6 +357,25 @@ public final class FileJournal implements Journal {
             deleteCommitted();
         } catch (IOException e) {
             LOG.warn("Journal housekeeping in {} failed: {}", dir, e.toString());
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Deletes what is fully committed, before refusing an append at the cap. Under the append lock. */
+    private void deleteQuietly() {
+        try {
+            deleteCommitted();
+        } catch (IOException e) {
+            LOG.warn("Journal housekeeping in {} failed: {}", dir, e.toString());
+        }
+    }
+
+    /** Bytes this run's segments take (the active one included). */
+    public long liveBytes() {
+        appendLock.lock();
+        try {
+            return liveBytes;
         } finally {
             appendLock.unlock();
         }
@@ -352,6 +425,7 @@ public final class FileJournal implements Journal {
             }
             s.size += rec.length;
             written += rec.length;
+            liveBytes += rec.length;
             return s;
         } catch (IOException e) {
             throw new JournalException("Cannot append to the journal in " + dir + ": " + e, e);
@@ -383,6 +457,7 @@ public final class FileJournal implements Journal {
         }
         s.channel = ch;
         s.size = Records.HEADER_BYTES;
+        liveBytes += Records.HEADER_BYTES;
         forceDirectory();
         live.addLast(s);
         byNumber.put(number, s);
@@ -409,6 +484,10 @@ public final class FileJournal implements Journal {
             Files.deleteIfExists(s.path);
             live.removeFirst();
             byNumber.remove(s.number);
+            liveBytes -= s.size;
+            if (liveBytes < maxBytes) {
+                full = false;
+            }
         }
     }
 

@@ -43,9 +43,20 @@ public interface Journal extends AutoCloseable {
         }
 
         @Override
+        public boolean full() {
+            return false;
+        }
+
+        @Override
         public void close() {
         }
     };
+
+    /**
+     * Whether the last append was refused because the journal is at its size cap (and no later
+     * one succeeded).
+     */
+    boolean full();
 
     /** Whether records are kept at all. */
     default boolean enabled() {

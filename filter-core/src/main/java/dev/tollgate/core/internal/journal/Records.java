@@ -47,6 +47,23 @@ final class Records {
         return seal(b);
     }
 
+    /** Bytes one cover takes in an intent record. */
+    static long coverBytes(Cover c) {
+        return 8 * 4 + 2 + (long) c.subject().getBytes(StandardCharsets.UTF_8).length + 2
+                + c.quota().getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** The id an intent record of part {@code part} of a batch carries; {@link #batchOf} reads it back. */
+    static String intentPart(String batchId, int part) {
+        return batchId + "#" + part;
+    }
+
+    /** The batch id of an intent record's id (a part's id names its batch before the {@code #}). */
+    static String batchOf(String intentId) {
+        int hash = intentId.indexOf('#');
+        return hash < 0 ? intentId : intentId.substring(0, hash);
+    }
+
     /** A framed intent record: the covers of batch {@code batchId}. */
     static byte[] intent(String batchId, Collection<Cover> covers) {
         byte[] id = batchId.getBytes(StandardCharsets.UTF_8);

@@ -77,7 +77,7 @@ public final class Recovery {
         Set<String> ids = new LinkedHashSet<>();
         for (SegmentReader.Contents c : segments) {
             for (SegmentReader.Intent i : c.intents) {
-                ids.add(i.batchId());
+                ids.add(Records.batchOf(i.batchId()));
             }
         }
         return ids;
@@ -94,7 +94,8 @@ public final class Recovery {
         Set<String> seen = new HashSet<>();
         for (SegmentReader.Contents c : segments) {
             for (SegmentReader.Intent i : c.intents) {
-                if (!applied.contains(i.batchId()) || !seen.add(i.batchId())) {
+                // A large batch's intent comes in parts, each under its own id ("<batch>#<part>").
+                if (!applied.contains(Records.batchOf(i.batchId())) || !seen.add(i.batchId())) {
                     continue;
                 }
                 for (Cover cv : i.covers()) {

@@ -136,6 +136,11 @@ class JournalPathsTest {
         }
 
         @Override
+        public boolean full() {
+            return delegate.full();
+        }
+
+        @Override
         public void close() {
             delegate.close();
         }

@@ -11,9 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +114,65 @@ class JournalTest {
     }
 
     @Test
+    void anIntentTooLargeForOneRecordIsWrittenInPartsAndReplayTakesThemAsOneBatch() {
+        FileJournal j = open();
+        List<Cover> covers = new ArrayList<>();
+        for (int i = 0; i < 60_000; i++) {
+            String subject = "key:" + "%064x".formatted(i);
+            covers.add(new Cover(j.append(subject, "requests", 1, T0), subject, "requests", T0, 1, 1));
+        }
+        long tail = j.append("tail", "requests", 1, T0);
+        long coverBytes = covers.stream().mapToLong(Records::coverBytes).sum();
+        assertThat(coverBytes).isGreaterThan(FileJournal.INTENT_PART_BYTES);
+        j.intent("big", covers);
+        abandon(j);
+
+        FileJournal again = open();
+        try {
+            Recovery r = again.recovery();
+            assertThat(r.batchIds()).containsExactly("big");
+            long left = r.pending(Set.of("big")).stream().mapToLong(p -> p.units().values().stream()
+                    .mapToLong(Long::longValue).sum()).sum();
+            assertThat(left).isEqualTo(1);
+            assertThat(r.pending(Set.of("big")).stream().filter(p -> !p.units().isEmpty()).toList())
+                    .singleElement().satisfies(p -> assertThat(p.segment()).isEqualTo(tail));
+            long all = r.pending(Set.of()).stream().mapToLong(p -> p.units().values().stream()
+                    .mapToLong(Long::longValue).sum()).sum();
+            assertThat(all).isEqualTo(60_001);
+        } finally {
+            again.close();
+        }
+    }
+
+    @Test
+    void appendsPastTheSizeCapAreRefusedAndGoOnOnceCommittedSegmentsAreDeleted() throws IOException {
+        FileJournal j = FileJournal.open(dir, FSYNC, 4096, 0, Duration.ZERO);
+        j.limitTo(16_384);
+        Map<Long, Long> appended = new TreeMap<>();
+        int refused = 0;
+        for (int i = 0; i < 1_000; i++) {
+            try {
+                appended.merge(j.append("alice-" + i, "requests", 1, T0), 1L, Long::sum);
+            } catch (JournalException e) {
+                assertThat(e).hasMessageContaining("tollgate.async.journal.max-size").hasMessageContaining("16384");
+                refused++;
+            }
+        }
+        assertThat(refused).isPositive();
+        assertThat(j.full()).isTrue();
+        assertThat(j.liveBytes()).isLessThanOrEqualTo(16_384);
+        assertThat(segmentFiles().stream().mapToLong(p -> p.toFile().length()).sum()).isLessThanOrEqualTo(16_384);
+        // Intents are never refused: replay needs them.
+        j.intent("b-1", List.of(new Cover(appended.keySet().iterator().next(), "alice-0", "requests", T0, 1, 1)));
+
+        appended.forEach(j::committed);
+        j.trim();
+        j.append("bob", "requests", 1, T0);
+        assertThat(j.full()).isFalse();
+        j.close();
+    }
+
+    @Test
     void fullyCommittedSegmentsAreDeletedAndACleanCloseLeavesNothing() throws IOException {
         FileJournal j = open();
         long seg = j.append("alice", "requests", 1, T0);
@@ -137,7 +198,7 @@ class JournalTest {
     @Test
     void aSegmentIsKeptWhileAnOlderOneIsNotFullyCommitted() throws IOException {
         FileJournal j = FileJournal.open(dir, FSYNC, 200, Long.MAX_VALUE, Duration.ofDays(1));
-        Map<Long, Long> perSegment = new java.util.TreeMap<>();
+        Map<Long, Long> perSegment = new TreeMap<>();
         while (perSegment.size() < 3) {
             perSegment.merge(j.append("alice", "requests", 1, T0), 1L, Long::sum);
         }
