@@ -50,3 +50,12 @@ CREATE TABLE IF NOT EXISTS tollgate_request (
     PRIMARY KEY (subject, quota, request_id)
 );
 CREATE INDEX IF NOT EXISTS tollgate_request_expires ON tollgate_request (expires_at);
+CREATE TABLE IF NOT EXISTS tollgate_export (
+    stream        VARCHAR(64)  NOT NULL PRIMARY KEY,
+    after_start   BIGINT,
+    after_quota   VARCHAR(64),
+    after_period  VARCHAR(16),
+    after_subject VARCHAR(200),
+    lease_owner   VARCHAR(255),
+    lease_expires BIGINT       NOT NULL
+);

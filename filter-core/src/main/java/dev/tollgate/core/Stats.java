@@ -42,11 +42,17 @@ import java.time.Duration;
  *                         amount, and the rest of its batch is written
  * @param batchersReplaced batcher threads that died of something unexpected (an error out of a
  *                         driver, a bug) and were replaced; what each held was kept
+ * @param exportDelivered  events this node's push export delivered (receiver answered 2xx)
+ * @param exportFailures   push export runs that ended on a failure (POST after its retries, store
+ *                         call) and threshold events dropped
+ * @param exportLag        age of the oldest closed window this node's push export found undelivered
+ *                         in its last run ({@code ZERO} when none, or when another node exports)
  */
 public record Stats(long total, long processed, long failed, long dropped, long deferred, long pendingDeferred,
                     long syncFallbacks, long batches, int queueDepth, int queueCapacity,
                     Duration lastFlushLatency, long unitsWritten, long upserts, long checks, long denied,
                     long failOpen, long failClosed, long storeErrors, long policyReads, long grantCalls,
                     long grantRequests, long unitsGranted, long grantWaits, long journalErrors,
-                    long poisoned, long batchersReplaced) {
+                    long poisoned, long batchersReplaced,
+                    long exportDelivered, long exportFailures, Duration exportLag) {
 }

@@ -346,6 +346,17 @@ public final class Tollgate implements AutoCloseable {
     }
 
     /**
+     * Runs the push export ({@code tollgate.export.url}) once now, on the caller's thread,
+     * besides its runs every {@code tollgate.export.interval}: delivers the closed windows not yet
+     * delivered (when this node holds their lease) and the queued threshold events.
+     *
+     * @return whether every delivery succeeded; {@code false} when no push export is configured
+     */
+    public boolean exportNow() {
+        return engine.exportNow();
+    }
+
+    /**
      * Stops accepting usage, drains the channel and writes everything within
      * {@code tollgate.async.shutdown-timeout}; what could not be written is logged per
      * counter with its amount and counted as dropped (or kept in the journal). Idempotent.

@@ -100,6 +100,7 @@ public final class TollgateConfig {
     private final String defaultPlan;
     private final Map<String, Map<String, List<Limit>>> plans;
     private final boolean metricsEnabled;
+    private final Export export;
 
     private TollgateConfig(Builder b) {
         asyncEnabled = b.asyncEnabled;
@@ -138,6 +139,7 @@ public final class TollgateConfig {
         b.plans.forEach((plan, quotas) -> p.put(plan, Map.copyOf(quotas)));
         plans = Map.copyOf(p);
         metricsEnabled = b.metricsEnabled;
+        export = b.export;
     }
 
     /** The defaults. */
@@ -202,7 +204,10 @@ public final class TollgateConfig {
                 .notifyThresholds(s.get(TollgateKeys.NOTIFY_THRESHOLDS))
                 .zone(s.get(TollgateKeys.ZONE))
                 .defaultPlan(s.get(TollgateKeys.DEFAULT_PLAN))
-                .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED));
+                .metricsEnabled(s.get(TollgateKeys.METRICS_ENABLED))
+                .export(new Export(s.get(TollgateKeys.EXPORT_URL), s.get(TollgateKeys.EXPORT_BATCH_SIZE),
+                        s.get(TollgateKeys.EXPORT_INTERVAL), s.get(TollgateKeys.EXPORT_AUTH_HEADER),
+                        s.get(TollgateKeys.EXPORT_SOURCE)));
         s.asMap().forEach((key, value) -> {
             if (key.startsWith(TollgateKeys.PLANS_PREFIX)) {
                 String rest = key.substring(TollgateKeys.PLANS_PREFIX.length());
@@ -373,6 +378,48 @@ public final class TollgateConfig {
         return metricsEnabled;
     }
 
+    /** {@code tollgate.export.*}: the push export, {@link Export#enabled()} when a URL is set. */
+    public Export export() {
+        return export;
+    }
+
+    /**
+     * The push export's settings ({@code tollgate.export.*}).
+     *
+     * @param url        where closed windows are POSTed; {@code null}: no push export
+     * @param batchSize  most events per POST
+     * @param interval   pause between runs
+     * @param authHeader the {@code Authorization} value sent, or {@code null}; never in {@link #toString()}
+     * @param source     the CloudEvents {@code source} ({@code tollgate.export.source}, as the pull export)
+     */
+    public record Export(String url, int batchSize, Duration interval, String authHeader, String source) {
+        /** No push export. */
+        public static final Export OFF = new Export(null, TollgateKeys.EXPORT_BATCH_SIZE.defaultValue(),
+                TollgateKeys.EXPORT_INTERVAL.defaultValue(), null, TollgateKeys.EXPORT_SOURCE.defaultValue());
+
+        /**
+         * @throws InvalidConfigException naming the key, the value and what is allowed
+         */
+        public Export {
+            url = url == null ? null : TollgateKeys.EXPORT_URL.check(url);
+            batchSize = TollgateKeys.EXPORT_BATCH_SIZE.check(batchSize);
+            interval = TollgateKeys.EXPORT_INTERVAL.check(Objects.requireNonNull(interval, "interval"));
+            authHeader = authHeader == null ? null : TollgateKeys.EXPORT_AUTH_HEADER.check(authHeader);
+            source = TollgateKeys.EXPORT_SOURCE.check(Objects.requireNonNull(source, "source"));
+        }
+
+        /** Whether windows are pushed. */
+        public boolean enabled() {
+            return url != null;
+        }
+
+        @Override
+        public String toString() {
+            return url == null ? "off" : "{url=" + url + ", batchSize=" + batchSize + ", interval="
+                    + Settings.format(interval) + ", authHeader=" + (authHeader == null ? "none" : "****") + "}";
+        }
+    }
+
     @Override
     public String toString() {
         return "TollgateConfig{async=" + asyncEnabled + ", workers=" + workers + ", channelCapacity="
@@ -381,7 +428,7 @@ public final class TollgateConfig {
                 + Settings.format(journalFsyncInterval) + ")") + ", allotment={expiry="
                 + Settings.format(allotmentExpiry) + ", target=" + Settings.format(allotmentTarget) + "}"
                 + ", failMode=" + failMode + ", schema=" + schema + ", zone=" + zone
-                + ", defaultPlan=" + defaultPlan + ", plans=" + plans + "}";
+                + ", defaultPlan=" + defaultPlan + ", plans=" + plans + ", export=" + export + "}";
     }
 
     /** Mutable builder; not thread-safe. */
@@ -424,6 +471,7 @@ public final class TollgateConfig {
         private String defaultPlan = DEFAULT_PLAN_NAME;
         private final Map<String, Map<String, List<Limit>>> plans = new TreeMap<>();
         private boolean metricsEnabled = TollgateKeys.METRICS_ENABLED.defaultValue();
+        private Export export = Export.OFF;
 
         private Builder() {
         }
@@ -463,6 +511,7 @@ public final class TollgateConfig {
             defaultPlan = c.defaultPlan;
             c.plans.forEach((plan, quotas) -> plans.put(plan, new TreeMap<>(quotas)));
             metricsEnabled = c.metricsEnabled;
+            export = c.export;
         }
 
         /** {@code tollgate.async.enabled}: false writes each consumption synchronously. */
@@ -757,6 +806,12 @@ public final class TollgateConfig {
         /** Sets one limit of a quota in a plan. */
         public Builder limit(String plan, String quota, Limit limit) {
             return limit(plan, quota, limit.toString());
+        }
+
+        /** {@code tollgate.export.*}: the push export ({@link Export#OFF} by default). */
+        public Builder export(Export export) {
+            this.export = Objects.requireNonNull(export, "export");
+            return this;
         }
 
         /** {@code tollgate.metrics.enabled}: register Micrometer meters when Micrometer is present. */

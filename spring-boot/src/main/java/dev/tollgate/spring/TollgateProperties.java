@@ -58,7 +58,7 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         metrics = metrics != null ? metrics : new Metrics(null);
         admin = admin != null ? admin : new Admin(null, null, null);
         idempotency = idempotency != null ? idempotency : new Idempotency(null, null);
-        export = export != null ? export : new Export(null);
+        export = export != null ? export : new Export(null, null, null, null, null);
         notifications = notifications != null ? notifications : new Notify(null);
     }
 
@@ -123,6 +123,10 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
         put(m, TollgateKeys.IDEMPOTENCY_HEADER, idempotency.header());
         put(m, TollgateKeys.IDEMPOTENCY_RETENTION, idempotency.retention());
         put(m, TollgateKeys.EXPORT_SOURCE, export.source());
+        put(m, TollgateKeys.EXPORT_URL, export.url());
+        put(m, TollgateKeys.EXPORT_BATCH_SIZE, export.batchSize());
+        put(m, TollgateKeys.EXPORT_INTERVAL, export.interval());
+        put(m, TollgateKeys.EXPORT_AUTH_HEADER, export.authHeader());
         put(m, TollgateKeys.NOTIFY_THRESHOLDS, notifications.thresholds());
         plans.forEach((plan, quotas) -> quotas.forEach((quota, limits) ->
                 m.put(TollgateKeys.PLANS_PREFIX + plan + "." + quota, limits)));
@@ -258,8 +262,16 @@ public record TollgateProperties(Boolean enabled, Mode mode, ZoneId zone, String
     public record Notify(String thresholds) {
     }
 
-    /** {@code tollgate.export.*}: how exported usage is labelled. */
-    public record Export(String source) {
+    /**
+     * {@code tollgate.export.*}: how exported usage is labelled, and the push export (off while
+     * {@code url} is unset).
+     */
+    public record Export(String source, String url, Integer batchSize, Duration interval, String authHeader) {
+        @Override
+        public String toString() {
+            return "Export[source=" + source + ", url=" + url + ", batchSize=" + batchSize + ", interval=" + interval
+                    + ", authHeader=" + (authHeader == null ? null : "****") + "]";
+        }
     }
 
     /**

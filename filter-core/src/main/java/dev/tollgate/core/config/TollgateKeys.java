@@ -146,6 +146,19 @@ public final class TollgateKeys {
                     + " 80%,100%; empty for none"), "80%,100%",
             "When a subject's usage of a limited window crosses one: a meter, a log line and the listeners, once per"
                     + " window.");
+    public static final ConfigKey<String> EXPORT_URL = engine("tollgate.export.url",
+            ValueType.text(s -> s.matches("(?i)https?://[^\\s]+") && s.length() <= 2000,
+                    "an http:// or https:// URL; unset for no push export"), null,
+            "Where closed windows are pushed (POST, application/cloudevents-batch+json); unset: no push export.");
+    public static final ConfigKey<Integer> EXPORT_BATCH_SIZE = engine("tollgate.export.batch-size",
+            ValueType.integer(1, 10_000), 500, "Most events per POST of the push export.");
+    public static final ConfigKey<Duration> EXPORT_INTERVAL = engine("tollgate.export.interval",
+            ValueType.duration(Duration.ofMillis(100), Duration.ofHours(1)), Duration.ofSeconds(30),
+            "Pause between runs of the push export; a run delivers every closed window not yet delivered.");
+    public static final ConfigKey<String> EXPORT_AUTH_HEADER = engine("tollgate.export.auth-header",
+            ValueType.text(s -> !s.isBlank() && s.chars().allMatch(c -> c >= 0x20 && c < 0x7f),
+                    "a header value of visible ASCII characters and spaces, e.g. Bearer <token>"), null,
+            "Authorization header value of the push export's POSTs (never logged).").secret();
     public static final ConfigKey<Boolean> METRICS_ENABLED = engine("tollgate.metrics.enabled", ValueType.bool(), true,
             "Whether Micrometer meters are registered when Micrometer is present.");
     /** The family {@code tollgate.store.retention.<period>}: one key per calendar period. */
@@ -237,7 +250,8 @@ public final class TollgateKeys {
             ALLOTMENT_TARGET, STORE_URL, STORE_USER, STORE_PASSWORD, STORE_SCHEMA, STORE_POOL_SIZE,
             STORE_CONNECT_TIMEOUT, STORE_QUERY_TIMEOUT, STORE_BATCH_RETENTION, STORE_RETENTION_MINUTE,
             STORE_RETENTION_HOUR, STORE_RETENTION_DAY, STORE_RETENTION_MONTH, IDEMPOTENCY_RETENTION,
-            NOTIFY_THRESHOLDS, METRICS_ENABLED,
+            NOTIFY_THRESHOLDS, EXPORT_URL, EXPORT_BATCH_SIZE, EXPORT_INTERVAL, EXPORT_AUTH_HEADER,
+            METRICS_ENABLED,
             ENABLED, MODE, RULE_PATH, RULE_METHODS, RULE_QUOTAS, RULE_ORDER, SUBJECT_SOURCE, SUBJECT_HEADER,
             SUBJECT_UNKNOWN, SUBJECT_REQUIRED, SUBJECT_RESOLVER, IDEMPOTENCY_HEADER, EXPORT_SOURCE, HEADERS_ENABLED,
             COUNT_STATUSES, COST_MAX, ADMIN_TOKEN, ADMIN_PATH, ADMIN_ME_QUOTA, CONFIG_FILE);

@@ -10,6 +10,7 @@ import dev.tollgate.core.Subjects;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.TollgateException;
 import dev.tollgate.core.config.Settings;
+import dev.tollgate.core.internal.format.Json;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,5 +1,6 @@
 package dev.tollgate.core.edge;
 
+import dev.tollgate.core.internal.format.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

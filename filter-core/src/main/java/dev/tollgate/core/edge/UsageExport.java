@@ -4,6 +4,8 @@ import dev.tollgate.core.Names;
 import dev.tollgate.core.Period;
 import dev.tollgate.core.Tollgate;
 import dev.tollgate.core.UsageWindow;
+import dev.tollgate.core.internal.format.CloudEvents;
+import dev.tollgate.core.internal.format.Json;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Usage export and history over the admin API, one page per request so that no answer holds
@@ -39,7 +40,7 @@ import java.util.UUID;
  */
 final class UsageExport {
     /** CloudEvents type of a window's usage. */
-    static final String USAGE_TYPE = "dev.tollgate.usage";
+    static final String USAGE_TYPE = CloudEvents.USAGE_TYPE;
     /** The media type of the export. */
     static final String NDJSON = "application/x-ndjson";
     static final int DEFAULT_LIMIT = 1000;
@@ -145,31 +146,14 @@ final class UsageExport {
         return out;
     }
 
-    /** One CloudEvents 1.0 JSON event for a window. */
+    /** One CloudEvents 1.0 JSON event for a window ({@link CloudEvents#usage}). */
     StringBuilder event(StringBuilder sb, UsageWindow w) {
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("quota", w.quota());
-        data.put("period", w.period().label());
-        data.put("windowStart", w.start().toString());
-        data.put("windowEnd", w.end().toString());
-        data.put("amount", w.used());
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("specversion", "1.0");
-        e.put("id", eventId(w));
-        e.put("source", source);
-        e.put("type", USAGE_TYPE);
-        e.put("subject", w.subject());
-        e.put("time", w.start().toString());
-        e.put("datacontenttype", "application/json");
-        e.put("data", data);
-        return Json.value(sb, e);
+        return Json.value(sb, CloudEvents.usage(source, w));
     }
 
-    /** The same for every export of the window: a name-based UUID of its identity. */
+    /** The same for every export of the window ({@link CloudEvents#usageId}). */
     static String eventId(UsageWindow w) {
-        String name = USAGE_TYPE + "\n" + w.subject() + "\n" + w.quota() + "\n" + w.period().name() + "\n"
-                + w.start().toEpochMilli();
-        return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+        return CloudEvents.usageId(w);
     }
 
     /**

@@ -59,6 +59,14 @@ public final class TollgateMetrics implements MeterBinder {
                     .tag("threshold", percent + "%")
                     .register(registry);
         }
+        if (tollgate.config().export().enabled()) {
+            counter(registry, "tollgate.export.delivered", "Events the push export delivered (2xx)",
+                    s -> s.stats().exportDelivered());
+            counter(registry, "tollgate.export.failures", "Push export runs that ended on a failure",
+                    s -> s.stats().exportFailures());
+            gauge(registry, "tollgate.export.lag", "Age of the oldest closed window not yet delivered, seconds",
+                    s -> s.stats().exportLag().toMillis() / 1e3);
+        }
         gauge(registry, "tollgate.channel.depth", "Records in the channel", s -> s.stats().queueDepth());
         gauge(registry, "tollgate.consume.pending", "Records waiting for the store", s -> s.stats().pendingDeferred());
         gauge(registry, "tollgate.store.flush.latency", "Duration of the last flush, seconds",

@@ -2,10 +2,12 @@ package dev.tollgate.core.spi;
 
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -162,6 +164,28 @@ public interface UsageStore extends AutoCloseable {
             .thenComparing(UsageKey::quota)
             .thenComparing(k -> k.period().name())
             .thenComparing(UsageKey::subject);
+
+    /**
+     * Takes or renews the lease of an export stream for {@code node}, atomically: the lease is
+     * taken when nobody holds it, when {@code node} holds it, or when its holder's lease expired
+     * before {@code now}; it then lasts until {@code now + ttl}. A stream is created on first
+     * use with no cursor. Only the lease holder moves the cursor ({@link #advanceExport}), so
+     * only one node exports a stream's windows at a time.
+     *
+     * @param stream the stream's name: 1 to 64 characters
+     * @return the stream's cursor (the last key delivered, {@link ExportLease#after()} {@code null}
+     *         before the first) when {@code node} holds the lease now; empty when another node does
+     */
+    Optional<ExportLease> leaseExport(String stream, String node, Instant now, Duration ttl);
+
+    /**
+     * Moves the cursor of an export stream to {@code after} and renews the lease until
+     * {@code now + ttl}, atomically and only while {@code node} holds a live lease at
+     * {@code now}.
+     *
+     * @return whether the cursor moved ({@code false}: the lease was lost to another node)
+     */
+    boolean advanceExport(String stream, String node, UsageKey after, Instant now, Duration ttl);
 
     /** A cheap round trip that proves the store answers. */
     void ping();

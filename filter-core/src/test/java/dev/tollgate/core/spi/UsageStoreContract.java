@@ -721,4 +721,59 @@ public abstract class UsageStoreContract {
                         window("carol", "tokens", Period.DAY, starts[1]));
         assertThat(store.windows(to, to, null, null, null, 100)).isEmpty();
     }
+
+    // Export streams: one lease holder at a time, a cursor only the holder moves.
+
+    @Test
+    void anExportLeaseIsHeldByOneNodeUntilItExpires() {
+        String stream = "usage-" + UUID.randomUUID().toString().substring(0, 8);
+        Duration ttl = Duration.ofSeconds(30);
+        assertThat(store.leaseExport(stream, "node-a", T0, ttl)).contains(new ExportLease(null));
+        assertThat(store.leaseExport(stream, "node-b", T0.plusSeconds(10), ttl)).isEmpty();
+        // The holder renews; the other node waits until the renewed lease expires.
+        assertThat(store.leaseExport(stream, "node-a", T0.plusSeconds(20), ttl)).isPresent();
+        assertThat(store.leaseExport(stream, "node-b", T0.plusSeconds(40), ttl)).isEmpty();
+        assertThat(store.leaseExport(stream, "node-b", T0.plusSeconds(51), ttl)).contains(new ExportLease(null));
+        assertThat(store.leaseExport(stream, "node-a", T0.plusSeconds(52), ttl)).isEmpty();
+        // Another stream has its own lease.
+        assertThat(store.leaseExport(stream + "-2", "node-a", T0.plusSeconds(52), ttl)).isPresent();
+    }
+
+    @Test
+    void onlyTheLiveLeaseHolderMovesTheExportCursorAndItIsKept() {
+        String stream = "usage-" + UUID.randomUUID().toString().substring(0, 8);
+        Duration ttl = Duration.ofSeconds(30);
+        UsageKey first = window("alice", "requests", Period.MINUTE, "2026-11-26T10:00:00Z");
+        UsageKey second = window("bob~x", "tokens", Period.MINUTE, "2026-11-26T10:01:00Z");
+        assertThat(store.advanceExport(stream, "node-a", first, T0, ttl)).isFalse();
+        assertThat(store.leaseExport(stream, "node-a", T0, ttl)).isPresent();
+        assertThat(store.advanceExport(stream, "node-b", first, T0, ttl)).isFalse();
+        assertThat(store.advanceExport(stream, "node-a", first, T0.plusSeconds(5), ttl)).isTrue();
+        assertThat(store.leaseExport(stream, "node-a", T0.plusSeconds(6), ttl)).contains(new ExportLease(first));
+        // Past its expiry the old holder can no longer move it; the next holder resumes from it.
+        assertThat(store.advanceExport(stream, "node-a", second, T0.plusSeconds(37), ttl)).isFalse();
+        assertThat(store.leaseExport(stream, "node-b", T0.plusSeconds(37), ttl)).contains(new ExportLease(first));
+        assertThat(store.advanceExport(stream, "node-b", second, T0.plusSeconds(38), ttl)).isTrue();
+        assertThat(store.leaseExport(stream, "node-b", T0.plusSeconds(39), ttl)).contains(new ExportLease(second));
+    }
+
+    @Test
+    void twoNodesRacingForAnExportLeaseGetOneLease() throws Exception {
+        String stream = "usage-" + UUID.randomUUID().toString().substring(0, 8);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Optional<ExportLease>>> taken = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String node = "node-" + i;
+                taken.add(pool.submit(() -> store.leaseExport(stream, node, T0, Duration.ofSeconds(30))));
+            }
+            int holders = 0;
+            for (Future<Optional<ExportLease>> f : taken) {
+                holders += f.get(30, TimeUnit.SECONDS).isPresent() ? 1 : 0;
+            }
+            assertThat(holders).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

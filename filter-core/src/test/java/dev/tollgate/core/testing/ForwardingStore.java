@@ -2,6 +2,7 @@ package dev.tollgate.core.testing;
 
 import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
+import dev.tollgate.core.spi.ExportLease;
 import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.StoredUsage;
@@ -10,9 +11,11 @@ import dev.tollgate.core.spi.UsageDelta;
 import dev.tollgate.core.spi.UsageKey;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.WriteBatch;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** A store that passes every call to a real one; tests override the calls they watch or hold. */
@@ -107,6 +110,16 @@ public class ForwardingStore implements UsageStore {
     @Override
     public int pruneRequests(Instant before, int limit) {
         return delegate.pruneRequests(before, limit);
+    }
+
+    @Override
+    public Optional<ExportLease> leaseExport(String stream, String node, Instant now, Duration ttl) {
+        return delegate.leaseExport(stream, node, now, ttl);
+    }
+
+    @Override
+    public boolean advanceExport(String stream, String node, UsageKey after, Instant now, Duration ttl) {
+        return delegate.advanceExport(stream, node, after, now, ttl);
     }
 
     @Override

@@ -136,6 +136,11 @@ final class Keys {
         return tagged(bucket) + "done";
     }
 
+    /** An export stream's hash (cursor and lease): one key, so one hash slot. */
+    String export(String stream) {
+        return prefix + ":export:" + stream;
+    }
+
     String meta() {
         return prefix + ":buckets";
     }

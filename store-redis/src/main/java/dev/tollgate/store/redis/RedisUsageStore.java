@@ -4,6 +4,7 @@ import dev.tollgate.core.Limit;
 import dev.tollgate.core.Period;
 import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.TollgateException;
+import dev.tollgate.core.spi.ExportLease;
 import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.GrantRequest;
 import dev.tollgate.core.spi.Granted;
@@ -20,6 +21,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -543,6 +545,26 @@ public final class RedisUsageStore implements UsageStore {
     @Override
     public int pruneRequests(Instant before, int limit) {
         return 0;
+    }
+
+    @Override
+    public Optional<ExportLease> leaseExport(String stream, String node, Instant now, Duration ttl) {
+        List<Object> r = Calls.await(Scripts.EXPORT_LEASE.<List<Object>>run(redis, new String[] {keys.export(stream)},
+                node, Long.toString(now.toEpochMilli()), Long.toString(now.plus(ttl).toEpochMilli())),
+                timeout, "Taking the export lease");
+        if (((Number) r.get(0)).longValue() == 0) {
+            return Optional.empty();
+        }
+        String after = (String) r.get(1);
+        return Optional.of(new ExportLease(after.isEmpty() ? null : Keys.fromWindowMember(after)));
+    }
+
+    @Override
+    public boolean advanceExport(String stream, String node, UsageKey after, Instant now, Duration ttl) {
+        Long n = Calls.await(Scripts.EXPORT_ADVANCE.<Long>run(redis, new String[] {keys.export(stream)}, node,
+                Long.toString(now.toEpochMilli()), Long.toString(now.plus(ttl).toEpochMilli()),
+                Keys.windowMember(after)), timeout, "Moving the export cursor");
+        return n == 1L;
     }
 
     @Override

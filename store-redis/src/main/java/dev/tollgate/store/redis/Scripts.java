@@ -28,7 +28,11 @@ enum Scripts {
     RELEASE("release.lua", ScriptOutputType.INTEGER),
     /** A subject's overrides of one quota removed. */
     REMOVE_OVERRIDES("remove-overrides.lua", ScriptOutputType.INTEGER),
-    REPLACE_OVERRIDES("replace-overrides.lua", ScriptOutputType.INTEGER);
+    REPLACE_OVERRIDES("replace-overrides.lua", ScriptOutputType.INTEGER),
+    /** An export stream's lease taken or renewed, with its cursor. */
+    EXPORT_LEASE("export-lease.lua", ScriptOutputType.MULTI),
+    /** An export stream's cursor moved by its lease holder. */
+    EXPORT_ADVANCE("export-advance.lua", ScriptOutputType.INTEGER);
 
     private final String body;
     private final String sha;

@@ -30,6 +30,7 @@ public final class Engine {
     private final Pipeline pipeline;
     private final Allotments allotments;
     private final Maintenance maintenance;
+    private final Exporter exporter;
     private final Thresholds thresholds;
     private final Admissions admissions;
     private final Recorder recorder;
@@ -71,8 +72,12 @@ public final class Engine {
         KeyRegistry keys = new KeyRegistry(store, guard, ticker, background, config.keyCacheTtl(),
                 config.cacheMaxSize(), storeWait);
         this.administration = new Administration(config, store, guard, allotments, policies, windows, keys);
+        this.exporter = config.export().enabled() ? new Exporter(config, store, windows, clock) : null;
+        if (exporter != null) {
+            thresholds.addListener(exporter::offer);
+        }
         this.reports = new Reports(counters, pipeline, pending, guard, allotments, policies, journal,
-                config.failMode(), () -> closed);
+                config.failMode(), () -> closed, exporter);
         this.recordsWithoutBlocking = config.asyncEnabled() && !journal.enabled() && blockingExecutor != null;
         this.maintenance = new Maintenance(config, store, guard, journal,
                 new Replay(store, guard, allotments, policies, windows, counters, config.batchRetention()), clock);
@@ -100,6 +105,9 @@ public final class Engine {
     public void start() {
         pipeline.start();
         maintenance.start();
+        if (exporter != null) {
+            exporter.start();
+        }
     }
 
     public TollgateConfig config() {
@@ -141,6 +149,15 @@ public final class Engine {
     }
 
     /**
+     * Runs the push export once now, on the caller's thread (between the scheduled runs).
+     *
+     * @return whether every delivery succeeded; {@code false} also when no export is configured
+     */
+    public boolean exportNow() {
+        return exporter != null && exporter.runOnce();
+    }
+
+    /**
      * Writes everything consumed before this call, everything pending and what the journal
      * holds from an earlier run, and waits for it.
      *
@@ -178,6 +195,9 @@ public final class Engine {
             allotments.releaseAll();
         } finally {
             maintenance.stop();
+            if (exporter != null) {
+                exporter.stop();
+            }
             if (ownedExecutor != null) {
                 ownedExecutor.shutdownNow();
             }

@@ -19,9 +19,10 @@ public final class Reports {
     private final Journal journal;
     private final FailMode failMode;
     private final BooleanSupplier closed;
+    private final Exporter exporter;
 
     Reports(Counters counters, Pipeline pipeline, Pending pending, StoreGuard guard, Allotments allotments, Policies policies,
-            Journal journal, FailMode failMode, BooleanSupplier closed) {
+            Journal journal, FailMode failMode, BooleanSupplier closed, Exporter exporter) {
         this.counters = counters;
         this.pipeline = pipeline;
         this.pending = pending;
@@ -31,6 +32,7 @@ public final class Reports {
         this.journal = journal;
         this.failMode = failMode;
         this.closed = closed;
+        this.exporter = exporter;
     }
 
     /** A snapshot of every engine counter. */
@@ -43,7 +45,8 @@ public final class Reports {
                 counters.failClosed.sum(), guard.errors(), policies.reads(), allotments.grantCalls.sum(),
                 allotments.grantsAsked.sum(), allotments.unitsGranted.sum(), allotments.waited.sum(),
                 counters.journalErrors.sum(), counters.poisoned.sum(),
-                counters.batchersReplaced.sum());
+                counters.batchersReplaced.sum(), exporter == null ? 0 : exporter.delivered.sum(),
+                exporter == null ? 0 : exporter.failures.sum(), exporter == null ? Duration.ZERO : exporter.lag());
     }
 
     private static boolean isOpen(CircuitBreaker.State s) {
@@ -52,7 +55,8 @@ public final class Reports {
 
     /**
      * UP; DEGRADED while the store's circuit breaker is not closed, usage is waiting for the
-     * store, the usage kept for it or the journal is at its cap, the journal holds an earlier run's usage or the channel is over 90 % full; DOWN
+     * store, the usage kept for it or the journal is at its cap, the journal holds an earlier run's usage the channel is over 90 % full,
+     * or the push export's last delivery failed or its lag passed its bound; DOWN
      * when closed, or when the breaker is open and fail mode is closed.
      */
     public Health health() {
@@ -101,6 +105,10 @@ public final class Reports {
         int depth = pipeline.queueDepth();
         if (capacity > 0 && depth * 10L > capacity * 9L) {
             return new Health(Health.Status.DEGRADED, "channel " + (depth * 100L / capacity) + "% full");
+        }
+        Health export = exporter == null ? null : exporter.problem();
+        if (export != null) {
+            return export;
         }
         return Health.up();
     }

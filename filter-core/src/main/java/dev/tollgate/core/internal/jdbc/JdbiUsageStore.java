@@ -5,6 +5,7 @@ import dev.tollgate.core.Period;
 import dev.tollgate.core.TollgateConfig;
 import dev.tollgate.core.TollgateConfig.SchemaMode;
 import dev.tollgate.core.TollgateException;
+import dev.tollgate.core.spi.ExportLease;
 import dev.tollgate.core.spi.GrantBatch;
 import dev.tollgate.core.spi.Granted;
 import dev.tollgate.core.spi.InDoubtException;
@@ -452,6 +453,16 @@ public final class JdbiUsageStore implements UsageStore {
                         + " (SELECT subject, quota, request_id FROM tollgate_request WHERE expires_at < :before"
                         + " FETCH FIRST :limit ROWS ONLY)")
                 .bind("before", Sql.utc(before)).bind("limit", limit).execute());
+    }
+
+    @Override
+    public Optional<ExportLease> leaseExport(String stream, String node, Instant now, Duration ttl) {
+        return call(h -> Exports.lease(h, stream, node, now, ttl));
+    }
+
+    @Override
+    public boolean advanceExport(String stream, String node, UsageKey after, Instant now, Duration ttl) {
+        return call(h -> Exports.advance(h, stream, node, after, now, ttl));
     }
 
     @Override

@@ -31,6 +31,8 @@ final class Schema {
                 + " grant_amount");
         TABLES.put("tollgate_api_key", "subject, name, created_at");
         TABLES.put("tollgate_request", "subject, quota, request_id, expires_at");
+        TABLES.put("tollgate_export", "stream, after_start, after_quota, after_period, after_subject, lease_owner,"
+                + " lease_expires");
     }
 
     private Schema() {

@@ -1,10 +1,13 @@
-package dev.tollgate.core.edge;
+package dev.tollgate.core.internal.format;
 
 import java.util.Collection;
 import java.util.Map;
 
-/** Minimal JSON writing for problem bodies and admin responses (package-private: not an API). Stateless. */
-final class Json {
+/**
+ * Minimal JSON writing for problem bodies, admin responses and exported CloudEvents (public for
+ * the edge and the exporter; an internal package, not an API). Stateless.
+ */
+public final class Json {
     private Json() {
     }
 
