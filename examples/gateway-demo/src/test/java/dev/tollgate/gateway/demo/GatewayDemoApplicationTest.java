@@ -1,7 +1,10 @@
 package dev.tollgate.gateway.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -13,7 +16,10 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
-/** The demo's routes and quotas, through its own upstream, on an in-memory H2 store. */
+/**
+ * The demo's routes and quotas, through its own upstream, on an in-memory H2 store: unknown keys
+ * refused, an issued key metered up to its plan's limit, and the stored totals read back.
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {"tollgate.store.url=jdbc:h2:mem:gateway-demo;DB_CLOSE_DELAY=-1",
                 "tollgate.plans.free.requests=2/day", "tollgate.admin.token=" + GatewayDemoApplicationTest.TOKEN})
@@ -40,7 +46,8 @@ class GatewayDemoApplicationTest {
         client.get().uri("/api/hello").header("X-API-Key", "made-up-key").exchange()
                 .expectStatus().isUnauthorized()
                 .expectHeader().valueEquals("WWW-Authenticate", "ApiKey realm=\"tollgate\", header=\"X-API-Key\"");
-        String key = issueKey();
+        Map<String, Object> issued = issue();
+        String key = issued.get("key").toString();
         client.get().uri("/api/hello").header("X-API-Key", key).exchange()
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("RateLimit-Policy", "\"requests-day\";q=2;w=86400")
@@ -49,17 +56,44 @@ class GatewayDemoApplicationTest {
                 .expectStatus().isOk()
                 .expectHeader().valueEquals("X-Usage-Tokens", "42")
                 .expectHeader().valueMatches("RateLimit-Policy", ".*\"tokens-day\";q=100000;qu=\"tokens\";w=86400");
+        // The plan's 2 requests a day are used: the third is refused and costs nothing.
+        client.get().uri("/api/hello").header("X-API-Key", key).exchange()
+                .expectStatus().isEqualTo(429)
+                .expectHeader().valueMatches("RateLimit", "\"requests-day\";r=0;t=\\d+");
         client.get().uri("/api/hello").exchange().expectStatus().isUnauthorized();
         client.get().uri("/actuator/health").exchange().expectStatus().isOk()
                 .expectBody().jsonPath("$.components.tollgate.status").isEqualTo("UP");
+
+        // A request is charged just after its response; flush until the chat's charge is in.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            client.post().uri("/tollgate/flush").header("Authorization", "Bearer " + TOKEN).exchange()
+                    .expectStatus().isOk();
+            Map<String, Object> view = client.get().uri("/tollgate/subjects/{subject}", issued.get("subject"))
+                    .header("Authorization", "Bearer " + TOKEN).exchange().expectStatus().isOk()
+                    .expectBody(new ParameterizedTypeReference<Map<String, Object>>() { }).returnResult()
+                    .getResponseBody();
+            assertThat(stored(view, "requests")).as("hello and chat, not the refused one").isEqualTo(2);
+            assertThat(stored(view, "tokens")).as("what the upstream reported").isEqualTo(42);
+        });
     }
 
-    /** A new API key from the admin API, as the README's one command gets it. */
-    private String issueKey() {
+    /** The stored usage of {@code quota} in a subject view of the admin API. */
+    @SuppressWarnings("unchecked")
+    private static long stored(Map<String, Object> view, String quota) {
+        return ((List<Map<String, Object>>) view.get("quotas")).stream().filter(q -> quota.equals(q.get("quota")))
+                .mapToLong(q -> ((Number) q.get("stored")).longValue()).sum();
+    }
+
+    /** A new API key from the admin API, as the README's one command gets it: key, subject and plan. */
+    private Map<String, Object> issue() {
         return client.post().uri("/tollgate/keys").header("Authorization", "Bearer " + TOKEN).exchange()
                 .expectStatus().isCreated()
                 .expectBody(new ParameterizedTypeReference<Map<String, Object>>() { }).returnResult()
-                .getResponseBody().get("key").toString();
+                .getResponseBody();
+    }
+
+    private String issueKey() {
+        return issue().get("key").toString();
     }
 
     @Test
