@@ -8,15 +8,9 @@ import dev.tollgate.core.spi.UsageStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * here at most one TTL later, and a key is read from the store at most once per TTL however
  * many requests carry it.
  *
- * <p>Keys no cache answers are read like first contacts' plans ({@link Coalescer}: up to
+ * <p>Keys no cache answers are read like first contacts' plans ({@link SharedReads}: up to
  * {@value #CHUNK} keys per store call, {@value #READERS} calls at once; threads asking for the
  * same key wait for one read). A flood of random keys therefore occupies at most
  * {@value #READERS} store connections, and costs one store call per up to {@value #CHUNK} of
@@ -58,32 +52,16 @@ final class KeyRegistry {
         }
     }
 
-    /** A key being read, and the answer every thread that needs it waits for. */
-    private static final class Loading {
-        final String subject;
-        final long startedAt;
-        final CompletableFuture<Boolean> done = new CompletableFuture<>();
-
-        Loading(String subject, long startedAt) {
-            this.subject = subject;
-            this.startedAt = startedAt;
-        }
-    }
-
     private final UsageStore store;
     private final StoreGuard guard;
     private final Ticker ticker;
     private final Executor executor;
     private final long ttlNanos;
-    private final long waitMillis;
     private final Cache<String, Entry> registered;
     private final Cache<String, Boolean> unknown;
     /** Keys registered or revoked through this node, and when: a read begun earlier must not undo that. */
     private final Cache<String, Long> changedHere;
-    private final ConcurrentHashMap<String, Loading> loading = new ConcurrentHashMap<>();
-    private final Coalescer<Loading> reader = new Coalescer<>(READERS, CHUNK, this::readChunk);
-    private final LongAdder storeCalls = new LongAdder();
-    private final LongAdder keysRead = new LongAdder();
+    private final SharedReads<Boolean, Boolean> reads;
 
     /**
      * @param ttl     {@code tollgate.subject.key-cache-ttl}
@@ -97,12 +75,13 @@ final class KeyRegistry {
         this.ticker = ticker;
         this.executor = executor;
         this.ttlNanos = ttl.toNanos();
-        this.waitMillis = wait.toMillis();
         this.registered = Caffeine.newBuilder().maximumSize(maxSize).executor(Runnable::run).build();
         this.unknown = Caffeine.newBuilder().maximumSize(maxSize).expireAfterWrite(ttl).ticker(ticker)
                 .executor(Runnable::run).build();
         this.changedHere = Caffeine.newBuilder().maximumSize(maxSize).expireAfterWrite(ttl.multipliedBy(4))
                 .ticker(ticker).executor(Runnable::run).build();
+        this.reads = new SharedReads<>(READERS, CHUNK, ticker, wait.toMillis(), "an API key", this::readKeys,
+                this::answered);
     }
 
     /**
@@ -160,58 +139,35 @@ final class KeyRegistry {
     }
 
     private boolean read(String subject) {
-        Loading mine = new Loading(subject, ticker.read());
-        Loading l = loading.putIfAbsent(subject, mine);
-        if (l == null) {
-            l = mine;
-            reader.add(mine);
-        }
-        reader.send();
-        try {
-            return l.done.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException ex) {
-            Throwable c = ex.getCause();
-            throw c instanceof StoreException se ? se : new StoreException("Reading an API key failed: " + c, c);
-        } catch (TimeoutException ex) {
-            throw new StoreException("No API key read within " + waitMillis + " ms", ex);
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("Interrupted while waiting for an API key read", ex);
-        }
+        return reads.get(subject);
     }
 
-    /** Reads the keys queued, in one store call, and answers them. */
-    private void readChunk(List<Loading> chunk) {
-        List<String> names = new ArrayList<>(chunk.size());
-        for (Loading l : chunk) {
-            names.add(l.subject);
-        }
-        storeCalls.increment();
-        keysRead.add(chunk.size());
+    /** Whether each key is registered, in one store call; any failure is one the store cannot answer. */
+    private List<Boolean> readKeys(List<String> subjects) {
         boolean[] found;
         try {
-            found = guard.read(() -> store.keys(names));
-        } catch (RuntimeException ex) {
-            for (Loading l : chunk) {
-                loading.remove(l.subject, l);
-                l.done.completeExceptionally(ex);
-            }
-            return;
+            found = guard.read(() -> store.keys(subjects));
+        } catch (StoreException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StoreException("Reading an API key failed: " + e, e);
         }
-        long now = ticker.read();
-        for (int i = 0; i < chunk.size(); i++) {
-            Loading l = chunk.get(i);
-            Long changed = changedHere.getIfPresent(l.subject);
-            boolean answer = found[i];
-            if (changed != null && changed >= l.startedAt) {
-                // Registered or revoked here while the read was under way: this node's change wins.
-                answer = registered.getIfPresent(l.subject) != null;
-            } else {
-                remember(l.subject, answer, now);
-            }
-            loading.remove(l.subject, l);
-            l.done.complete(answer);
+        List<Boolean> out = new ArrayList<>(found.length);
+        for (boolean f : found) {
+            out.add(f);
         }
+        return out;
+    }
+
+    /** What a read answered for a key, unless this node registered or revoked it while the read was under way. */
+    private boolean answered(String subject, boolean found, long startedAt, long now) {
+        Long changed = changedHere.getIfPresent(subject);
+        if (changed != null && changed >= startedAt) {
+            // Registered or revoked here while the read was under way: this node's change wins.
+            return registered.getIfPresent(subject) != null;
+        }
+        remember(subject, found, now);
+        return found;
     }
 
     private void remember(String subject, boolean isRegistered, long now) {
@@ -240,11 +196,11 @@ final class KeyRegistry {
 
     /** Store calls that read keys, since start. */
     long storeCalls() {
-        return storeCalls.sum();
+        return reads.calls();
     }
 
     /** Keys read from the store, since start. */
     long keysRead() {
-        return keysRead.sum();
+        return reads.items();
     }
 }

@@ -9,18 +9,13 @@ import dev.tollgate.core.spi.SubjectRecord;
 import dev.tollgate.core.spi.UsageStore;
 import dev.tollgate.core.spi.StoreException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -30,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * Resolves a subject's limits: plan from the store (or the default plan), limits from the
  * configured plans, overrides from the store. Cached per subject and re-read in the
  * background after {@code tollgate.check.cache.policy-refresh-after}. The first contacts of
- * many subjects at once share store calls ({@link Coalescer}: up to {@value #CHUNK} subjects per
+ * many subjects at once share store calls ({@link SharedReads}: up to {@value #CHUNK} subjects per
  * call, {@value #READERS} calls at once), and threads that need the same subject wait for
  * one read. Thread-safe.
  */
@@ -54,16 +49,6 @@ final class Policies {
     /** Policy reads under way at once: enough to overlap round trips, few enough to leave connections to writes. */
     static final int READERS = 2;
 
-    /** A subject whose policy is being read, and the answer every thread that needs it waits for. */
-    private static final class Loading {
-        final String subject;
-        final CompletableFuture<SubjectPolicy> done = new CompletableFuture<>();
-
-        Loading(String subject) {
-            this.subject = subject;
-        }
-    }
-
     private final TollgateConfig config;
     private final UsageStore store;
     private final StoreGuard guard;
@@ -73,14 +58,11 @@ final class Policies {
     private final long refreshAfterNanos;
     private final Set<String> warnedPlans = ConcurrentHashMap.newKeySet();
     private final LongAdder reads = new LongAdder();
-    private final ConcurrentHashMap<String, Loading> loading = new ConcurrentHashMap<>();
-    private final Coalescer<Loading> reader = new Coalescer<>(READERS, CHUNK, this::loadChunk);
-    private final long waitMillis;
+    private final SharedReads<SubjectRecord, SubjectPolicy> firstReads;
 
     /** @param wait longest a request thread waits for a policy read */
     Policies(TollgateConfig config, UsageStore store, StoreGuard guard, Ticker ticker, Executor executor,
              Duration wait) {
-        this.waitMillis = wait.toMillis();
         this.config = config;
         this.store = store;
         this.guard = guard;
@@ -91,6 +73,8 @@ final class Policies {
                 .maximumSize(config.cacheMaxSize())
                 .executor(Runnable::run)
                 .build();
+        this.firstReads = new SharedReads<>(READERS, CHUNK, ticker, wait.toMillis(), "a policy",
+                subjects -> guard.read(() -> store.subjects(subjects)), this::loaded);
     }
 
     private SubjectPolicy load(String subject) {
@@ -98,36 +82,16 @@ final class Policies {
         return resolve(guard.read(() -> store.subjects(List.of(subject))).get(0));
     }
 
-    /** Reads the policies of the subjects first contacts wait for, in one store call, and answers them. */
-    private void loadChunk(List<Loading> chunk) {
-        List<String> names = new ArrayList<>(chunk.size());
-        for (Loading l : chunk) {
-            names.add(l.subject);
-        }
-        reads.add(chunk.size());
-        List<SubjectRecord> records;
-        try {
-            records = guard.read(() -> store.subjects(names));
-        } catch (RuntimeException e) {
-            for (Loading l : chunk) {
-                loading.remove(l.subject, l);
-                l.done.completeExceptionally(e);
-            }
-            return;
-        }
-        long now = ticker.read();
-        for (int i = 0; i < chunk.size(); i++) {
-            Loading l = chunk.get(i);
-            SubjectPolicy p = resolve(records.get(i));
-            cache.asMap().putIfAbsent(l.subject, new Entry(p, now));
-            loading.remove(l.subject, l);
-            l.done.complete(p);
-        }
+    /** A policy a first contact's read brought: cached, and handed to the threads waiting for it. */
+    private SubjectPolicy loaded(String subject, SubjectRecord record, long startedAt, long now) {
+        SubjectPolicy p = resolve(record);
+        cache.asMap().putIfAbsent(subject, new Entry(p, now));
+        return p;
     }
 
     /** Reads of a subject's plan and overrides from the store, since start. */
     long reads() {
-        return reads.sum();
+        return reads.sum() + firstReads.items();
     }
 
     /** Applies configuration to what the store holds about a subject. */
@@ -157,24 +121,7 @@ final class Policies {
         if (p != null) {
             return p;
         }
-        Loading mine = new Loading(subject);
-        Loading l = loading.putIfAbsent(subject, mine);
-        if (l == null) {
-            l = mine;
-            reader.add(mine);
-        }
-        reader.send();
-        try {
-            return l.done.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            throw c instanceof RuntimeException re ? re : new StoreException("Reading a policy failed: " + c, c);
-        } catch (TimeoutException e) {
-            throw new StoreException("No policy read within " + waitMillis + " ms", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("Interrupted while waiting for a policy", e);
-        }
+        return firstReads.get(subject);
     }
 
     /**
